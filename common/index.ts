@@ -1,0 +1,14 @@
+export { durationProblem, formatDuration, parseDuration, promDuration } from './duration.ts';
+export { BurnwatchError, errorMessage } from './errors.ts';
+export { durationMs, labels, objectivePercent, percentRatio, positiveDurationMs, resourceName } from './schema.ts';
+export { siblingModule, startWorker } from './worker.ts';
+export {
+  GENERATED_HEADER,
+  LABEL,
+  LATENCY_BUCKETS_SECONDS,
+  METRIC,
+  OUTCOMES,
+  SLOTH,
+  sliErrorRatioRule,
+} from './conventions.ts';
+export type { Outcome } from './conventions.ts';

@@ -1,0 +1,214 @@
+/**
+ * The `Probe` kind: wire schema (zod, strict) and the model it maps to.
+ * Executor names, options and defaults follow k6
+ * (https://grafana.com/docs/k6/latest/using-k6/scenarios/executors/).
+ */
+import { z } from 'zod';
+import { durationMs, labels, percentRatio, positiveDurationMs } from '../common/index.ts';
+import { expectProblems } from './expect.ts';
+import { jsonBodyProblems, templateProblem } from './template.ts';
+
+const vuCount = z.number({ error: 'expected a whole number of VUs' }).int().positive();
+const stage = z.strictObject({
+  duration: durationMs,
+  target: z.number({ error: 'expected a target number' }).nonnegative(),
+});
+
+const common = {
+  startTime: durationMs.default(0),
+  gracefulStop: durationMs.default(30_000),
+  tags: labels.default({}),
+};
+
+const constantArrivalRate = z
+  .strictObject({
+    executor: z.literal('constant-arrival-rate'),
+    rate: z.number({ error: 'expected a rate (iterations per timeUnit)' }).positive(),
+    timeUnit: positiveDurationMs.default(1_000),
+    duration: positiveDurationMs,
+    preAllocatedVUs: vuCount,
+    maxVUs: vuCount.optional(),
+    ...common,
+  })
+  .transform((s) => ({ ...s, maxVUs: Math.max(s.maxVUs ?? s.preAllocatedVUs, s.preAllocatedVUs) }));
+
+const rampingArrivalRate = z
+  .strictObject({
+    executor: z.literal('ramping-arrival-rate'),
+    startRate: z.number().nonnegative().default(0),
+    timeUnit: positiveDurationMs.default(1_000),
+    stages: z.array(stage).min(1, { message: 'expected at least one stage' }),
+    preAllocatedVUs: vuCount,
+    maxVUs: vuCount.optional(),
+    ...common,
+  })
+  .superRefine((s, ctx) => {
+    if (s.stages.reduce((sum, st) => sum + st.duration, 0) <= 0) {
+      ctx.addIssue({ code: 'custom', path: ['stages'], message: 'the stages last 0s in total; expected at least one stage with a duration' });
+    }
+  })
+  .transform((s) => ({ ...s, maxVUs: Math.max(s.maxVUs ?? s.preAllocatedVUs, s.preAllocatedVUs) }));
+
+const constantVus = z.strictObject({
+  executor: z.literal('constant-vus'),
+  vus: vuCount.default(1),
+  duration: positiveDurationMs,
+  ...common,
+});
+
+const rampingVus = z
+  .strictObject({
+    executor: z.literal('ramping-vus'),
+    startVUs: z.number().int().nonnegative().default(1),
+    stages: z.array(stage).min(1, { message: 'expected at least one stage' }),
+    gracefulRampDown: durationMs.default(30_000),
+    ...common,
+  })
+  .superRefine((s, ctx) => {
+    s.stages.forEach((st, i) => {
+      if (!Number.isInteger(st.target)) {
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'target'], message: `a ramping-vus target is a number of VUs and must be whole, got ${st.target}` });
+      }
+    });
+    if (s.stages.reduce((sum, st) => sum + st.duration, 0) <= 0) {
+      ctx.addIssue({ code: 'custom', path: ['stages'], message: 'the stages last 0s in total; expected at least one stage with a duration' });
+    }
+  });
+
+const sharedIterations = z.strictObject({
+  executor: z.literal('shared-iterations'),
+  vus: vuCount.default(1),
+  iterations: z.number().int().positive().default(1),
+  maxDuration: positiveDurationMs.default(600_000),
+  ...common,
+});
+
+const perVuIterations = z.strictObject({
+  executor: z.literal('per-vu-iterations'),
+  vus: vuCount.default(1),
+  iterations: z.number().int().positive().default(1),
+  maxDuration: positiveDurationMs.default(600_000),
+  ...common,
+});
+
+export const EXECUTORS = [
+  'constant-arrival-rate',
+  'ramping-arrival-rate',
+  'constant-vus',
+  'ramping-vus',
+  'shared-iterations',
+  'per-vu-iterations',
+] as const;
+
+export const scenarioSchema = z.discriminatedUnion(
+  'executor',
+  [constantArrivalRate, rampingArrivalRate, constantVus, rampingVus, sharedIterations, perVuIterations],
+  { error: `expected executor to be one of ${EXECUTORS.join(', ')}` },
+);
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+const expectSchema = z.strictObject({
+  /** Accepted status codes; default 200–399. */
+  status: z.array(z.number().int().min(100).max(599)).min(1).optional(),
+  /** Header name → exact value, or `{ matches: regex }`, or `{ present: bool }`. */
+  headers: z
+    .record(z.string(), z.union([z.string(), z.strictObject({ matches: z.string() }), z.strictObject({ present: z.boolean() })]))
+    .default({}),
+  /** JSON path (`$.a.b[0]`) → expected value, or `{ exists: bool }`. */
+  json: z.record(z.string(), z.unknown()).default({}),
+});
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const requestSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'expected a request name of letters, digits, "_", "-" or "."' }),
+    weight: z.number().positive().default(1),
+    method: z.enum(HTTP_METHODS, { error: `expected method to be one of ${HTTP_METHODS.join(', ')}` }).default('GET'),
+    /** A path relative to `target` (`/v1/...`, templated) or an absolute http(s) URL whose origin is not templated. */
+    url: z.string().min(1),
+    /** Header values are templated. */
+    headers: z.record(z.string(), z.string()).default({}),
+    /** A string (templated) or any JSON value (string leaves templated, sent as application/json). */
+    body: z.unknown().optional(),
+    timeout: positiveDurationMs.optional(),
+    expect: expectSchema.default({ headers: {}, json: {} }),
+    tags: labels.default({}),
+  })
+  .superRefine((r, ctx) => {
+    const add = (path: (string | number)[], message: string): void => ctx.addIssue({ code: 'custom', path, message });
+    const urlProblem = templateProblem(r.url);
+    if (urlProblem) add(['url'], urlProblem);
+    else if (!r.url.startsWith('/')) {
+      const m = /^(https?):\/\/([^/?#]*)/.exec(r.url);
+      if (!m) add(['url'], `"${r.url}" is neither a path starting with "/" (relative to target) nor an absolute http(s) URL`);
+      else if (m[2]!.includes('{{')) add(['url'], 'the scheme, host and port of an absolute URL cannot be templated; template the path or query instead');
+    }
+    for (const [name, value] of Object.entries(r.headers)) {
+      if (!HEADER_NAME.test(name)) add(['headers', name], `"${name}" is not a valid HTTP header name`);
+      const p = templateProblem(value);
+      if (p) add(['headers', name], p);
+    }
+    if (r.body !== undefined) {
+      for (const p of jsonBodyProblems(r.body)) add(['body', ...p.path], p.message);
+      if (r.method === 'GET' || r.method === 'HEAD') add(['body'], `a ${r.method} request cannot have a body`);
+    }
+    for (const p of expectProblems(r.expect)) add(['expect', ...p.path], p.message);
+  });
+
+const thresholdEntry = z.union([
+  z.string(),
+  z.strictObject({
+    threshold: z.string(),
+    abortOnFail: z.boolean().default(false),
+    delayAbortEval: durationMs.default(0),
+    /** burnwatch extension: evaluate over a sliding window as well as over the whole run. */
+    window: positiveDurationMs.optional(),
+  }),
+]);
+
+export const probeSpecSchema = z.strictObject({
+  description: z.string().optional(),
+  /** Cron expression (node-cron, 5 or 6 fields); omitted = on demand only. */
+  schedule: z.string().optional(),
+  /** Random delay added to each scheduled start, to spread probes that share a schedule. */
+  jitter: durationMs.default(0),
+  target: z.url({ protocol: /^https?$/, error: 'expected an absolute http(s) URL such as http://127.0.0.1:8081' }),
+  scenario: scenarioSchema,
+  requests: z.array(requestSchema).min(1, { message: 'expected at least one request' }),
+  thresholds: z.record(z.string(), z.array(thresholdEntry)).default({}),
+  /** Default per-request timeout. */
+  timeout: positiveDurationMs.default(10_000),
+  /**
+   * A response body larger than this is not read to the end: the request is
+   * cut off (its connection closed) and counted as `assertion_failed`, so a
+   * runaway body cannot eat the generator's memory or bandwidth. Bodies are
+   * only kept (up to this size) when `expect.json` needs them; otherwise
+   * bytes are counted and dropped.
+   */
+  maxResponseBytes: z.number().int().positive().default(1_048_576),
+  /** Stop hammering a failing target: abort when the error rate stays above `errorRate` for `for`. */
+  autoAbort: z
+    .strictObject({ errorRate: percentRatio, for: positiveDurationMs })
+    .default({ errorRate: 0.5, for: 30_000 }),
+  tags: labels.default({}),
+}).superRefine((p, ctx) => {
+  const seen = new Map<string, number>();
+  p.requests.forEach((r, i) => {
+    const first = seen.get(r.name);
+    if (first !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['requests', i, 'name'], message: `duplicate request name "${r.name}" (also requests[${first}]); names tag the metrics and must be unique` });
+    } else seen.set(r.name, i);
+  });
+});
+
+export type ProbeSpec = z.output<typeof probeSpecSchema>;
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ProbeRequest = ProbeSpec['requests'][number];
+export type ThresholdEntry = z.output<typeof thresholdEntry>;
+
+/** A probe as the rest of burnwatch sees it. */
+export interface Probe extends ProbeSpec {
+  name: string;
+}

@@ -1,0 +1,358 @@
+/**
+ * Templated request values: `{{name arg ...}}` tags in URLs, header values
+ * and bodies, compiled once per run into a list of static text and generator
+ * calls, so rendering a request is a few string concatenations.
+ *
+ * | tag | renders |
+ * |---|---|
+ * | `{{randInt 1 50}}` | a uniform integer in [1, 50] |
+ * | `{{randFloat 0 100 2}}` | a uniform number in [0, 100) with 2 decimals (default 2) |
+ * | `{{uuid}}` | a random UUID v4 |
+ * | `{{pick a b "c d"}}` | one of the arguments, uniformly |
+ * | `{{userId 1 1000000}}` | `u-N`, N uniform in the range (the demo target's user ids) |
+ * | `{{eventBatch 50}}` | a JSON array of 50 events for `POST /v1/events` |
+ * | `{{now}}` / `{{nowIso}}` | epoch milliseconds / ISO-8601 time |
+ * | `{{seq}}` | the iteration's number, unique across threads and segments |
+ * | `{{vu}}` / `{{iter}}` | the VU's number (1-based, unique across threads and segments) / the VU's iteration count |
+ *
+ * @example
+ * const t = compileTemplate('/v1/assignments/get_variant?experiment=exp-{{randInt 1 50}}&user={{userId 1 1000000}}');
+ * t.render({ vu: 1, iter: 0, seq: 0 }) // '/v1/assignments/get_variant?experiment=exp-17&user=u-482113'
+ */
+import { randomUUID } from 'node:crypto';
+
+/** Per-iteration values a template can refer to. One object per VU, reused. */
+export interface TemplateContext {
+  vu: number;
+  iter: number;
+  seq: number;
+}
+
+/** A compiled template: `isStatic` templates render their `text` every time. */
+export interface CompiledTemplate {
+  readonly isStatic: boolean;
+  /** The text of a static template (no tags). */
+  readonly text: string;
+  render(ctx: TemplateContext): string;
+}
+
+interface Generator {
+  render(ctx: TemplateContext): string;
+  /** Its output is a JSON value as is (a number or an array), so a JSON body can embed it unquoted. */
+  readonly json: boolean;
+}
+
+type Factory = (args: string[]) => Generator;
+
+class TemplateError extends Error {}
+
+function intArg(name: string, args: string[], i: number, label: string): number {
+  const raw = args[i];
+  if (raw === undefined) throw new TemplateError(`{{${name}}} needs ${label}`);
+  if (!/^-?\d+$/.test(raw)) throw new TemplateError(`{{${name}}}: ${label} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n)) throw new TemplateError(`{{${name}}}: ${label} ${raw} is too large`);
+  return n;
+}
+
+function numArg(name: string, args: string[], i: number, label: string): number {
+  const raw = args[i];
+  if (raw === undefined) throw new TemplateError(`{{${name}}} needs ${label}`);
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new TemplateError(`{{${name}}}: ${label} must be a number, got "${raw}"`);
+  return n;
+}
+
+function arity(name: string, args: string[], min: number, max: number, usage: string): void {
+  if (args.length < min || args.length > max) {
+    throw new TemplateError(`{{${name}}} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'} (${usage}), got ${args.length}`);
+  }
+}
+
+function range(name: string, args: string[], usage: string): [number, number] {
+  arity(name, args, 2, 2, usage);
+  const min = intArg(name, args, 0, 'MIN');
+  const max = intArg(name, args, 1, 'MAX');
+  if (min > max) throw new TemplateError(`{{${name} ${min} ${max}}}: MIN must not be greater than MAX`);
+  return [min, max];
+}
+
+const MAX_BATCH = 10_000;
+const EVENT_EXPERIMENTS = 50;
+const EVENT_USERS = 1_000_000;
+const EVENT_VARIANTS = ['control', 'treatment'] as const;
+
+/**
+ * One event as the demo target's `POST /v1/events` takes it: mostly
+ * exposures, about one in five a conversion carrying a purchase value.
+ */
+function eventJson(ts: number): string {
+  const user = 1 + Math.floor(Math.random() * EVENT_USERS);
+  const experiment = 1 + Math.floor(Math.random() * EVENT_EXPERIMENTS);
+  const variant = EVENT_VARIANTS[Math.random() < 0.5 ? 0 : 1];
+  if (Math.random() < 0.2) {
+    const value = Math.round((5 + Math.random() * 195) * 100) / 100;
+    return `{"type":"conversion","user":"u-${user}","experiment":"exp-${experiment}","variant":"${variant}","value":${value},"ts":${ts}}`;
+  }
+  return `{"type":"exposure","user":"u-${user}","experiment":"exp-${experiment}","variant":"${variant}","ts":${ts}}`;
+}
+
+const GENERATORS: Record<string, Factory> = {
+  randInt(args) {
+    const [min, max] = range('randInt', args, 'randInt MIN MAX');
+    const span = max - min + 1;
+    return { json: true, render: () => String(min + Math.floor(Math.random() * span)) };
+  },
+  randFloat(args) {
+    arity('randFloat', args, 2, 3, 'randFloat MIN MAX [DECIMALS]');
+    const min = numArg('randFloat', args, 0, 'MIN');
+    const max = numArg('randFloat', args, 1, 'MAX');
+    const decimals = args.length > 2 ? intArg('randFloat', args, 2, 'DECIMALS') : 2;
+    if (min > max) throw new TemplateError(`{{randFloat ${min} ${max}}}: MIN must not be greater than MAX`);
+    if (decimals < 0 || decimals > 10) throw new TemplateError(`{{randFloat}}: DECIMALS must be between 0 and 10, got ${decimals}`);
+    return { json: true, render: () => (min + Math.random() * (max - min)).toFixed(decimals) };
+  },
+  uuid(args) {
+    arity('uuid', args, 0, 0, 'uuid');
+    return { json: false, render: () => randomUUID() };
+  },
+  pick(args) {
+    if (args.length === 0) throw new TemplateError('{{pick}} needs at least one value to pick from, e.g. {{pick a b c}}');
+    const values = [...args];
+    const n = values.length;
+    return { json: false, render: () => values[Math.floor(Math.random() * n)]! };
+  },
+  userId(args) {
+    const [min, max] = range('userId', args, 'userId MIN MAX');
+    const span = max - min + 1;
+    return { json: false, render: () => `u-${min + Math.floor(Math.random() * span)}` };
+  },
+  eventBatch(args) {
+    arity('eventBatch', args, 1, 1, 'eventBatch N');
+    const n = intArg('eventBatch', args, 0, 'N');
+    if (n < 1 || n > MAX_BATCH) throw new TemplateError(`{{eventBatch}}: N must be between 1 and ${MAX_BATCH}, got ${n}`);
+    return {
+      json: true,
+      render: () => {
+        const ts = Date.now();
+        let out = '[';
+        for (let i = 0; i < n; i++) out += (i === 0 ? '' : ',') + eventJson(ts);
+        return `${out}]`;
+      },
+    };
+  },
+  now(args) {
+    arity('now', args, 0, 0, 'now');
+    return { json: true, render: () => String(Date.now()) };
+  },
+  nowIso(args) {
+    arity('nowIso', args, 0, 0, 'nowIso');
+    return { json: false, render: () => new Date().toISOString() };
+  },
+  seq(args) {
+    arity('seq', args, 0, 0, 'seq');
+    return { json: true, render: (ctx) => String(ctx.seq) };
+  },
+  vu(args) {
+    arity('vu', args, 0, 0, 'vu');
+    return { json: true, render: (ctx) => String(ctx.vu) };
+  },
+  iter(args) {
+    arity('iter', args, 0, 0, 'iter');
+    return { json: true, render: (ctx) => String(ctx.iter) };
+  },
+};
+
+/** The generator names, for messages and docs. */
+export const TEMPLATE_GENERATORS = Object.keys(GENERATORS);
+
+function closest(name: string, names: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  const exact = names.find((n) => n.toLowerCase() === lower);
+  if (exact) return exact;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of names) {
+    const d = editDistance(lower, candidate.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+function tokenize(inner: string): string[] {
+  const tokens: string[] = [];
+  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))/y;
+  let pos = 0;
+  while (pos < inner.length) {
+    re.lastIndex = pos;
+    const m = re.exec(inner);
+    if (!m) break;
+    if (m[0].trim() === '') break;
+    tokens.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3] ?? ''));
+    pos = re.lastIndex;
+  }
+  return tokens;
+}
+
+type Part = string | Generator;
+
+function parse(text: string): Part[] {
+  const parts: Part[] = [];
+  let pos = 0;
+  while (pos < text.length) {
+    const open = text.indexOf('{{', pos);
+    if (open < 0) {
+      parts.push(text.slice(pos));
+      break;
+    }
+    if (open > pos) parts.push(text.slice(pos, open));
+    const close = text.indexOf('}}', open + 2);
+    if (close < 0) throw new TemplateError(`unterminated tag "${text.slice(open, open + 20)}": expected "}}"`);
+    const inner = text.slice(open + 2, close);
+    const [name, ...args] = tokenize(inner);
+    if (name === undefined) throw new TemplateError('empty tag "{{}}"; expected a generator such as {{randInt 1 100}}');
+    const factory = Object.hasOwn(GENERATORS, name) ? GENERATORS[name] : undefined;
+    if (!factory) {
+      const hint = closest(name, TEMPLATE_GENERATORS);
+      throw new TemplateError(`unknown generator "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${TEMPLATE_GENERATORS.join(', ')}`);
+    }
+    parts.push(factory(args));
+    pos = close + 2;
+  }
+  return parts;
+}
+
+function fromParts(parts: Part[]): CompiledTemplate {
+  if (parts.every((p) => typeof p === 'string')) {
+    const text = parts.join('');
+    return { isStatic: true, text, render: () => text };
+  }
+  if (parts.length === 1) {
+    const g = parts[0] as Generator;
+    return { isStatic: false, text: '', render: (ctx) => g.render(ctx) };
+  }
+  const frozen = parts.slice();
+  const n = frozen.length;
+  return {
+    isStatic: false,
+    text: '',
+    render: (ctx) => {
+      let out = '';
+      for (let i = 0; i < n; i++) {
+        const p = frozen[i]!;
+        out += typeof p === 'string' ? p : p.render(ctx);
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Compiles a template string; throws a `RangeError` with a sentence when a tag is invalid.
+ *
+ * @example
+ * compileTemplate('user={{userId 1 10}}').render({ vu: 1, iter: 0, seq: 0 }) // 'user=u-7'
+ */
+export function compileTemplate(text: string): CompiledTemplate {
+  try {
+    return fromParts(parse(text));
+  } catch (err) {
+    if (err instanceof TemplateError) throw new RangeError(err.message, { cause: err });
+    throw err;
+  }
+}
+
+/** Why a template string is invalid, or `undefined` when it compiles. */
+export function templateProblem(text: string): string | undefined {
+  try {
+    parse(text);
+    return undefined;
+  } catch (err) {
+    if (err instanceof TemplateError) return err.message;
+    throw err;
+  }
+}
+
+/**
+ * Compiles a JSON request body: string leaves are templates. A leaf that is
+ * exactly one tag whose output is a JSON value (`{{randInt 1 9}}`,
+ * `{{eventBatch 50}}`, `{{now}}`) is embedded unquoted, so
+ * `"{{eventBatch 50}}"` sends an array and `"{{randInt 1 9}}"` a number.
+ *
+ * @example
+ * compileJsonBody({ n: '{{randInt 1 3}}', u: 'u-{{randInt 1 3}}' }).render(ctx) // '{"n":2,"u":"u-3"}'
+ */
+export function compileJsonBody(value: unknown): CompiledTemplate {
+  const parts: Part[] = [];
+  const pushText = (s: string): void => {
+    const last = parts[parts.length - 1];
+    if (typeof last === 'string') parts[parts.length - 1] = last + s;
+    else parts.push(s);
+  };
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      let inner: Part[];
+      try {
+        inner = parse(v);
+      } catch (err) {
+        if (err instanceof TemplateError) throw new RangeError(err.message, { cause: err });
+        throw err;
+      }
+      if (inner.every((p) => typeof p === 'string')) {
+        pushText(JSON.stringify(v));
+      } else if (inner.length === 1 && typeof inner[0] !== 'string' && inner[0]!.json) {
+        parts.push(inner[0]!);
+      } else {
+        const t = fromParts(inner);
+        parts.push({ json: true, render: (ctx) => JSON.stringify(t.render(ctx)) });
+      }
+    } else if (Array.isArray(v)) {
+      pushText('[');
+      v.forEach((item, i) => {
+        if (i > 0) pushText(',');
+        walk(item);
+      });
+      pushText(']');
+    } else if (v !== null && typeof v === 'object') {
+      pushText('{');
+      Object.entries(v).forEach(([k, item], i) => {
+        if (i > 0) pushText(',');
+        pushText(`${JSON.stringify(k)}:`);
+        walk(item);
+      });
+      pushText('}');
+    } else {
+      pushText(JSON.stringify(v) ?? 'null');
+    }
+  };
+  walk(value);
+  return fromParts(parts);
+}
+
+/** Every template problem in a JSON body, with the key path of the leaf. */
+export function jsonBodyProblems(value: unknown, path: (string | number)[] = []): { path: (string | number)[]; message: string }[] {
+  if (typeof value === 'string') {
+    const problem = templateProblem(value);
+    return problem ? [{ path, message: problem }] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => jsonBodyProblems(v, [...path, i]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => jsonBodyProblems(v, [...path, k]));
+  return [];
+}

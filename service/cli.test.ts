@@ -1,0 +1,96 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { finished, runCli, spawnCli, waitForOutput } from '../test/helpers.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'burnwatch-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('burnwatch CLI', () => {
+  it('lists its commands in --help', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const command of ['serve', 'validate', 'demo-target']) expect(r.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+  });
+
+  it('validates the demo config with exit 0', async () => {
+    const r = await runCli(['validate', '--config', 'demo/config']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^demo\/config: valid \(\d+ files: 6 probes, 7 SLOs/);
+    expect(r.code).toBe(0);
+  });
+
+  it('exits 104 and prints every error of an invalid config', async () => {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'apiVersion: burnwatch/v1\nkind: SLO\nmetadata: { name: s }\nspec: { probe: nope, objective: 150, indicator: { errorRate: {} }, extra: 1 }\n');
+    const r = await runCli(['validate', '--config', file]);
+    expect(r.code).toBe(104);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toContain('spec.probe: no Probe named "nope"');
+    expect(lines[1]).toContain('spec.objective: 150 is out of range');
+    expect(lines[2]).toContain('spec.extra: unknown key "extra"');
+    expect(lines[3]).toBe(`3 errors in ${file}`);
+  });
+
+  it('exits 2 on an unknown command', async () => {
+    const r = await runCli(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('serves /healthz and /metrics on the configured address and exits 0 soon after SIGTERM', async () => {
+    const config = join(dir, 'serve.yaml');
+    await writeFile(
+      config,
+      `apiVersion: burnwatch/v1
+kind: Service
+metadata: { name: svc }
+spec: { listen: "127.0.0.1:0", dataDir: ${JSON.stringify(join(dir, 'data'))}, demoTarget: { enabled: true, listen: "127.0.0.1:0" } }
+`,
+    );
+    const child = spawnCli(['serve', '--config', config]);
+    const exit = finished(child, 20_000);
+    const [, url] = await waitForOutput(child, /"msg":"burnwatch listening","url":"(http:\/\/127\.0\.0\.1:\d+)"/);
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.text()).toBe('ok\n');
+    const ready = await fetch(`${url}/readyz`);
+    expect(await ready.json()).toEqual({ ready: true });
+    const metrics = await fetch(`${url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+    expect(metrics.headers.get('content-type')).toContain('application/openmetrics-text');
+    expect(await metrics.text()).toMatch(/# EOF\n$/);
+    const missing = await fetch(`${url}/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'not_found', message: 'no route for GET /nope' });
+
+    const stopAt = Date.now();
+    child.kill('SIGTERM');
+    const r = await exit;
+    expect(r.code).toBe(0);
+    expect(Date.now() - stopAt).toBeLessThan(5_000);
+    expect(r.stdout).toContain('"msg":"burnwatch stopped"');
+  });
+
+  it('serves the demo on 127.0.0.1:8080 without a config, as npm start does', async () => {
+    // Run from an empty folder so no ./burnwatch.yaml is picked up and state stays in the temp dir.
+    const cwd = await mkdtemp(join(dir, 'start-'));
+    const child = spawnCli(['serve'], { cwd });
+    const exit = finished(child, 20_000);
+    await waitForOutput(child, /"msg":"burnwatch listening","url":"http:\/\/127\.0\.0\.1:8080"/);
+    expect((await fetch('http://127.0.0.1:8080/healthz')).status).toBe(200);
+    expect((await fetch('http://127.0.0.1:8080/metrics')).status).toBe(200);
+    expect((await fetch('http://127.0.0.1:8081/healthz')).status).toBe(200);
+    const stopAt = Date.now();
+    child.kill('SIGTERM');
+    const r = await exit;
+    expect(r.code).toBe(0);
+    expect(Date.now() - stopAt).toBeLessThan(5_000);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * The `burnwatch` command line. Each subcommand is a function in
+ * `commands/` returning an exit code; this file only parses arguments.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { errorMessage } from '../common/index.ts';
+import { demoTargetCommand } from './commands/demo-target.ts';
+import { serveCommand } from './commands/serve.ts';
+import { validateCommand } from './commands/validate.ts';
+import { LOG_LEVELS } from './config/index.ts';
+import { EXIT } from './exit-codes.ts';
+import { PACKAGE_ROOT, resolveConfigPath } from './paths.ts';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number between 0 and 65535');
+  return n;
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('burnwatch')
+    .description('Continuous SLO validation: scheduled synthetic load probes, error budgets, burn-rate alerts, rules as code.')
+    .version(version())
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+Config: --config takes a YAML file or a folder of them; without it burnwatch
+uses $BURNWATCH_CONFIG, ./burnwatch.yaml or ./burnwatch/, else the demo config.
+Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config.`,
+    );
+
+  program
+    .command('serve')
+    .description('run the long-running service (probes on schedule, SLOs, /metrics, API, status page); no config = the demo')
+    .option('--config <path>', 'config file or folder')
+    .option('--data-dir <dir>', 'state directory (overrides the config)')
+    .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]))
+    .action(async (opts: { config?: string; dataDir?: string; logLevel?: (typeof LOG_LEVELS)[number] }) => {
+      setExit(await serveCommand(opts));
+    });
+
+  program
+    .command('validate')
+    .description('check a config; prints every problem as file:line:col key.path: message')
+    .option('--config <path>', 'config file or folder')
+    .action(async (opts: { config?: string }) => {
+      setExit(await validateCommand({ config: resolveConfigPath(opts.config).path }));
+    });
+
+  program
+    .command('demo-target')
+    .description('run the demo experimentation platform (the default system under test) alone')
+    .option('--port <n>', 'port to listen on', port, 8081)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .action(async (opts: { port: number; host: string }) => {
+      setExit(await demoTargetCommand(opts));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; sets `process.exitCode` (the process exits when its work is done). */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram((code) => {
+    process.exitCode = code;
+  });
+  program.exitOverride((err) => {
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw err;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) return;
+    process.stderr.write(`burnwatch: ${errorMessage(err)}\n`);
+    process.exitCode = EXIT.failure;
+  }
+}

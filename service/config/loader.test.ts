@@ -1,0 +1,226 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_CONFIG } from '../paths.ts';
+import { formatConfigIssue, loadConfig, loadConfigText } from './index.ts';
+import type { LoadResult } from './index.ts';
+
+const probe = (name: string, extra = ''): string => `
+apiVersion: burnwatch/v1
+kind: Probe
+metadata: { name: ${name} }
+spec:
+  target: http://127.0.0.1:8081
+  scenario: { executor: constant-arrival-rate, rate: 10, duration: 30s, preAllocatedVUs: 5 }
+  requests:
+    - name: get
+      url: /healthz
+${extra}`;
+
+function errorLines(r: LoadResult): string[] {
+  expect(r.ok).toBe(false);
+  return r.ok ? [] : r.errors.map(formatConfigIssue);
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'burnwatch-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('loadConfig', () => {
+  it('loads the demo config without errors or warnings', async () => {
+    const r = await loadConfig(DEMO_CONFIG);
+    if (!r.ok) throw new Error(r.errors.map(formatConfigIssue).join('\n'));
+    expect(r.warnings).toEqual([]);
+    expect([...r.config.probes.keys()]).toEqual(expect.arrayContaining(['assignment', 'flags', 'events', 'analytics', 'crud', 'health']));
+    expect(r.config.slos.size).toBeGreaterThanOrEqual(7);
+    expect(r.config.service.listen).toEqual({ host: '127.0.0.1', port: 8080 });
+  });
+
+  it('reports an unknown key, a bad duration, an objective of 150, a missing probe and an unset variable together, one line each', async () => {
+    const file = join(dir, 'broken.yaml');
+    await writeFile(
+      file,
+      `apiVersion: burnwatch/v1
+kind: Probe
+metadata: { name: assignment }
+spec:
+  target: http://127.0.0.1:8081
+  scenario:
+    executor: constant-arrival-rate
+    rate: 10
+    duration: 5x
+    preAllocatedVUs: 5
+  requests:
+    - name: get_variant
+      url: /v1/assignments/get_variant
+      headers: { Authorization: "Bearer \${BURNWATCH_TEST_UNSET_TOKEN}" }
+  retries: 3
+---
+apiVersion: burnwatch/v1
+kind: SLO
+metadata: { name: assignment-latency }
+spec:
+  probe: asignment
+  indicator: { latency: { thresholdMs: 100 } }
+  objective: 150
+`,
+    );
+    const r = await loadConfig(file, { env: {} });
+    const lines = errorLines(r);
+    expect(lines).toHaveLength(5);
+    const rel = r.ok ? '' : r.errors[0]!.file;
+    expect(lines[0]).toBe(`${rel}:9:15 spec.scenario.duration: "5x" is not a duration; expected a number with a unit (ms, s, m, h, d, w), e.g. "30s", "5m", "1h30m", "30d"`);
+    expect(lines[1]).toBe(
+      `${rel}:14:33 spec.requests[0].headers.Authorization: environment variable BURNWATCH_TEST_UNSET_TOKEN is not set; set it, or write \${BURNWATCH_TEST_UNSET_TOKEN:-default} for a fallback`,
+    );
+    expect(lines[2]).toMatch(/:15:3 spec\.retries: unknown key "retries"; expected one of: description, schedule/);
+    expect(lines[3]).toBe(`${rel}:21:10 spec.probe: no Probe named "asignment"; did you mean "assignment"? Defined probes: "assignment"`);
+    expect(lines[4]).toBe(`${rel}:23:14 spec.objective: 150 is out of range; expected a percentage above 0 and below 100`);
+  });
+
+  it('loads every YAML file of a folder, recursively and in name order', async () => {
+    const folder = join(dir, 'tree');
+    await mkdir(join(folder, 'probes'), { recursive: true });
+    await writeFile(join(folder, 'probes', 'a.yaml'), probe('a'));
+    await writeFile(join(folder, 'probes', 'ignored.txt'), 'not yaml');
+    await writeFile(
+      join(folder, 'slo.yml'),
+      `apiVersion: burnwatch/v1\nkind: SLO\nmetadata: { name: a-errors }\nspec: { probe: a, indicator: { errorRate: {} }, objective: "99.5%" }\n`,
+    );
+    const r = await loadConfig(folder);
+    if (!r.ok) throw new Error(r.errors.map(formatConfigIssue).join('\n'));
+    expect(r.config.files.map((f) => f.split('/').slice(-2).join('/'))).toEqual(['probes/a.yaml', 'tree/slo.yml']);
+    expect(r.config.slos.get('a-errors')?.objectivePercent).toBe(99.5);
+  });
+
+  it('says so when the path does not exist or holds no YAML', async () => {
+    expect(errorLines(await loadConfig(join(dir, 'nope')))).toEqual([`${join(dir, 'nope')}: no such file or folder`]);
+    const empty = join(dir, 'empty');
+    await mkdir(empty);
+    expect(errorLines(await loadConfig(empty))).toEqual([`${empty}: no .yaml or .yml files found`]);
+  });
+});
+
+describe('loadConfigText', () => {
+  it('parses durations and percentages once into milliseconds and ratios', () => {
+    const r = loadConfigText(
+      probe('p') +
+        `---
+apiVersion: burnwatch/v1
+kind: SLO
+metadata: { name: s }
+spec: { probe: p, indicator: { latency: { thresholdMs: 250 } }, objective: 99.95, window: 28d }
+`,
+    );
+    if (!r.ok) throw new Error(r.errors.map(formatConfigIssue).join('\n'));
+    const scenario = r.config.probes.get('p')!.scenario;
+    expect(scenario.executor === 'constant-arrival-rate' && scenario.duration).toBe(30_000);
+    expect(scenario.gracefulStop).toBe(30_000);
+    const slo = r.config.slos.get('s')!;
+    expect(slo.objectivePercent).toBe(99.95);
+    expect(slo.window).toEqual({ kind: 'rolling', durationMs: 28 * 86_400_000 });
+  });
+
+  it('substitutes ${VAR}, ${VAR:-default} and $${ and types unquoted values', () => {
+    const text = `apiVersion: burnwatch/v1
+kind: Service
+metadata: { name: svc }
+spec:
+  authToken: "\${TOKEN}"
+  maxRps: \${MAX_RPS}
+  dataDir: \${DATA_DIR:-/var/lib/burnwatch}
+---
+apiVersion: burnwatch/v1
+kind: Notifier
+metadata: { name: hook }
+spec: { webhook: { url: "http://127.0.0.1:9000/hook", headers: { X-Literal: "$\${NOT_A_VAR}" } } }
+`;
+    const r = loadConfigText(text, 'svc.yaml', { env: { TOKEN: 's3cret-token', MAX_RPS: '1200' } });
+    if (!r.ok) throw new Error(r.errors.map(formatConfigIssue).join('\n'));
+    expect(r.config.service.authToken).toBe('s3cret-token');
+    expect(r.config.service.maxRps).toBe(1200);
+    expect(r.config.service.dataDir).toBe('/var/lib/burnwatch');
+    expect(r.config.notifiers.get('hook')?.webhook?.headers['X-Literal']).toBe('${NOT_A_VAR}');
+    // Values under secret-looking keys (token, password, url, headers...) are redacted; a rate is not.
+    expect(r.config.secrets).toEqual(['s3cret-token']);
+  });
+
+  it('rejects duplicate names of one kind, naming the first definition', () => {
+    const lines = errorLines(loadConfigText(`${probe('dup')}---${probe('dup')}`, 'dups.yaml'));
+    expect(lines).toEqual([expect.stringMatching(/^dups\.yaml:\d+:\d+ metadata\.name: duplicate Probe name "dup"; first defined in dups\.yaml:4$/)]);
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    const lines = errorLines(loadConfigText('apiVersion: burnwatch/v1\nkind: [Probe\n', 'bad.yaml'));
+    expect(lines[0]).toMatch(/^bad\.yaml:\d+:\d+: YAML syntax: /);
+  });
+
+  it('rejects duplicate keys in one mapping', () => {
+    const lines = errorLines(loadConfigText('apiVersion: burnwatch/v1\nkind: Probe\nkind: SLO\nmetadata: { name: x }\nspec: {}\n', 'k.yaml'));
+    expect(lines[0]).toMatch(/^k\.yaml:3:1: YAML syntax: Map keys must be unique/);
+  });
+
+  it('names the expected kinds and api versions', () => {
+    expect(errorLines(loadConfigText('apiVersion: burnwatch/v1\nkind: Probes\nmetadata: { name: x }\nspec: {}\n', 'k.yaml'))).toEqual([
+      'k.yaml:2:7 kind: unknown kind "Probes"; expected one of Probe, SLO, Notifier, Report, Service',
+    ]);
+    expect(errorLines(loadConfigText('apiVersion: burnwatch/v2\nkind: Probe\nmetadata: { name: x }\nspec: {}\n', 'k.yaml'))[0]).toMatch(
+      /^k\.yaml:1:13 apiVersion: expected apiVersion to be one of burnwatch\/v1, openslo\/v1; found "burnwatch\/v2"$/,
+    );
+  });
+
+  it('reports a missing required key at its parent', () => {
+    const lines = errorLines(
+      loadConfigText('apiVersion: burnwatch/v1\nkind: SLO\nmetadata: { name: s }\nspec:\n  indicator: { errorRate: {} }\n  objective: 99\n', 's.yaml'),
+    );
+    expect(lines).toEqual(['s.yaml:5:3 spec.probe: missing required key; expected the name of a Probe']);
+  });
+
+  it('explains union mistakes with the branch that was meant', () => {
+    const slo = (body: string): string => `${probe('p')}---\napiVersion: burnwatch/v1\nkind: SLO\nmetadata: { name: s }\nspec: { probe: p, objective: 99, ${body} }\n`;
+    expect(errorLines(loadConfigText(slo('indicator: { errorRate: {} }, window: 3x'), 'u.yaml'))).toEqual([
+      expect.stringContaining('spec.window: "3x" is not a duration'),
+    ]);
+    expect(errorLines(loadConfigText(slo('indicator: { errorRate: {} }, budgeting: slices'), 'u.yaml'))).toEqual([
+      expect.stringMatching(/spec\.budgeting: expected .*occurrences.*timeslices.*; found "slices"$/),
+    ]);
+    expect(errorLines(loadConfigText(slo('indicator: { errorRate: {}, uptime: {} }'), 'u.yaml'))).toEqual([
+      expect.stringContaining('spec.indicator: expected exactly one indicator, found errorRate and uptime'),
+    ]);
+    expect(errorLines(loadConfigText(slo('indicator: { errorRate: {} }, window: { calendar: year }'), 'u.yaml'))).toEqual([
+      expect.stringContaining('spec.window.calendar: expected calendar to be week or month; found "year"'),
+    ]);
+  });
+
+  it('checks references to notifiers, SLOs and probe requests', () => {
+    const text = `${probe('p')}---
+apiVersion: burnwatch/v1
+kind: SLO
+metadata: { name: s }
+spec: { probe: p, indicator: { latency: { thresholdMs: 100, request: gett } }, objective: 99, alerting: { notify: [pager] } }
+---
+apiVersion: burnwatch/v1
+kind: Report
+metadata: { name: weekly }
+spec: { notifier: mail, slos: [s, t] }
+`;
+    const lines = errorLines(loadConfigText(text, 'refs.yaml'));
+    expect(lines).toEqual([
+      expect.stringContaining('spec.indicator.latency.request: probe "p" has no request "gett"; its requests: "get"'),
+      expect.stringContaining('spec.alerting.notify[0]: no Notifier named "pager"; defined notifiers: none defined'),
+      expect.stringContaining('spec.notifier: no Notifier named "mail"; defined notifiers: none defined'),
+      expect.stringContaining('spec.slos[1]: no SLO named "t"; defined SLOs: "s"'),
+    ]);
+  });
+
+  it('accepts at most one Service document', () => {
+    const svc = 'apiVersion: burnwatch/v1\nkind: Service\nmetadata: { name: a }\nspec: {}\n';
+    const lines = errorLines(loadConfigText(`${svc}---\n${svc.replace('name: a', 'name: b')}`, 'svc.yaml'));
+    expect(lines).toEqual(['svc.yaml:7:7 kind: a config holds at most one Service document']);
+  });
+});

@@ -1,0 +1,237 @@
+/**
+ * Config loading: files → YAML documents (with positions, `${ENV}` substituted)
+ * → envelope and per-kind validation (strict zod schemas) → models →
+ * cross-document checks. Every problem of every file is collected and
+ * reported together, each as `file:line:col key.path: sentence`.
+ */
+import { z } from 'zod';
+import { dirname } from 'node:path';
+import { errorMessage, labels, resourceName } from '../../common/index.ts';
+import { notifierSpecSchema } from '../../alerts/spec.ts';
+import type { Notifier } from '../../alerts/spec.ts';
+import { probeSpecSchema } from '../../probes/spec.ts';
+import type { Probe } from '../../probes/spec.ts';
+import { reportSpecSchema } from '../../reports/spec.ts';
+import type { Report } from '../../reports/spec.ts';
+import { sloSpecSchema, toSlo } from '../../slos/spec.ts';
+import type { Slo, SloSpec } from '../../slos/spec.ts';
+import type { ConfigIssue } from './issues.ts';
+import { formatPath } from './issues.ts';
+import { serviceSpecSchema } from './service-spec.ts';
+import type { ServiceSettings } from './service-spec.ts';
+import { parseConfigText, readConfigSources } from './source.ts';
+import type { ReadResult, SourceDocument } from './source.ts';
+import { explainIssues, suggest } from './zod-issues.ts';
+
+export interface Config {
+  service: ServiceSettings;
+  probes: Map<string, Probe>;
+  slos: Map<string, Slo>;
+  notifiers: Map<string, Notifier>;
+  reports: Map<string, Report>;
+  /** The files read, relative to the working directory. */
+  files: string[];
+  /** Values substituted from the environment; redact them from anything shown. */
+  secrets: string[];
+}
+
+export type LoadResult =
+  | { ok: true; config: Config; warnings: ConfigIssue[] }
+  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
+
+export const API_VERSIONS = ['burnwatch/v1', 'openslo/v1'] as const;
+export const BURNWATCH_KINDS = ['Probe', 'SLO', 'Notifier', 'Report', 'Service'] as const;
+type Kind = (typeof BURNWATCH_KINDS)[number];
+
+const envelopeSchema = z.strictObject({
+  apiVersion: z.enum(API_VERSIONS, { error: `expected apiVersion to be one of ${API_VERSIONS.join(', ')}` }),
+  kind: z.string({ error: 'expected a kind' }),
+  metadata: z.strictObject({
+    name: resourceName,
+    displayName: z.string().optional(),
+    labels: labels.optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+  spec: z.unknown(),
+});
+
+interface KindHandler {
+  schema: z.ZodType;
+  /** Maps a validated spec to the model; may throw a BurnwatchError (reported at the spec). */
+  toModel: (name: string, spec: unknown, file: string) => unknown;
+}
+
+const withName = (name: string, spec: unknown): unknown => ({ name, ...(spec as object) });
+
+const KINDS: Record<Kind, KindHandler> = {
+  Probe: { schema: probeSpecSchema, toModel: withName },
+  SLO: { schema: sloSpecSchema, toModel: (name, spec, file) => toSlo(name, spec as SloSpec, { baseDir: dirname(file) }) },
+  Notifier: { schema: notifierSpecSchema, toModel: withName },
+  Report: { schema: reportSpecSchema, toModel: withName },
+  Service: { schema: serviceSpecSchema, toModel: (_name, spec) => spec },
+};
+
+/** A document whose envelope is valid; `model` is set when its spec is valid too. */
+interface Entry {
+  kind: Kind;
+  name: string;
+  doc: SourceDocument;
+  raw: unknown;
+  model: unknown;
+}
+
+/**
+ * Loads a config file or folder.
+ *
+ * @example
+ * const r = await loadConfig('demo/config');
+ * if (!r.ok) for (const e of r.errors) console.error(formatConfigIssue(e));
+ */
+export async function loadConfig(path: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<LoadResult> {
+  const read = await readConfigSources(path, options.env ?? process.env);
+  return buildConfig(read);
+}
+
+/** Loads config from text (tests, stdin). `file` names it in messages. */
+export function loadConfigText(text: string, file = '<config>', options: { env?: NodeJS.ProcessEnv } = {}): LoadResult {
+  const read: ReadResult = { documents: [], issues: [], secrets: [], files: [file] };
+  parseConfigText(text, file, options.env ?? process.env, read);
+  return buildConfig(read);
+}
+
+function buildConfig(read: ReadResult): LoadResult {
+  const issues: ConfigIssue[] = [...read.issues];
+  const report = (doc: SourceDocument, path: PropertyKey[], message: string, severity: ConfigIssue['severity'] = 'error', key?: string): void => {
+    const pos = key !== undefined ? doc.keyPosition(path.slice(0, -1), key) : doc.position(path);
+    issues.push({ file: doc.file, ...pos, path: formatPath(path), message, severity });
+  };
+
+  const entries: Entry[] = [];
+  const firstByName = new Map<string, SourceDocument>();
+
+  for (const doc of read.documents) {
+    if (doc.data === null || typeof doc.data !== 'object' || Array.isArray(doc.data)) {
+      report(doc, [], `expected a document with apiVersion, kind, metadata and spec; found ${Array.isArray(doc.data) ? 'a list' : typeof doc.data}`);
+      continue;
+    }
+    const envelope = envelopeSchema.safeParse(doc.data);
+    if (!envelope.success) {
+      for (const i of explainIssues(envelope.error.issues, doc.data, envelopeSchema)) report(doc, i.path, i.message, 'error', i.unknownKey);
+      continue;
+    }
+    const { apiVersion, kind, metadata } = envelope.data;
+    if (apiVersion === 'openslo/v1') {
+      report(doc, ['apiVersion'], 'OpenSLO documents are not supported yet');
+      continue;
+    }
+    if (!(BURNWATCH_KINDS as readonly string[]).includes(kind)) {
+      report(doc, ['kind'], `unknown kind "${kind}"; expected one of ${BURNWATCH_KINDS.join(', ')}`);
+      continue;
+    }
+    const k = kind as Kind;
+    const nameKey = `${k}/${metadata.name}`;
+    const first = firstByName.get(nameKey);
+    if (first) {
+      report(doc, ['metadata', 'name'], `duplicate ${k} name "${metadata.name}"; first defined in ${first.file}:${first.position(['metadata', 'name']).line}`);
+      continue;
+    }
+    firstByName.set(nameKey, doc);
+    const raw = (doc.data as { spec?: unknown }).spec ?? {};
+    const { schema, toModel } = KINDS[k];
+    const spec = schema.safeParse(raw);
+    let model: unknown;
+    if (!spec.success) {
+      for (const i of explainIssues(spec.error.issues, raw, schema)) report(doc, ['spec', ...i.path], i.message, 'error', i.unknownKey);
+    } else {
+      try {
+        model = toModel(metadata.name, spec.data, doc.file);
+      } catch (err) {
+        report(doc, ['spec'], errorMessage(err));
+      }
+    }
+    entries.push({ kind: k, name: metadata.name, doc, raw, model });
+  }
+
+  checkReferences(entries, report);
+
+  const ofKind = <T>(k: Kind): Map<string, T> =>
+    new Map(entries.filter((e) => e.kind === k && e.model !== undefined).map((e) => [e.name, e.model as T]));
+  const services = entries.filter((e) => e.kind === 'Service');
+  for (const extra of services.slice(1)) report(extra.doc, ['kind'], 'a config holds at most one Service document');
+  const service = (services[0]?.model as ServiceSettings | undefined) ?? serviceSpecSchema.parse({});
+  const probes = ofKind<Probe>('Probe');
+  const slos = ofKind<Slo>('SLO');
+  const notifiers = ofKind<Notifier>('Notifier');
+  const reports = ofKind<Report>('Report');
+
+  issues.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  const errors = issues.filter((i) => i.severity === 'error');
+  const warnings = issues.filter((i) => i.severity === 'warning');
+  if (errors.length > 0) return { ok: false, errors, warnings };
+  return {
+    ok: true,
+    warnings,
+    config: {
+      service,
+      probes,
+      slos,
+      notifiers,
+      reports,
+      files: read.files,
+      secrets: [...new Set(read.secrets)],
+    },
+  };
+}
+
+type Report_ = (doc: SourceDocument, path: PropertyKey[], message: string) => void;
+
+/**
+ * References between documents, checked on the raw specs so that a broken
+ * document still gets its reference errors in the same run (and a probe with
+ * errors of its own still counts as defined).
+ */
+function checkReferences(entries: Entry[], report: Report_): void {
+  const names = (k: Kind): string[] => entries.filter((e) => e.kind === k).map((e) => e.name);
+  const list = (all: string[]): string => (all.length ? all.map((n) => `"${n}"`).join(', ') : 'none defined');
+  const missing = (kind: string, name: string, all: string[]): string => {
+    const hint = suggest(name, all);
+    const plural = kind === 'SLO' ? 'SLOs' : `${kind.toLowerCase()}s`;
+    return `no ${kind} named "${name}"; ${hint ? `did you mean "${hint}"? Defined` : 'defined'} ${plural}: ${list(all)}`;
+  };
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  const field = (v: unknown, k: string): unknown => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined);
+  const probes = new Map(entries.filter((e) => e.kind === 'Probe').map((e) => [e.name, e]));
+  const notifiers = names('Notifier');
+  const slos = names('SLO');
+
+  for (const e of entries) {
+    if (e.kind === 'SLO') {
+      const probeName = str(field(e.raw, 'probe'));
+      const probe = probeName !== undefined ? probes.get(probeName) : undefined;
+      if (probeName !== undefined && !probe) {
+        report(e.doc, ['spec', 'probe'], missing('Probe', probeName, [...probes.keys()]));
+      }
+      const requestNames = arr(field(probe?.raw, 'requests')).map((r) => str(field(r, 'name'))).filter((n): n is string => n !== undefined);
+      const indicator = field(e.raw, 'indicator');
+      for (const kindName of ['latency', 'errorRate', 'cacheHit', 'uptime']) {
+        const req = str(field(field(indicator, kindName), 'request'));
+        if (probe && req !== undefined && !requestNames.includes(req)) {
+          report(e.doc, ['spec', 'indicator', kindName, 'request'], `probe "${probe.name}" has no request "${req}"; its requests: ${list(requestNames)}`);
+        }
+      }
+      arr(field(field(e.raw, 'alerting'), 'notify')).forEach((n, i) => {
+        if (typeof n === 'string' && !notifiers.includes(n)) {
+          report(e.doc, ['spec', 'alerting', 'notify', i], missing('Notifier', n, notifiers));
+        }
+      });
+    }
+    if (e.kind === 'Report') {
+      const n = str(field(e.raw, 'notifier'));
+      if (n !== undefined && !notifiers.includes(n)) report(e.doc, ['spec', 'notifier'], missing('Notifier', n, notifiers));
+      arr(field(e.raw, 'slos')).forEach((s, i) => {
+        if (typeof s === 'string' && !slos.includes(s)) report(e.doc, ['spec', 'slos', i], missing('SLO', s, slos));
+      });
+    }
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Reading config files: YAML documents with positions, and `${ENV}`
+ * substitution done on the YAML tree so every substituted value keeps its
+ * line and column for error messages.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parse as parseYamlScalar, parseAllDocuments, visit } from 'yaml';
+import type { Document, Node, Scalar } from 'yaml';
+import type { ConfigIssue } from './issues.ts';
+import { formatPath } from './issues.ts';
+
+/** One YAML document of a config file, after env substitution. */
+export interface SourceDocument {
+  file: string;
+  /** Index of the document inside its file (0-based). */
+  index: number;
+  data: unknown;
+  /** Line/column of the node at `path`, or of its nearest existing ancestor. */
+  position(path: readonly PropertyKey[]): { line: number; column: number };
+  /** Line/column of a key inside the mapping at `path` (for unknown keys). */
+  keyPosition(path: readonly PropertyKey[], key: string): { line: number; column: number };
+}
+
+export interface ReadResult {
+  documents: SourceDocument[];
+  issues: ConfigIssue[];
+  /** Values substituted from the environment under secret-looking keys: redacted from logs and API output. */
+  secrets: string[];
+  files: string[];
+}
+
+const YAML_FILE = /\.ya?ml$/i;
+
+/** Lists the YAML files of a config path (a file, or a folder searched recursively, sorted). */
+export async function listConfigFiles(path: string): Promise<string[]> {
+  const info = await stat(path);
+  if (info.isFile()) return [path];
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const full = join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.isFile() && YAML_FILE.test(e.name)) out.push(full);
+    }
+  };
+  await walk(path);
+  return out;
+}
+
+const ENV_REF = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Substitutes `${VAR}` (and `${VAR:-default}`) in a string; `$${` is a literal `${`.
+ * Returns the names of unset variables instead of guessing.
+ */
+export function substituteEnv(
+  text: string,
+  env: NodeJS.ProcessEnv,
+): { value: string; missing: string[]; used: string[] } {
+  const missing: string[] = [];
+  const used: string[] = [];
+  const value = text.replace(ENV_REF, (match, name: string | undefined, fallback: string | undefined) => {
+    if (match === '$${') return '${';
+    const v = env[name!];
+    if (v !== undefined && v !== '') {
+      used.push(v);
+      return v;
+    }
+    if (fallback !== undefined) return fallback;
+    missing.push(name!);
+    return match;
+  });
+  return { value, missing, used };
+}
+
+/** Reads and parses every YAML file under `path`. Never throws for bad input: problems come back as issues. */
+export async function readConfigSources(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ReadResult> {
+  const result: ReadResult = { documents: [], issues: [], secrets: [], files: [] };
+  const display = (f: string): string => {
+    const rel = relative(process.cwd(), f);
+    return rel.startsWith('..') ? f : rel;
+  };
+  let files: string[];
+  try {
+    files = await listConfigFiles(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    result.issues.push(fileIssue(path, code === 'ENOENT' ? 'no such file or folder' : `cannot read: ${String(err)}`));
+    return result;
+  }
+  if (files.length === 0) {
+    result.issues.push(fileIssue(path, 'no .yaml or .yml files found'));
+    return result;
+  }
+  for (const file of files) {
+    const name = display(file);
+    result.files.push(name);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      result.issues.push(fileIssue(name, `cannot read: ${String(err)}`));
+      continue;
+    }
+    parseConfigText(text, name, env, result);
+  }
+  return result;
+}
+
+/** Parses one file's text into `into` (exported for tests and for in-memory configs). */
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv, into: ReadResult): void {
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const docs = Array.isArray(parsed) ? parsed : [];
+  const at = (offset: number): { line: number; column: number } => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  docs.forEach((doc, index) => {
+    let broken = false;
+    for (const e of doc.errors) {
+      broken = true;
+      into.issues.push({ file, ...at(e.pos[0]), path: '', message: `YAML syntax: ${firstLine(e.message)}`, severity: 'error' });
+    }
+    if (broken) return;
+    if (doc.contents === null) return; // an empty document (e.g. a trailing `---`)
+    substituteInDocument(doc, env, (node, message) => {
+      into.issues.push({ file, ...at(node.range?.[0] ?? 0), path: formatPath(pathOf(doc, node)), message, severity: 'error' });
+    }, into.secrets);
+    const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+    into.documents.push({
+      file,
+      index,
+      data,
+      position: (path) => at(nodeAt(doc, path)?.range?.[0] ?? doc.contents?.range?.[0] ?? 0),
+      keyPosition: (path, key) => {
+        const map = nodeAt(doc, path);
+        if (isMap(map)) {
+          const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+          if (pair && isScalar(pair.key) && pair.key.range) return at(pair.key.range[0]);
+        }
+        return at(map?.range?.[0] ?? 0);
+      },
+    });
+  });
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}
+
+function fileIssue(file: string, message: string): ConfigIssue {
+  return { file, line: 0, column: 0, path: '', message, severity: 'error' };
+}
+
+/** The node at `path`, or its nearest existing ancestor. */
+function nodeAt(doc: Document, path: readonly PropertyKey[]): Node | null {
+  let node: unknown = doc.contents;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key);
+      if (!pair) break;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      const item = node.items[key];
+      if (item === undefined) break;
+      node = item;
+    } else break;
+  }
+  return (node as Node | null) ?? null;
+}
+
+function pathOf(doc: Document, target: Node): (string | number)[] {
+  const found: (string | number)[] = [];
+  const search = (node: unknown, path: (string | number)[]): boolean => {
+    if (node === target) {
+      found.push(...path);
+      return true;
+    }
+    if (isMap(node)) {
+      return node.items.some((p) => isPair(p) && search(p.value, [...path, isScalar(p.key) ? String(p.key.value) : '?']));
+    }
+    if (isSeq(node)) return node.items.some((item, i) => search(item, [...path, i]));
+    return false;
+  };
+  search(doc.contents, []);
+  return found;
+}
+
+/** Keys whose substituted values are treated as secrets (redacted from logs and API output). */
+const SECRET_KEY = /token|secret|pass|key|auth|url|headers|user/i;
+
+function substituteInDocument(
+  doc: Document,
+  env: NodeJS.ProcessEnv,
+  report: (node: Node, message: string) => void,
+  secrets: string[],
+): void {
+  visit(doc, {
+    Scalar(key, node: Scalar, ancestors) {
+      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const { value, missing, used } = substituteEnv(node.value, env);
+      for (const name of missing) {
+        report(node, `environment variable ${name} is not set; set it, or write \${${name}:-default} for a fallback`);
+      }
+      const keys = ancestors.filter(isPair).map((p) => (isScalar(p.key) ? String(p.key.value) : ''));
+      if (keys.some((k) => SECRET_KEY.test(k))) for (const v of used) if (v.length >= 4) secrets.push(v);
+      if (missing.length > 0) return;
+      // An unquoted `${PORT}` becomes whatever YAML would make of the value (a number, a boolean).
+      if (node.type === 'PLAIN') {
+        const typed: unknown = parseYamlScalar(value);
+        node.value = typed === null || typeof typed === 'object' ? value : typed;
+      } else node.value = value;
+    },
+  });
+}

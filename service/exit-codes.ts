@@ -1,0 +1,15 @@
+/**
+ * Process exit codes. 99 and 104 follow k6 (thresholds failed, invalid
+ * config) so CI pipelines written for k6 read burnwatch the same way.
+ */
+export const EXIT = {
+  ok: 0,
+  /** Unexpected failure (a bug, or the environment: port in use, disk full). */
+  failure: 1,
+  /** Bad command-line usage. */
+  usage: 2,
+  thresholdsFailed: 99,
+  invalidConfig: 104,
+  /** A run stopped by its safety auto-abort (the target kept failing). */
+  autoAborted: 105,
+} as const;

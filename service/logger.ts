@@ -1,0 +1,67 @@
+/**
+ * Structured JSON logs, one object per line: `time`, `level`, `msg`, then
+ * fields (trace ids among them). Secrets substituted from the environment are
+ * redacted from every line.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where lines go; default process.stdout. */
+  write?: (line: string) => void;
+  /** Strings to replace with `[redacted]` wherever they appear. */
+  secrets?: readonly string[];
+}
+
+/**
+ * @example
+ * const log = createLogger({ level: 'info' });
+ * log.info('probe run finished', { probe: 'assignment', runId, trace_id });
+ */
+export function createLogger(options: LoggerOptions = {}, base: Record<string, unknown> = {}): Logger {
+  const min = ORDER[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stdout.write(line));
+  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
+    if (ORDER[level] < min) return;
+    let line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }, errorReplacer);
+    for (const s of secrets) line = line.split(s).join('[redacted]');
+    write(`${line}\n`);
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger(options, { ...base, ...fields }),
+  };
+}
+
+/** A logger that drops everything (tests, quiet commands). */
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+};
+
+function errorReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) {
+    const out: Record<string, unknown> = { message: value.message, name: value.name };
+    if ('code' in value) out.code = value.code;
+    if (value.cause !== undefined) out.cause = value.cause instanceof Error ? value.cause.message : value.cause;
+    return out;
+  }
+  return value;
+}
