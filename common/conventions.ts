@@ -16,6 +16,17 @@ export const LABEL = {
   window: 'window',
   severity: 'severity',
   service: 'service',
+  /** Lower-cased cache header value (`hit`, `miss`) on the cache lookups counter. */
+  result: 'result',
+  /** Why a scheduled run did not start, on the skipped-runs counter. */
+  reason: 'reason',
+  version: 'version',
+} as const;
+
+/** Exemplar labels: Grafana's default `trace_id` data link, and the span. */
+export const EXEMPLAR_LABEL = {
+  traceId: 'trace_id',
+  spanId: 'span_id',
 } as const;
 
 /** burnwatch's own series, exposed on `serve`'s `/metrics`. */
@@ -26,11 +37,15 @@ export const METRIC = {
   probeRunsTotal: 'burnwatch_probe_runs_total',
   probeRunsSkippedTotal: 'burnwatch_probe_runs_skipped_total',
   probeVus: 'burnwatch_probe_vus',
+  /** counter {probe, request, result}: responses carrying the cache header, by lower-cased value ('' = no header is not counted). */
+  probeCacheLookupsTotal: 'burnwatch_probe_cache_lookups_total',
   sloSliRatio: 'burnwatch_slo_sli_ratio',
   sloErrorBudgetRemainingRatio: 'burnwatch_slo_error_budget_remaining_ratio',
   sloBurnRate: 'burnwatch_slo_burn_rate',
   sloObjectiveRatio: 'burnwatch_slo_objective_ratio',
   alertFiring: 'burnwatch_alert_firing',
+  /** gauge {version} = 1. */
+  buildInfo: 'burnwatch_build_info',
 } as const;
 
 /**

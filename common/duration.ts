@@ -67,12 +67,3 @@ export function formatDuration(ms: number): string {
   }
   return out;
 }
-
-/**
- * Prometheus range selector form of a duration (`5m`, `1h`, `30d`): the same
- * as {@link formatDuration} but days stay days and ms are not allowed.
- */
-export function promDuration(ms: number): string {
-  if (ms % 1000 !== 0) throw new RangeError(`a Prometheus duration must be whole seconds, got ${ms} ms`);
-  return formatDuration(ms);
-}

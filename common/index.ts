@@ -1,8 +1,9 @@
-export { durationProblem, formatDuration, parseDuration, promDuration } from './duration.ts';
+export { durationProblem, formatDuration, parseDuration } from './duration.ts';
 export { BurnwatchError, errorMessage } from './errors.ts';
 export { durationMs, labels, objectivePercent, percentRatio, positiveDurationMs, resourceName } from './schema.ts';
 export { siblingModule, startWorker } from './worker.ts';
 export {
+  EXEMPLAR_LABEL,
   GENERATED_HEADER,
   LABEL,
   LATENCY_BUCKETS_SECONDS,

@@ -62,7 +62,13 @@ export interface IntervalSnapshot {
   requests: RequestIntervalStats[];
   iterations: number;
   droppedIterations: number;
+  /**
+   * Closed-model executors: VUs active at the end of the interval.
+   * Open-model executors: the most VUs busy at once during the interval
+   * (the concurrency the target saw, rate × latency).
+   */
   vus: number;
+  /** VUs allocated: the pool an open-model run grew to (≤ maxVUs), or the planned VUs of a closed-model run. */
   vusMax: number;
   samples: RequestSample[];
   /** Open-model executors: this process's target arrival rate (requests/s) at the end of the interval. */

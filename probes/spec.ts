@@ -163,7 +163,12 @@ const thresholdEntry = z.union([
     threshold: z.string(),
     abortOnFail: z.boolean().default(false),
     delayAbortEval: durationMs.default(0),
-    /** burnwatch extension: evaluate over a sliding window as well as over the whole run. */
+    /**
+     * burnwatch extension: evaluate over every sliding window of this length
+     * (ending at each interval boundary) instead of the whole run; fails when
+     * any window fails. With abortOnFail it stops the run at the first bad
+     * window (breakpoint tests).
+     */
     window: positiveDurationMs.optional(),
   }),
 ]);

@@ -80,21 +80,23 @@ function range(name: string, args: string[], usage: string): [number, number] {
 const MAX_BATCH = 10_000;
 const EVENT_EXPERIMENTS = 50;
 const EVENT_USERS = 1_000_000;
-const EVENT_VARIANTS = ['control', 'treatment'] as const;
 
 /**
- * One event as the demo target's `POST /v1/events` takes it: mostly
- * exposures, about one in five a conversion carrying a purchase value.
+ * One event as the demo target's `POST /v1/events` takes it
+ * (`{type, user, experiment, variant?, value?, ts}`): mostly exposures,
+ * about one in five a conversion carrying a purchase value. `variant` is
+ * left out on purpose: the target derives it from the user's assignment,
+ * as a client SDK would report it, while a guessed variant name would be
+ * dropped as unknown by experiments that do not have it.
  */
 function eventJson(ts: number): string {
   const user = 1 + Math.floor(Math.random() * EVENT_USERS);
   const experiment = 1 + Math.floor(Math.random() * EVENT_EXPERIMENTS);
-  const variant = EVENT_VARIANTS[Math.random() < 0.5 ? 0 : 1];
   if (Math.random() < 0.2) {
     const value = Math.round((5 + Math.random() * 195) * 100) / 100;
-    return `{"type":"conversion","user":"u-${user}","experiment":"exp-${experiment}","variant":"${variant}","value":${value},"ts":${ts}}`;
+    return `{"type":"conversion","user":"u-${user}","experiment":"exp-${experiment}","value":${value},"ts":${ts}}`;
   }
-  return `{"type":"exposure","user":"u-${user}","experiment":"exp-${experiment}","variant":"${variant}","ts":${ts}}`;
+  return `{"type":"exposure","user":"u-${user}","experiment":"exp-${experiment}","ts":${ts}}`;
 }
 
 const GENERATORS: Record<string, Factory> = {

@@ -2,24 +2,29 @@
  * The `burnwatch` command line. Each subcommand is a function in
  * `commands/` returning an exit code; this file only parses arguments.
  */
-import { readFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { errorMessage } from '../common/index.ts';
 import { demoTargetCommand } from './commands/demo-target.ts';
+import { replayCommand } from './commands/replay.ts';
+import { rulesCommand } from './commands/rules.ts';
+import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
 import { validateCommand } from './commands/validate.ts';
 import { LOG_LEVELS } from './config/index.ts';
 import { EXIT } from './exit-codes.ts';
-import { PACKAGE_ROOT, resolveConfigPath } from './paths.ts';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, 'utf8')) as { version: string };
-  return pkg.version;
-}
+import { packageVersion, resolveConfigPath } from './paths.ts';
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number between 0 and 65535');
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
   return n;
 }
 
@@ -28,7 +33,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .name('burnwatch')
     .description('Continuous SLO validation: scheduled synthetic load probes, error budgets, burn-rate alerts, rules as code.')
-    .version(version())
+    .version(packageVersion())
     .showHelpAfterError()
     .addHelpText(
       'after',
@@ -49,11 +54,42 @@ Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config.`
     });
 
   program
+    .command('run')
+    .description('run one load test now: live progress, end summary; exit 0 when all thresholds pass, 99 when any fails')
+    .argument('<probe-file>', 'YAML file holding the Probe (and optionally a Service document for maxRps)')
+    .option('--summary-export <file>', 'write the JSON summary (k6 metric names) to this file')
+    .option('--segment <i/n>', "run the i-th of n equal shares of the scenario (k6 execution segments), e.g. 2/4")
+    .option('--threads <n>', 'load-generating worker threads (default: enough for the load, at most cores − 1)', positiveInt)
+    .action(async (file: string, opts: { summaryExport?: string; segment?: string; threads?: number }) => {
+      setExit(await runCommand(file, opts));
+    });
+
+  program
     .command('validate')
     .description('check a config; prints every problem as file:line:col key.path: message')
     .option('--config <path>', 'config file or folder')
     .action(async (opts: { config?: string }) => {
       setExit(await validateCommand({ config: resolveConfigPath(opts.config).path }));
+    });
+
+  program
+    .command('rules')
+    .description('write Prometheus recording and alert rules for every SLO (Sloth-compatible names)')
+    .option('--config <path>', 'config file or folder')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (opts: { config?: string; out?: string }) => {
+      setExit(await rulesCommand({ config: resolveConfigPath(opts.config).path, out: opts.out }));
+    });
+
+  program
+    .command('replay')
+    .description('alert backtest: the alert transitions an SLO would have had over a recorded SLI series (JSON lines)')
+    .requiredOption('--config <path>', 'config file or folder holding the SLO')
+    .requiredOption('--slo <name>', 'SLO to replay')
+    .requiredOption('--sli <file.csv>', 'CSV with a timestamp,good,total header; timestamps ISO 8601 or Unix seconds')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (opts: { config: string; slo: string; sli: string; out?: string }) => {
+      setExit(await replayCommand(opts));
     });
 
   program
@@ -85,4 +121,10 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`burnwatch: ${errorMessage(err)}\n`);
     process.exitCode = EXIT.failure;
   }
+}
+
+// `node dist/service/cli.js ...` (the build) runs the CLI directly; from sources bin/burnwatch.js calls main().
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  await main(process.argv);
+  process.exit(process.exitCode ?? 0);
 }

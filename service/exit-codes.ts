@@ -10,6 +10,6 @@ export const EXIT = {
   usage: 2,
   thresholdsFailed: 99,
   invalidConfig: 104,
-  /** A run stopped by its safety auto-abort (the target kept failing). */
-  autoAborted: 105,
+  /** A run aborted before its end: by the safety auto-abort (the target kept failing) or by Ctrl-C (k6's "external abort"). */
+  aborted: 105,
 } as const;

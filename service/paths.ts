@@ -1,5 +1,5 @@
 /** Where bundled files live, resolved from this module so any working directory works. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The package root (the folder holding package.json). */
@@ -19,4 +19,12 @@ export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessE
     if (existsSync(candidate)) return { path: candidate, isDemo: false };
   }
   return { path: DEMO_CONFIG, isDemo: true };
+}
+
+let cachedVersion: string | undefined;
+
+/** burnwatch's version, from package.json. */
+export function packageVersion(): string {
+  cachedVersion ??= (JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, 'utf8')) as { version: string }).version;
+  return cachedVersion;
 }

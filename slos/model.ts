@@ -114,6 +114,8 @@ export interface Alerting {
   notify: string[];
   /** Alert name used in generated Prometheus rules (Sloth's `alerting.name`). */
   name: string;
+  /** Alert name of the no-data alert in generated rules. */
+  noDataAlertName: string;
   /** Where the burn-rate windows came from: a window-set name, a file, or `openslo`. */
   windowSet: string;
   alerts: AlertRule[];

@@ -165,7 +165,7 @@ export const sloSpecSchema = z
       .default(30 * DAY_MS),
     budgeting: budgetingSchema.default('occurrences'),
     /** Windows with fewer events than this are "no data", never a zero. */
-    minEvents: z.number().int().positive().default(1),
+    minEvents: z.number().int().nonnegative().default(1),
     alerting: alertingSchema.default({ notify: [], noDataFor: 0, pageLabels: {}, ticketLabels: {} }),
     labels: labels.default({}),
   })
@@ -299,6 +299,7 @@ export function toSlo(name: string, spec: SloSpec, options: { baseDir?: string }
   const alerting: Alerting = {
     notify: spec.alerting.notify,
     name: alertName,
+    noDataAlertName: `${pascal(name)}NoData`,
     windowSet: set.name,
     alerts: windowSetAlerts(set, periodMs, alertName, { page: spec.alerting.pageLabels, ticket: spec.alerting.ticketLabels }),
     noDataForMs: spec.alerting.noDataFor,

@@ -21,7 +21,8 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
 export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    // Parallel test processes must not fight over the OTel metrics port (9464 by default).
+    env: { OTEL_EXPORTER_PROMETHEUS_PORT: '0', ...process.env, ...options.env },
     stdio: 'pipe',
   });
 }

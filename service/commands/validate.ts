@@ -1,5 +1,5 @@
-import { formatConfigIssue, loadConfig } from '../config/index.ts';
 import { EXIT } from '../exit-codes.ts';
+import { loadForCommand } from './load.ts';
 
 export interface ValidateOptions {
   config: string;
@@ -10,18 +10,13 @@ export interface ValidateOptions {
 /** `burnwatch validate`: prints every problem of every file; exit 0 when valid, 104 otherwise. */
 export async function validateCommand(options: ValidateOptions): Promise<number> {
   const out = options.out ?? process.stdout;
-  const err = options.err ?? process.stderr;
-  const result = await loadConfig(options.config);
-  for (const w of result.warnings) err.write(`${formatConfigIssue(w)}\n`);
-  if (!result.ok) {
-    for (const e of result.errors) err.write(`${formatConfigIssue(e)}\n`);
-    err.write(`${result.errors.length} error${result.errors.length === 1 ? '' : 's'} in ${options.config}\n`);
-    return EXIT.invalidConfig;
-  }
-  const c = result.config;
+  const loaded = await loadForCommand(options.config, options.err ?? process.stderr);
+  if ('code' in loaded) return loaded.code;
+  const c = loaded.config;
+  const n = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
   out.write(
-    `${options.config}: valid (${c.files.length} file${c.files.length === 1 ? '' : 's'}: ${c.probes.size} probes, ${c.slos.size} SLOs, ` +
-      `${c.notifiers.size} notifiers, ${c.reports.size} reports)\n`,
+    `${options.config}: valid (${n(c.files.length, 'file')}: ${n(c.probes.size, 'probe')}, ${c.slos.size} SLO${c.slos.size === 1 ? '' : 's'}, ` +
+      `${n(c.notifiers.size, 'notifier')}, ${n(c.reports.size, 'report')})\n`,
   );
   return EXIT.ok;
 }

@@ -224,3 +224,53 @@ spec: { notifier: mail, slos: [s, t] }
     expect(lines).toEqual(['svc.yaml:7:7 kind: a config holds at most one Service document']);
   });
 });
+
+describe('probe checks beyond the schema', () => {
+  it('rejects an invalid cron schedule with the field that is wrong', () => {
+    const lines = errorLines(loadConfigText(probe('p', '  schedule: "* * *"\n'), 'cron.yaml'));
+    expect(lines).toEqual([expect.stringMatching(/^cron\.yaml:\d+:\d+ spec\.schedule: "\* \* \*" is not a valid cron schedule \(expected 5 or 6 fields but got 3\); expected 5 fields/)]);
+  });
+
+  it('accepts a six-field schedule with seconds, for uptime probes', () => {
+    const r = loadConfigText(probe('p', '  schedule: "*/10 * * * * *"\n'), 'cron.yaml');
+    expect(r.ok).toBe(true);
+  });
+
+  it('rejects an invalid threshold expression at its key', () => {
+    const lines = errorLines(loadConfigText(probe('p', '  thresholds: { http_req_duration: ["p(95)<<500"] }\n'), 't.yaml'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^t\.yaml:\d+:\d+ spec\.thresholds\.http_req_duration/);
+  });
+
+  it('rejects a probe whose peak rate is above the service cap instead of clipping it', () => {
+    const svc = 'apiVersion: burnwatch/v1\nkind: Service\nmetadata: { name: s }\nspec: { maxRps: 5 }\n---';
+    const lines = errorLines(loadConfigText(svc + probe('p'), 'cap.yaml'));
+    expect(lines).toEqual([
+      expect.stringMatching(/^cap\.yaml:\d+:\d+ spec\.scenario: the scenario's peak arrival rate is 10 requests\/s, above the service's maxRps of 5; lower the rate or raise maxRps/),
+    ]);
+  });
+});
+
+describe('OpenSLO v1 documents', () => {
+  it('loads the OpenSLO example beside burnwatch kinds', async () => {
+    const r = await loadConfig('examples/openslo.yaml');
+    if (!r.ok) throw new Error(r.errors.map(formatConfigIssue).join('\n'));
+    const budgeting = [...r.config.slos.values()].map((s) => s.budgeting.method).sort();
+    expect(budgeting).toEqual(expect.arrayContaining(['occurrences', 'ratioTimeslices', 'timeslices']));
+    expect([...r.config.slos.values()].every((s) => s.spec === 'openslo/v1')).toBe(true);
+  });
+
+  it('reports what cannot be mapped at its line in the file', () => {
+    const text = `${probe('p')}---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: broken }
+spec:
+  service: shop
+  budgetingMethod: Weekly
+  objectives: [{ target: 0.99 }]
+`;
+    const lines = errorLines(loadConfigText(text, 'o.yaml'));
+    expect(lines).toEqual([expect.stringMatching(/^o\.yaml:17:20 spec\.budgetingMethod: expected budgetingMethod Occurrences, Timeslices or RatioTimeslices/)]);
+  });
+});

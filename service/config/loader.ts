@@ -9,12 +9,13 @@ import { dirname } from 'node:path';
 import { errorMessage, labels, resourceName } from '../../common/index.ts';
 import { notifierSpecSchema } from '../../alerts/spec.ts';
 import type { Notifier } from '../../alerts/spec.ts';
-import { probeSpecSchema } from '../../probes/spec.ts';
-import type { Probe } from '../../probes/spec.ts';
+import { validateDetailed } from 'node-cron';
+import { peakArrivalRate, probeSpecSchema, thresholdProblems } from '../../probes/index.ts';
+import type { Probe } from '../../probes/index.ts';
 import { reportSpecSchema } from '../../reports/spec.ts';
 import type { Report } from '../../reports/spec.ts';
-import { sloSpecSchema, toSlo } from '../../slos/spec.ts';
-import type { Slo, SloSpec } from '../../slos/spec.ts';
+import { resolveOpenSlo, sloSpecSchema, toSlo } from '../../slos/index.ts';
+import type { OpenSloDocument, Slo, SloSpec } from '../../slos/index.ts';
 import type { ConfigIssue } from './issues.ts';
 import { formatPath } from './issues.ts';
 import { serviceSpecSchema } from './service-spec.ts';
@@ -49,7 +50,8 @@ const envelopeSchema = z.strictObject({
   metadata: z.strictObject({
     name: resourceName,
     displayName: z.string().optional(),
-    labels: labels.optional(),
+    // OpenSLO allows a list of values per label; burnwatch documents use plain strings.
+    labels: z.union([labels, z.record(z.string(), z.union([z.string(), z.array(z.string())]))]).optional(),
     annotations: z.record(z.string(), z.string()).optional(),
   }),
   spec: z.unknown(),
@@ -107,6 +109,7 @@ function buildConfig(read: ReadResult): LoadResult {
   };
 
   const entries: Entry[] = [];
+  const openslo: { doc: SourceDocument; entry: OpenSloDocument }[] = [];
   const firstByName = new Map<string, SourceDocument>();
 
   for (const doc of read.documents) {
@@ -121,7 +124,7 @@ function buildConfig(read: ReadResult): LoadResult {
     }
     const { apiVersion, kind, metadata } = envelope.data;
     if (apiVersion === 'openslo/v1') {
-      report(doc, ['apiVersion'], 'OpenSLO documents are not supported yet');
+      openslo.push({ doc, entry: { kind, name: metadata.name, spec: (doc.data as { spec?: unknown }).spec ?? {}, file: doc.file, index: doc.index } });
       continue;
     }
     if (!(BURNWATCH_KINDS as readonly string[]).includes(kind)) {
@@ -159,8 +162,27 @@ function buildConfig(read: ReadResult): LoadResult {
   const services = entries.filter((e) => e.kind === 'Service');
   for (const extra of services.slice(1)) report(extra.doc, ['kind'], 'a config holds at most one Service document');
   const service = (services[0]?.model as ServiceSettings | undefined) ?? serviceSpecSchema.parse({});
+  for (const e of entries) if (e.kind === 'Probe' && e.model) checkProbe(e.model as Probe, service, (path, message) => report(e.doc, ['spec', ...path], message));
   const probes = ofKind<Probe>('Probe');
   const slos = ofKind<Slo>('SLO');
+  if (openslo.length > 0) {
+    const resolved = resolveOpenSlo(
+      openslo.map((o) => o.entry),
+      { probes: entries.filter((e) => e.kind === 'Probe').map((e) => e.name), notifiers: entries.filter((e) => e.kind === 'Notifier').map((e) => e.name) },
+    );
+    for (const p of resolved.problems) {
+      const at = openslo[p.doc];
+      if (at) report(at.doc, ['spec', ...p.path], p.message);
+    }
+    for (const slo of resolved.slos) {
+      if (slos.has(slo.name) || entries.some((e) => e.kind === 'SLO' && e.name === slo.name)) {
+        const at = openslo.find((o) => o.entry.kind === 'SLO' && o.entry.name === slo.name);
+        if (at) report(at.doc, ['metadata', 'name'], `an SLO named "${slo.name}" is already defined by a burnwatch/v1 document`);
+        continue;
+      }
+      slos.set(slo.name, slo);
+    }
+  }
   const notifiers = ofKind<Notifier>('Notifier');
   const reports = ofKind<Report>('Report');
 
@@ -181,6 +203,33 @@ function buildConfig(read: ReadResult): LoadResult {
       secrets: [...new Set(read.secrets)],
     },
   };
+}
+
+/**
+ * Checks of a valid probe that need more than its schema: the cron schedule
+ * (node-cron is the service's scheduler), threshold expressions, and the
+ * service's rate cap (a probe above it is rejected, never clipped).
+ */
+function checkProbe(probe: Probe, service: ServiceSettings, report: (path: PropertyKey[], message: string) => void): void {
+  if (probe.schedule !== undefined) {
+    const v = validateDetailed(probe.schedule);
+    if (!v.valid) {
+      const why = v.errors.map((e) => (e.field === 'expression' ? e.message : `${e.field} field ${e.value !== undefined ? `"${e.value}" ` : ''}${e.message}`));
+      report(['schedule'], `"${probe.schedule}" is not a valid cron schedule (${why.join('; ')}); expected 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "*/15 * * * *"`);
+    }
+  }
+  for (const p of thresholdProblems(probe)) report(p.path, p.message);
+  const peak = peakArrivalRate(probe.scenario);
+  if (peak !== undefined && peak > service.maxRps) {
+    report(
+      ['scenario'],
+      `the scenario's peak arrival rate is ${formatRate(peak)} requests/s, above the service's maxRps of ${formatRate(service.maxRps)}; lower the rate or raise maxRps in the Service document`,
+    );
+  }
+}
+
+function formatRate(n: number): string {
+  return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(2);
 }
 
 type Report_ = (doc: SourceDocument, path: PropertyKey[], message: string) => void;

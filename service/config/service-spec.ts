@@ -1,5 +1,6 @@
 /** The `Service` kind: global settings of `burnwatch serve`. At most one per config. */
 import { z } from 'zod';
+import { positiveDurationMs } from '../../common/index.ts';
 
 const hostPort = z
   .string()
@@ -25,6 +26,8 @@ export const serviceSpecSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).default('info'),
   /** Global cap on any probe's peak arrival rate (requests/s); a probe asking for more is rejected at validation. */
   maxRps: z.number().positive().default(50_000),
+  /** How often every SLO is evaluated (SLIs, budgets, burn rates, alert states). */
+  evaluationInterval: positiveDurationMs.default(10_000),
   /** Runs the embedded demo target in-process (what `npm start` does). */
   demoTarget: z
     .strictObject({ enabled: z.boolean().default(true), listen: hostPort.default({ host: '127.0.0.1', port: 8081 }) })

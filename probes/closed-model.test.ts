@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRun } from './run.ts';
+import { delayed, probe, testServer } from './test-support.ts';
+import type { TestServer } from './test-support.ts';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('closed-model executors against a local server', () => {
+  it('constant-vus keeps exactly 5 requests in flight for 2 s, each VU sending again as soon as it has an answer', async () => {
+    server = await testServer(delayed(20));
+    const summary = await startRun(
+      probe({ target: server.url, scenario: { executor: 'constant-vus', vus: 5, duration: '2s' }, requests: [{ name: 'get', url: '/x' }] }),
+    ).done;
+    expect(server.maxConcurrent).toBe(5);
+    // 5 VUs × 2000 ms / (20 ms + overhead) ≈ 450–500 requests.
+    expect(server.hits).toBeGreaterThan(350);
+    expect(server.hits).toBeLessThanOrEqual(505);
+    expect(summary.metrics.vus!.values.max).toBe(5);
+    expect(summary.metrics.http_reqs!.values.count).toBe(server.hits);
+    expect(summary.durationMs).toBeGreaterThanOrEqual(1990);
+    expect(summary.durationMs).toBeLessThan(2400);
+  });
+
+  it('ramping-vus adds and removes VUs at the times k6 does', async () => {
+    server = await testServer(delayed(40));
+    const samples: [number, number][] = [];
+    const sampler = setInterval(() => samples.push([performance.timeOrigin + performance.now(), server!.concurrent]), 5);
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: {
+          executor: 'ramping-vus',
+          startVUs: 0,
+          gracefulRampDown: '0s',
+          stages: [
+            { duration: '2s', target: 4 },
+            { duration: '1s', target: 4 },
+            { duration: '2s', target: 0 },
+          ],
+        },
+        requests: [{ name: 'get', url: '/x' }],
+      }),
+    ).done;
+    clearInterval(sampler);
+    const start = Date.parse(summary.startedAt);
+    // Most requests in flight in a window around t (ms from the start).
+    const vusAround = (t: number): number => Math.max(0, ...samples.filter(([at]) => Math.abs(at - start - t) <= 60).map(([, n]) => n));
+    // Up: VU u joins at 0.5·u s. Down from 4 at 3 s: 3 at 3.5 s, 2 at 4 s, 1 at 4.5 s, 0 at 5 s.
+    const expected: [number, number][] = [
+      [250, 0],
+      [750, 1],
+      [1250, 2],
+      [1750, 3],
+      [2500, 4],
+      [3250, 4],
+      [3750, 3],
+      [4250, 2],
+      [4750, 1],
+    ];
+    for (const [t, vus] of expected) expect([t, vusAround(t)]).toEqual([t, vus]);
+    expect(summary.metrics.vus!.values.max).toBe(4);
+    expect(summary.interruptedIterations).toBeLessThanOrEqual(4);
+  });
+
+  it('gracefulRampDown lets a ramped-down VU finish its iteration, or interrupts it when too short', async () => {
+    server = await testServer(delayed(1200));
+    const scenario = (gracefulRampDown: string): Record<string, unknown> => ({
+      executor: 'ramping-vus',
+      startVUs: 2,
+      gracefulRampDown,
+      stages: [
+        { duration: '300ms', target: 2 },
+        { duration: '0s', target: 0 },
+        { duration: '1500ms', target: 0 },
+      ],
+    });
+    const short = await startRun(probe({ target: server.url, scenario: scenario('200ms'), requests: [{ name: 'slow', url: '/x' }] })).done;
+    expect(short.interruptedIterations).toBe(2);
+    expect(short.metrics.http_reqs!.values.count).toBe(0);
+    const long = await startRun(probe({ target: server.url, scenario: scenario('2s'), requests: [{ name: 'slow', url: '/x' }] })).done;
+    expect(long.interruptedIterations).toBe(0);
+    expect(long.metrics.http_reqs!.values.count).toBe(2);
+  });
+
+  it('shared-iterations runs exactly the iterations shared among its VUs and ends early when they are done', async () => {
+    server = await testServer();
+    const summary = await startRun(
+      probe({ target: server.url, scenario: { executor: 'shared-iterations', vus: 5, iterations: 101, maxDuration: '20s' }, requests: [{ name: 'get', url: '/x' }] }),
+    ).done;
+    expect(server.hits).toBe(101);
+    expect(server.maxConcurrent).toBeLessThanOrEqual(5);
+    expect(summary.metrics.iterations!.values.count).toBe(101);
+    expect(summary.durationMs).toBeLessThan(3000);
+  });
+
+  it('per-vu-iterations runs the given iterations on every VU', async () => {
+    const perVu = new Map<string, number>();
+    server = await testServer((req, res) => {
+      const vu = new URL(req.url ?? '/', 'http://x').searchParams.get('vu') ?? '?';
+      perVu.set(vu, (perVu.get(vu) ?? 0) + 1);
+      res.end('ok');
+    });
+    await startRun(
+      probe({ target: server.url, scenario: { executor: 'per-vu-iterations', vus: 3, iterations: 7 }, requests: [{ name: 'get', url: '/x?vu={{vu}}&i={{iter}}' }] }),
+    ).done;
+    expect(Object.fromEntries(perVu)).toEqual({ 1: 7, 2: 7, 3: 7 });
+  });
+
+  it('maxDuration and gracefulStop bound an iteration-based run against a slow target', async () => {
+    server = await testServer(delayed(300));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'shared-iterations', vus: 2, iterations: 1000, maxDuration: '1s', gracefulStop: '100ms' },
+        requests: [{ name: 'slow', url: '/x' }],
+      }),
+    ).done;
+    // Two VUs at ~3 requests/s each for 1 s; the two in flight at the end are interrupted.
+    expect(summary.metrics.iterations!.values.count).toBeGreaterThanOrEqual(4);
+    expect(summary.metrics.iterations!.values.count).toBeLessThanOrEqual(8);
+    expect(summary.interruptedIterations).toBe(2);
+    expect(summary.durationMs).toBeLessThan(1500);
+  });
+});

@@ -1,0 +1,130 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectionPool } from './connection-pool.ts';
+import type { Conn, PooledHandler } from './connection-pool.ts';
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup) await c();
+  cleanup = [];
+});
+
+/** A server that holds every response until `release()`; counts connections. */
+async function holdingServer(): Promise<{ origin: string; connections: () => number; held: () => number; release: () => void }> {
+  let connections = 0;
+  const held: (() => void)[] = [];
+  const server = createServer((_req, res) => held.push(() => res.end('ok')));
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => connections,
+    held: () => held.length,
+    release: () => held.splice(0).forEach((f) => f()),
+  };
+}
+
+function handler(pool: ConnectionPool, done: { n: number; errors: string[] }): PooledHandler {
+  const h: PooledHandler & { conn: Conn | null } = {
+    active: true,
+    conn: null,
+    onConnect: () => {},
+    onHeaders: () => true,
+    onData: () => true,
+    onComplete: () => {
+      const c = h.conn;
+      h.conn = null;
+      if (c) pool.release(c);
+      done.n++;
+    },
+    onError: (err: Error) => {
+      const c = h.conn;
+      h.conn = null;
+      if (c) pool.release(c);
+      done.errors.push(err.message);
+    },
+  };
+  return h;
+}
+
+const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+};
+
+describe('connection pool', () => {
+  it('opens one connection per concurrent request up to its limit and queues the rest in order', async () => {
+    const s = await holdingServer();
+    const pool = new ConnectionPool(s.origin, { connections: 3, connectTimeout: 1000 });
+    cleanup.unshift(() => pool.destroy());
+    const done = { n: 0, errors: [] as string[] };
+    for (let i = 0; i < 7; i++) pool.dispatch({ path: `/${i}`, method: 'GET', headersTimeout: 0, bodyTimeout: 0 }, handler(pool, done));
+    await until(() => s.held() === 3);
+    expect(pool.size).toBe(3);
+    expect(pool.queued).toBe(4);
+    while (done.n < 7) {
+      s.release();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(s.connections()).toBe(3);
+    expect(done.errors).toEqual([]);
+  });
+
+  it('never has more than maxConnecting connections being opened at once', async () => {
+    const s = await holdingServer();
+    const pool = new ConnectionPool(s.origin, { connections: 100, connectTimeout: 1000, maxConnecting: 2 });
+    cleanup.unshift(() => pool.destroy());
+    const done = { n: 0, errors: [] as string[] };
+    for (let i = 0; i < 10; i++) pool.dispatch({ path: '/', method: 'GET', headersTimeout: 0, bodyTimeout: 0 }, handler(pool, done));
+    // Synchronously only two connections were started; the rest wait for a connect to finish.
+    expect(pool.size).toBe(2);
+    expect(pool.queued).toBe(8);
+    await until(() => s.held() === 10);
+    expect(pool.size).toBe(10);
+    s.release();
+    await until(() => done.n === 10);
+    expect(done.n).toBe(10);
+  });
+
+  it('pre-connected connections serve the first requests without connecting again', async () => {
+    const s = await holdingServer();
+    const pool = new ConnectionPool(s.origin, { connections: 10, connectTimeout: 1000 });
+    cleanup.unshift(() => pool.destroy());
+    expect(await pool.preconnect(4)).toBe(4);
+    await until(() => s.connections() === 4);
+    expect(s.connections()).toBe(4);
+    expect(s.held()).toBe(0);
+    const done = { n: 0, errors: [] as string[] };
+    for (let i = 0; i < 4; i++) pool.dispatch({ path: '/', method: 'GET', headersTimeout: 0, bodyTimeout: 0 }, handler(pool, done));
+    await until(() => s.held() === 4);
+    s.release();
+    await until(() => done.n === 4);
+    expect(done.n).toBe(4);
+    expect(s.connections()).toBe(4);
+  });
+
+  it('skips a queued request whose handler was abandoned', async () => {
+    const s = await holdingServer();
+    const pool = new ConnectionPool(s.origin, { connections: 1, connectTimeout: 1000 });
+    cleanup.unshift(() => pool.destroy());
+    const done = { n: 0, errors: [] as string[] };
+    pool.dispatch({ path: '/first', method: 'GET', headersTimeout: 0, bodyTimeout: 0 }, handler(pool, done));
+    const abandoned = { ...handler(pool, done), active: false };
+    pool.dispatch({ path: '/abandoned', method: 'GET', headersTimeout: 0, bodyTimeout: 0 }, abandoned);
+    pool.dispatch({ path: '/third', method: 'GET', headersTimeout: 0, bodyTimeout: 0 }, handler(pool, done));
+    await until(() => s.held() === 1);
+    s.release();
+    await until(() => s.held() === 1);
+    s.release();
+    await until(() => done.n === 2);
+    expect(done.n).toBe(2);
+  });
+});

@@ -1,0 +1,834 @@
+/**
+ * The load engine of one worker thread: runs its execution segment of the
+ * scenario, sends requests through undici, measures, and hands the
+ * controller one partial per interval.
+ *
+ * Hot-path rules (see STYLE.md): everything that can be built per run is
+ * (templates, header lists, frozen options for static requests, one
+ * reusable `Exchange` handler per VU); per request there is the undici
+ * request itself, the rendered strings, three `performance.now()` calls and
+ * a few histogram increments. No sample is kept per request.
+ *
+ * The handler uses undici's native (v1) handler methods — `onConnect`,
+ * `onHeaders`, `onData`, `onComplete`, `onError` — on purpose: undici
+ * dispatches to those directly, while a v2 handler is wrapped per request
+ * and has its headers parsed into an object per response.
+ *
+ * Open model: a timer walks the arrival cursor and starts every iteration
+ * whose scheduled time has come; latency is measured from that scheduled
+ * time (wrk2), so a stalled target cannot hide its stall behind requests
+ * that were never sent. An iteration that finds no free VU (and the pool at
+ * maxVUs) is dropped and counted. Closed model: each VU sends its next
+ * request as soon as its previous one ends.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConnectionPool } from './connection-pool.ts';
+import type { Conn, PooledHandler } from './connection-pool.ts';
+import type { Histogram } from 'hdr-histogram-js';
+import { OUTCOMES } from '../common/index.ts';
+import type { Outcome } from '../common/index.ts';
+import { checkHeaders, checkJson, rawHeader } from './expect.ts';
+import { newIntervalHistogram, recordUs, toSparse } from './histogram.ts';
+import type { ErrorCount, WorkerInit, WorkerPartial, WorkerRequestPartial } from './protocol.ts';
+import { buildRequest, compileRequests, weightedPicker } from './requests.ts';
+import type { CompiledRequest } from './requests.ts';
+import type { RequestSample } from './results.ts';
+import { arrivalCursor, isArrivalRate, rampingVuSteps, regularDurationMs, shareOf } from './schedule.ts';
+import type { ArrivalCursor } from './schedule.ts';
+import type { Scenario } from './spec.ts';
+import type { TemplateContext } from './template.ts';
+
+/** Sentinel errors passed to undici's abort; identity-compared, never shown raw. */
+class EngineAbort extends Error {}
+const TIMEOUT = new EngineAbort('request timed out');
+const TOO_LARGE = new EngineAbort('response body larger than maxResponseBytes');
+const INTERRUPTED = new EngineAbort('iteration interrupted (gracefulStop / gracefulRampDown)');
+
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ECONNABORTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+const O = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
+const MAX_ERROR_KINDS = 20;
+const MAX_HEADER_VALUES = 100;
+/**
+ * A response starts the iterations that have been due for at least this
+ * long (see runDue); younger ones wait for the tick, which sends them
+ * together — fewer event-loop wake-ups, which are what a paced generator
+ * mostly pays for.
+ */
+const PIGGYBACK_MS = 0.5;
+/** Most connections opened before the start, per target origin. */
+const MAX_PRECONNECT = 500;
+
+/** Classifies a transport error; `hadResponse` = headers had arrived. */
+export function classifyError(err: Error, hadResponse: boolean): { outcome: Outcome; message: string } {
+  if (err === TIMEOUT) return { outcome: 'timeout', message: hadResponse ? 'timed out reading the body' : 'timed out waiting for the response' };
+  if (err === TOO_LARGE) return { outcome: 'assertion_failed', message: err.message };
+  const code = (err as { code?: string }).code ?? '';
+  const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? '';
+  if (TIMEOUT_CODES.has(code)) return { outcome: 'timeout', message: err.message };
+  if (!hadResponse && (CONNECT_CODES.has(code) || CONNECT_CODES.has(causeCode))) return { outcome: 'connect_error', message: `${code || causeCode}: ${err.message}` };
+  return { outcome: 'reset', message: code ? `${code}: ${err.message}` : err.message };
+}
+
+class Vu {
+  ex: Exchange;
+  /** Closed model: the VU keeps iterating while active. */
+  active = false;
+  running = false;
+  /** Closed model, ramping down: stop after the current iteration; interrupt it at `retireAt`. */
+  retireAt = Infinity;
+  readonly ctx: TemplateContext;
+
+  constructor(
+    readonly engine: Engine,
+    readonly local: number,
+    globalId: number,
+  ) {
+    this.ex = new Exchange(engine, this);
+    this.ctx = { vu: globalId, iter: 0, seq: 0 };
+  }
+}
+
+/** One request in flight, reused by its VU for the next one. */
+class Exchange implements PooledHandler {
+  active = false;
+  conn: Conn | null = null;
+  pool: ConnectionPool | null = null;
+  req!: CompiledRequest;
+  scheduled = 0;
+  sent = 0;
+  headersAt = 0;
+  deadline = Infinity;
+  status = 0;
+  bodyBytes = 0;
+  headerBytes = 0;
+  sentBytes = 0;
+  rawHeaders: Buffer[] | null = null;
+  chunks: Buffer[] | null = null;
+  kept = 0;
+  truncated = false;
+  abortFn: ((err?: Error) => void) | null = null;
+  sample: { traceId: string; spanId: string; url: string } | null = null;
+
+  constructor(
+    readonly engine: Engine,
+    readonly vu: Vu,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.active) this.abortFn = abort;
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[], _resume: () => void, _statusText: string): boolean {
+    if (!this.active || statusCode < 200) return true;
+    this.status = statusCode;
+    this.headersAt = performance.now();
+    this.rawHeaders = headers;
+    let n = 17;
+    for (let i = 0; i < headers.length; i++) n += headers[i]!.length + 2;
+    this.headerBytes = n;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (!this.active) return true;
+    this.bodyBytes += chunk.length;
+    if (this.bodyBytes > this.engine.maxResponseBytes) {
+      this.truncated = true;
+      if (this.abortFn) this.abortFn(TOO_LARGE);
+      return false;
+    }
+    if (this.chunks) {
+      this.chunks.push(chunk);
+      this.kept += chunk.length;
+    }
+    return true;
+  }
+
+  onComplete(_trailers: string[] | null): void {
+    this.releaseConn();
+    this.engine.complete(this, undefined);
+  }
+
+  onError(err: Error): void {
+    this.releaseConn();
+    this.engine.complete(this, err);
+  }
+
+  /** undici is done with this request: its connection can take the next one (also for an abandoned exchange). */
+  private releaseConn(): void {
+    const conn = this.conn;
+    if (conn) {
+      this.conn = null;
+      this.pool!.release(conn);
+    }
+  }
+}
+
+class RequestStats {
+  outcomes = new Array<number>(OUTCOMES.length).fill(0);
+  statuses: Record<string, number> = {};
+  expected = 0;
+  readonly latency: Histogram = newIntervalHistogram();
+  readonly waiting: Histogram = newIntervalHistogram();
+  readonly expectedLatency: Histogram = newIntervalHistogram();
+  within: number[];
+  headers: Record<string, Record<string, number>> = {};
+  received = 0;
+  sent = 0;
+
+  constructor(withinCount: number) {
+    this.within = new Array<number>(withinCount).fill(0);
+  }
+
+  flush(): WorkerRequestPartial {
+    const out: WorkerRequestPartial = {
+      outcomes: this.outcomes,
+      statuses: this.statuses,
+      expected: this.expected,
+      latency: toSparse(this.latency),
+      waiting: toSparse(this.waiting),
+      expectedLatency: toSparse(this.expectedLatency),
+      within: this.within,
+      headers: this.headers,
+      received: this.received,
+      sent: this.sent,
+    };
+    this.outcomes = new Array<number>(OUTCOMES.length).fill(0);
+    this.statuses = {};
+    this.expected = 0;
+    this.latency.reset();
+    this.waiting.reset();
+    this.expectedLatency.reset();
+    this.within = new Array<number>(this.within.length).fill(0);
+    this.headers = {};
+    this.received = 0;
+    this.sent = 0;
+    return out;
+  }
+}
+
+type Post = (msg: { type: 'interval' | 'done'; partial: WorkerPartial }) => void;
+
+/**
+ * One worker's share of a run. Lifecycle: `new Engine(init, post)` (compiles
+ * everything), `start(startAt)`, then `stop()` at any time; posts an
+ * `interval` partial at every interval boundary and a final `done`.
+ */
+export class Engine {
+  readonly maxResponseBytes: number;
+  private readonly scenario: Scenario;
+  private readonly requests: CompiledRequest[];
+  private readonly pools = new Map<string, ConnectionPool>();
+  private readonly pick: () => number;
+  private readonly stats: RequestStats[];
+  private readonly iterationHist = newIntervalHistogram();
+  private readonly lagHist = newIntervalHistogram();
+  private readonly open: boolean;
+  private readonly thresholdsMs: number[];
+  private readonly countHeaders: string[];
+  private readonly vus: Vu[] = [];
+  private readonly free: Vu[] = [];
+  private readonly maxVus: number;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  private iterations = 0;
+  private dropped = 0;
+  private interrupted = 0;
+  private inFlight = 0;
+  private peakInFlight = 0;
+  private errors = new Map<string, ErrorCount>();
+  private samples: RequestSample[] = [];
+  private seqCounter = 0;
+  private dispatching = false;
+  /** During warmUp: where a finished warm-up iteration goes instead of the VU pool. */
+  private warming: ((vu: Vu) => void) | undefined;
+
+  private t0 = 0;
+  private scenarioStart = 0;
+  private intervalIndex = 0;
+  private started = false;
+  private stopping = false;
+  private finished = false;
+  private cursor: ArrivalCursor | undefined;
+  private nextOffset = Infinity;
+  private tickTimer: NodeJS.Timeout | undefined;
+  /** Closed model: planned VU count right now. */
+  private planned = 0;
+  private remaining = 0;
+  private perVuIterations = 0;
+
+  constructor(
+    private readonly init: WorkerInit,
+    private readonly post: Post,
+  ) {
+    const probe = init.probe;
+    this.scenario = probe.scenario;
+    this.maxResponseBytes = probe.maxResponseBytes;
+    this.requests = compileRequests(probe);
+    this.pick = weightedPicker(probe.requests.map((r) => r.weight));
+    this.thresholdsMs = [...init.latencyThresholdsMs];
+    this.countHeaders = init.countHeaders.map((h) => h.toLowerCase());
+    this.stats = this.requests.map(() => new RequestStats(this.thresholdsMs.length));
+    this.open = isArrivalRate(this.scenario);
+    const seg = init.segment;
+    const s = this.scenario;
+    switch (s.executor) {
+      case 'constant-arrival-rate':
+      case 'ramping-arrival-rate':
+        // Every segment gets at least one VU: VUs are capacity, not load.
+        this.maxVus = Math.max(1, shareOf(s.maxVUs, seg));
+        break;
+      case 'ramping-vus':
+        this.maxVus = rampingVuSteps(s, seg).reduce((m, st) => Math.max(m, st.vus), 0);
+        break;
+      case 'shared-iterations':
+        this.maxVus = shareOf(s.iterations, seg) > 0 ? Math.max(1, shareOf(s.vus, seg)) : 0;
+        break;
+      default:
+        this.maxVus = shareOf(s.vus, seg);
+    }
+    const maxTimeout = Math.max(...this.requests.map((r) => r.timeoutMs));
+    const origins = new Set(this.requests.map((r) => r.origin));
+    for (const origin of origins) {
+      this.pools.set(origin, new ConnectionPool(origin, { connections: Math.max(1, this.maxVus), connectTimeout: Math.min(10_000, maxTimeout) }));
+    }
+    if (this.open) {
+      const pre = s.executor === 'constant-arrival-rate' || s.executor === 'ramping-arrival-rate' ? Math.max(1, Math.min(this.maxVus, shareOf(s.preAllocatedVUs, seg))) : 0;
+      for (let i = 0; i < pre; i++) this.free.push(this.newVu());
+    } else {
+      for (let i = 0; i < this.maxVus; i++) this.newVu();
+    }
+  }
+
+  /**
+   * Runs a few hundred iterations through the real hot path — templates,
+   * the connection pool, undici, the handler, classification and the
+   * histograms — against a throwaway HTTP server inside this worker, then
+   * discards what they recorded. Without it the first second of a run would
+   * pay for undici loading and compiling its llhttp WebAssembly on the first
+   * connection (hundreds of ms through the TypeScript loader) and for V8
+   * compiling the hot path, while the schedule runs on and iterations pile
+   * up. The target sees none of it.
+   */
+  async warmUp(iterations = 400): Promise<void> {
+    const server = createServer((_req, res) => {
+      res.setHeader('x-cache', 'HIT');
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const local = new ConnectionPool(`http://127.0.0.1:${port}`, { connections: 2, connectTimeout: 2_000 });
+    const saved = new Map(this.pools);
+    for (const origin of saved.keys()) this.pools.set(origin, local);
+    const vus = [new Vu(this, -1, 0), new Vu(this, -2, 0)];
+    try {
+      let left = iterations;
+      await new Promise<void>((resolve) => {
+        let running = vus.length;
+        this.warming = (vu) => {
+          if (left-- > 0) setImmediate(() => this.send(vu, left % 2 === 0 ? performance.now() : undefined));
+          else if (--running === 0) resolve();
+        };
+        for (const vu of vus) this.warming(vu);
+      });
+    } finally {
+      this.warming = undefined;
+      for (const [origin, pool] of saved) this.pools.set(origin, pool);
+      await local.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      this.partial(performance.now());
+      this.peakInFlight = 0;
+    }
+    // Open the VUs' connections to the target now, as k6 pre-allocates VUs
+    // (TCP only, no request): see ConnectionPool.preconnect. Not for a
+    // scenario that starts much later (idle connections may be closed).
+    if (this.scenario.startTime <= 30_000) {
+      const s = this.scenario;
+      const wanted = s.executor === 'constant-arrival-rate' || s.executor === 'ramping-arrival-rate' ? shareOf(s.preAllocatedVUs, this.init.segment) : this.maxVus;
+      const perOrigin = Math.min(MAX_PRECONNECT, Math.max(1, wanted));
+      await Promise.all([...this.pools.values()].map((p) => p.preconnect(perOrigin)));
+    }
+  }
+
+  private newVu(): Vu {
+    const local = this.vus.length;
+    const vu = new Vu(this, local, local * this.init.segment.count + this.init.segment.index + 1);
+    this.vus.push(vu);
+    return vu;
+  }
+
+  private setTimer(fn: () => void, delay: number): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, Math.max(0, delay));
+    this.timers.add(t);
+    return t;
+  }
+
+  private clearTimer(t: NodeJS.Timeout | undefined): void {
+    if (t) {
+      clearTimeout(t);
+      this.timers.delete(t);
+    }
+  }
+
+  /** Starts at `startAt` (epoch ms, `performance.timeOrigin` based). */
+  start(startAt: number): void {
+    if (this.started) return;
+    this.started = true;
+    this.t0 = startAt - performance.timeOrigin;
+    this.scenarioStart = this.t0 + this.scenario.startTime;
+    const now = performance.now();
+    this.setTimer(() => this.flushInterval(), this.t0 + this.init.intervalMs - now);
+    const minTimeout = Math.min(...this.requests.map((r) => r.timeoutMs));
+    const sweepMs = Math.min(100, Math.max(5, minTimeout / 10));
+    const sweep = setInterval(() => this.sweep(), sweepMs);
+    this.timers.add(sweep);
+    if (this.stopping) {
+      this.finish();
+      return;
+    }
+    this.setTimer(() => this.begin(), this.scenarioStart - now);
+  }
+
+  private begin(): void {
+    if (this.stopping) return;
+    const s = this.scenario;
+    const regularEnd = this.scenarioStart + regularDurationMs(s);
+    switch (s.executor) {
+      case 'constant-arrival-rate':
+      case 'ramping-arrival-rate':
+        this.cursor = arrivalCursor(s, this.init.segment);
+        this.nextOffset = this.cursor.next();
+        this.tick();
+        break;
+      case 'constant-vus':
+        this.setPlanned(this.maxVus);
+        break;
+      case 'ramping-vus': {
+        const steps = rampingVuSteps(s, this.init.segment);
+        for (const step of steps) {
+          if (step.at <= 0) this.setPlanned(step.vus);
+          else this.setTimer(() => this.setPlanned(step.vus), this.scenarioStart + step.at - performance.now());
+        }
+        break;
+      }
+      case 'shared-iterations':
+        this.remaining = shareOf(s.iterations, this.init.segment);
+        this.setPlanned(this.maxVus);
+        break;
+      case 'per-vu-iterations':
+        this.perVuIterations = s.iterations;
+        this.setPlanned(this.maxVus);
+        break;
+    }
+    this.setTimer(() => this.endRegular(), regularEnd - performance.now());
+  }
+
+  /** Open model: start everything that is due, then sleep until the next one. */
+  private tick(): void {
+    this.tickTimer = undefined;
+    if (this.stopping || !this.cursor) return;
+    this.runDue();
+    if (this.stopping || this.nextOffset === Infinity) return; // the regular-end timer takes over
+    this.tickTimer = this.setTimer(() => this.tick(), this.scenarioStart + this.nextOffset - performance.now());
+  }
+
+  /**
+   * Starts every iteration whose scheduled time has come. Called by the
+   * tick timer and also after every response: Node's timers have 1 ms
+   * granularity, but at high rates responses arrive every fraction of a
+   * millisecond, so checking the schedule there starts iterations closer
+   * to their time at the cost of one comparison per response.
+   */
+  private runDue(): void {
+    const cursor = this.cursor!;
+    const base = this.scenarioStart;
+    let now = performance.now();
+    while (base + this.nextOffset <= now) {
+      const seq = cursor.index;
+      this.startArrival(base + this.nextOffset, seq);
+      this.nextOffset = cursor.next();
+      if (this.stopping) return;
+      now = performance.now();
+    }
+  }
+
+  private startArrival(scheduled: number, seq: number): void {
+    let vu = this.free.pop();
+    if (!vu) {
+      if (this.vus.length < this.maxVus) vu = this.newVu();
+      else {
+        this.dropped++;
+        return;
+      }
+    }
+    vu.ctx.seq = seq;
+    this.send(vu, scheduled);
+  }
+
+  /** Closed model: changes the number of VUs that iterate. */
+  private setPlanned(n: number): void {
+    if (this.stopping) return;
+    const target = Math.min(n, this.vus.length);
+    const now = performance.now();
+    const rampDown = this.scenario.executor === 'ramping-vus' ? this.scenario.gracefulRampDown : 0;
+    for (let i = 0; i < this.vus.length; i++) {
+      const vu = this.vus[i]!;
+      if (i < target) {
+        vu.retireAt = Infinity;
+        if (!vu.active) {
+          vu.active = true;
+          if (!vu.running) this.iterate(vu);
+        }
+      } else if (vu.active) {
+        vu.active = false;
+        if (vu.running) vu.retireAt = now + rampDown;
+      }
+    }
+    this.planned = target;
+  }
+
+  /** Closed model: the VU's next iteration, if it should have one. */
+  private iterate(vu: Vu): void {
+    if (!vu.active || this.stopping) {
+      vu.running = false;
+      return;
+    }
+    if (this.scenario.executor === 'shared-iterations') {
+      if (this.remaining <= 0) {
+        vu.active = false;
+        vu.running = false;
+        this.maybeAllDone();
+        return;
+      }
+      this.remaining--;
+    } else if (this.scenario.executor === 'per-vu-iterations' && vu.ctx.iter >= this.perVuIterations) {
+      vu.active = false;
+      vu.running = false;
+      this.maybeAllDone();
+      return;
+    }
+    vu.running = true;
+    vu.ctx.seq = this.seqCounter++ * this.init.segment.count + this.init.segment.index;
+    this.send(vu, undefined);
+  }
+
+  private maybeAllDone(): void {
+    if (this.inFlight === 0 && this.vus.every((v) => !v.running)) this.finish();
+  }
+
+  private send(vu: Vu, scheduled: number | undefined): void {
+    const req = this.requests[this.pick()]!;
+    const ex = vu.ex;
+    let sampled = false;
+    let traceHeader: [string, string] | undefined;
+    if (this.init.traceSampleRatio > 0 && this.samples.length < this.init.maxSamples && Math.random() < this.init.traceSampleRatio) {
+      sampled = true;
+      const ids = randomBytes(24).toString('hex');
+      const traceId = ids.slice(0, 32);
+      const spanId = ids.slice(32, 48);
+      traceHeader = ['traceparent', `00-${traceId}-${spanId}-01`];
+      ex.sample = { traceId, spanId, url: '' };
+    } else ex.sample = null;
+    const built = buildRequest(req, vu.ctx, traceHeader);
+    if (sampled && ex.sample) ex.sample.url = req.origin + built.path;
+    const now = performance.now();
+    ex.active = true;
+    ex.req = req;
+    ex.sent = now;
+    ex.scheduled = scheduled ?? now;
+    ex.deadline = now + req.timeoutMs;
+    ex.headersAt = 0;
+    ex.status = 0;
+    ex.bodyBytes = 0;
+    ex.headerBytes = 0;
+    ex.sentBytes = built.bytes;
+    ex.rawHeaders = null;
+    ex.abortFn = null;
+    ex.truncated = false;
+    ex.kept = 0;
+    ex.chunks = req.expect.needsBody ? [] : null;
+    if (scheduled !== undefined) recordUs(this.lagHist, (now - scheduled) * 1000);
+    if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+    vu.ctx.iter++;
+    this.dispatching = true;
+    try {
+      const pool = this.pools.get(req.origin)!;
+      ex.pool = pool;
+      pool.dispatch(built.options, ex);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  /** Called once per exchange (undici's onComplete/onError, or a timeout the sweep forced). */
+  complete(ex: Exchange, err: Error | undefined): void {
+    if (!ex.active) return;
+    ex.active = false;
+    this.inFlight--;
+    const vu = ex.vu;
+    if (err === INTERRUPTED) {
+      this.interrupted++;
+      this.release(vu);
+      return;
+    }
+    const now = performance.now();
+    const req = ex.req;
+    const st = this.stats[req.index]!;
+    const hadResponse = ex.headersAt > 0;
+    let outcome: Outcome;
+    let message: string | undefined;
+    const accepted = hadResponse && req.expect.acceptedStatus[ex.status] === 1;
+    if (err) {
+      ({ outcome, message } = classifyError(err, hadResponse));
+      if (err === TOO_LARGE) message = `response body larger than maxResponseBytes (${this.maxResponseBytes} bytes)`;
+    } else if (!accepted) {
+      outcome = 'http_error';
+      message = `HTTP ${ex.status}`;
+    } else {
+      message = req.expect.headers.length > 0 ? checkHeaders(req.expect, ex.rawHeaders) : undefined;
+      if (message === undefined && ex.chunks) message = checkJson(req.expect, Buffer.concat(ex.chunks, ex.kept), ex.truncated);
+      outcome = message === undefined ? 'ok' : 'assertion_failed';
+    }
+    st.outcomes[O[outcome]]!++;
+    if (hadResponse) st.statuses[ex.status] = (st.statuses[ex.status] ?? 0) + 1;
+    const latencyMs = now - ex.scheduled;
+    const latencyUs = latencyMs * 1000;
+    recordUs(st.latency, latencyUs);
+    if (hadResponse) recordUs(st.waiting, (ex.headersAt - ex.sent) * 1000);
+    if (accepted) {
+      st.expected++;
+      recordUs(st.expectedLatency, latencyUs);
+    }
+    const th = this.thresholdsMs;
+    for (let k = 0; k < th.length; k++) if (latencyMs <= th[k]!) st.within[k]!++;
+    if (this.countHeaders.length > 0) {
+      for (const name of this.countHeaders) {
+        const value = hadResponse ? (rawHeader(ex.rawHeaders, name) ?? '') : '';
+        if (!hadResponse) continue;
+        const counts = (st.headers[name] ??= {});
+        if (value in counts || Object.keys(counts).length < MAX_HEADER_VALUES) counts[value] = (counts[value] ?? 0) + 1;
+        else counts['(other)'] = (counts['(other)'] ?? 0) + 1;
+      }
+    }
+    st.received += ex.headerBytes + ex.bodyBytes;
+    st.sent += ex.sentBytes;
+    recordUs(this.iterationHist, (now - ex.sent) * 1000);
+    this.iterations++;
+    if (message !== undefined && outcome !== 'ok') this.noteError(outcome, message);
+    if (ex.sample) {
+      this.samples.push({
+        traceId: ex.sample.traceId,
+        spanId: ex.sample.spanId,
+        request: req.name,
+        method: req.method,
+        url: ex.sample.url,
+        status: ex.status,
+        outcome,
+        startTime: performance.timeOrigin + ex.sent,
+        durationMs: now - ex.sent,
+        latencyMs,
+        ...(outcome !== 'ok' && message !== undefined ? { error: message } : {}),
+      });
+      ex.sample = null;
+    }
+    ex.rawHeaders = null;
+    ex.chunks = null;
+    this.release(vu);
+    if (this.cursor && !this.stopping && !this.warming && this.scenarioStart + this.nextOffset + PIGGYBACK_MS <= now) this.runDue();
+  }
+
+  private release(vu: Vu): void {
+    if (this.warming) {
+      this.warming(vu);
+      return;
+    }
+    if (this.open) {
+      this.free.push(vu);
+    } else if (vu.active && !this.stopping) {
+      // Next iteration after undici has retired this request (a microtask
+      // runs once its callback stack unwound, so the connection is free
+      // again); a request that failed inside dispatch() itself must not
+      // loop on microtasks, which would starve timers and I/O.
+      if (this.dispatching) setImmediate(() => this.iterate(vu));
+      else queueMicrotask(() => this.iterate(vu));
+    } else {
+      vu.running = false;
+      vu.retireAt = Infinity;
+      if (this.scenario.executor === 'shared-iterations' || this.scenario.executor === 'per-vu-iterations') this.maybeAllDone();
+    }
+    if (this.stopping && this.inFlight === 0) this.finish();
+  }
+
+  private noteError(outcome: Outcome, message: string): void {
+    const key = `${outcome}\u0000${message}`;
+    const e = this.errors.get(key);
+    if (e) e.count++;
+    else if (this.errors.size < MAX_ERROR_KINDS) this.errors.set(key, { outcome, message, count: 1 });
+  }
+
+  /** Times out overdue requests and interrupts ramped-down VUs past gracefulRampDown. */
+  private sweep(): void {
+    const now = performance.now();
+    for (let i = 0; i < this.vus.length; i++) {
+      const vu = this.vus[i]!;
+      const ex = vu.ex;
+      if (!ex.active) continue;
+      if (now >= vu.retireAt) {
+        this.abortExchange(ex, INTERRUPTED);
+        vu.retireAt = Infinity;
+      } else if (now >= ex.deadline) {
+        this.abortExchange(ex, TIMEOUT);
+      }
+    }
+  }
+
+  private abortExchange(ex: Exchange, reason: EngineAbort): void {
+    if (ex.abortFn) ex.abortFn(reason);
+    if (ex.active) {
+      // Still queued in undici (never connected): record it now and give the
+      // VU a fresh handler; undici's own timeouts end the abandoned request.
+      ex.vu.ex = new Exchange(this, ex.vu);
+      this.complete(ex, reason);
+    }
+  }
+
+  /** The regular duration is over: no new iterations; in-flight ones get gracefulStop. */
+  private endRegular(): void {
+    if (this.stopping) return;
+    // Node schedules timers from the event loop's cached clock, which can be
+    // a millisecond or two behind: never end before the regular end, and
+    // never before the open model has started its last due iteration.
+    const now = performance.now();
+    const regularEnd = this.scenarioStart + regularDurationMs(this.scenario);
+    if (now < regularEnd) {
+      this.setTimer(() => this.endRegular(), regularEnd - now);
+      return;
+    }
+    if (this.open && this.nextOffset !== Infinity) {
+      this.clearTimer(this.tickTimer);
+      this.tick();
+      if (this.nextOffset !== Infinity) {
+        this.setTimer(() => this.endRegular(), this.scenarioStart + this.nextOffset - performance.now() + 1);
+        return;
+      }
+    }
+    this.beginStop(this.scenario.gracefulStop);
+  }
+
+  private beginStop(graceMs: number): void {
+    this.stopping = true;
+    this.clearTimer(this.tickTimer);
+    for (const vu of this.vus) vu.active = false;
+    if (this.inFlight === 0) {
+      this.finish();
+      return;
+    }
+    this.setTimer(() => this.interruptAll(), graceMs);
+  }
+
+  private interruptAll(): void {
+    for (const vu of this.vus) if (vu.ex.active) this.abortExchange(vu.ex, INTERRUPTED);
+    this.finish();
+  }
+
+  /** Stop requested by the controller: graceful (honours gracefulStop) or hard. */
+  stop(hard: boolean): void {
+    if (this.finished) return;
+    if (!this.started) {
+      this.stopping = true;
+      return;
+    }
+    if (hard) {
+      this.stopping = true;
+      this.clearTimer(this.tickTimer);
+      this.interruptAll();
+    } else if (!this.stopping) {
+      this.beginStop(this.scenario.gracefulStop);
+    }
+  }
+
+  private partial(endPerf: number): WorkerPartial {
+    const requests = this.stats.map((s) => s.flush());
+    const p: WorkerPartial = {
+      worker: this.init.worker,
+      index: this.intervalIndex,
+      end: performance.timeOrigin + endPerf,
+      requests,
+      iteration: toSparse(this.iterationHist),
+      lag: toSparse(this.lagHist),
+      iterations: this.iterations,
+      dropped: this.dropped,
+      interrupted: this.interrupted,
+      vus: this.open ? this.peakInFlight : this.vus.reduce((n, v) => n + (v.active || v.running ? 1 : 0), 0),
+      vusMax: this.open ? this.vus.length : this.maxVus,
+      inFlight: this.inFlight,
+      samples: this.samples,
+      errors: [...this.errors.values()],
+    };
+    this.iterationHist.reset();
+    this.lagHist.reset();
+    this.peakInFlight = this.inFlight;
+    this.iterations = 0;
+    this.dropped = 0;
+    this.interrupted = 0;
+    this.samples = [];
+    this.errors = new Map();
+    return p;
+  }
+
+  private flushInterval(): void {
+    if (this.finished) return;
+    const boundary = this.t0 + (this.intervalIndex + 1) * this.init.intervalMs;
+    this.post({ type: 'interval', partial: this.partial(boundary) });
+    this.intervalIndex++;
+    this.setTimer(() => this.flushInterval(), boundary + this.init.intervalMs - performance.now());
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stopping = true;
+    for (const t of this.timers) {
+      clearTimeout(t);
+      clearInterval(t);
+    }
+    this.timers.clear();
+    const now = performance.now();
+    // An interval boundary may have passed without its timer having run yet.
+    while (this.started && this.t0 + (this.intervalIndex + 1) * this.init.intervalMs <= now) {
+      this.post({ type: 'interval', partial: this.partial(this.t0 + (this.intervalIndex + 1) * this.init.intervalMs) });
+      this.intervalIndex++;
+    }
+    this.post({ type: 'done', partial: this.partial(now) });
+  }
+
+  /** Closes the connection pools (after `done`). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.pools.values()].map((p) => p.destroy()));
+  }
+
+  /** The VUs planned right now (closed model), for tests. */
+  get plannedVus(): number {
+    return this.planned;
+  }
+}

@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRun } from './run.ts';
+import { closedPort, probe, testServer } from './test-support.ts';
+import type { TestServer } from './test-support.ts';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
+
+describe('fault paths give a classified outcome, never a crash', () => {
+  it('a refused connection is a connect_error', async () => {
+    const port = await closedPort();
+    const summary = await startRun(probe({ target: `http://127.0.0.1:${port}`, scenario: iterations(20, 2), requests: [{ name: 'get', url: '/x' }] })).done;
+    expect(summary.status).toBe('passed');
+    expect(summary.outcomes.connect_error).toBe(20);
+    expect(summary.metrics.http_req_failed!.values.rate).toBe(1);
+    expect(summary.errors[0]).toMatchObject({ outcome: 'connect_error', message: expect.stringMatching(/ECONNREFUSED/) as unknown });
+  });
+
+  it('a connection reset in the middle of the body, or before any response, is a reset', async () => {
+    let n = 0;
+    server = await testServer((_req, res) => {
+      n++;
+      if (n % 2 === 0) {
+        res.socket?.destroy();
+        return;
+      }
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('x'.repeat(100));
+      setTimeout(() => res.socket?.destroy(), 5);
+    });
+    const summary = await startRun(probe({ target: server.url, scenario: iterations(10), requests: [{ name: 'get', url: '/x' }] })).done;
+    expect(summary.outcomes.reset).toBe(10);
+    // The five that got headers have a status; the others have none.
+    expect(summary.metrics['http_reqs']!.values.count).toBe(10);
+    expect(summary.errors.reduce((s, e) => s + e.count, 0)).toBe(10);
+  });
+
+  it('a target that never answers times out at the request timeout', async () => {
+    server = await testServer(() => {
+      // never answer
+    });
+    const summary = await startRun(
+      probe({ target: server.url, timeout: '300ms', scenario: iterations(4, 2), requests: [{ name: 'get', url: '/x' }] }),
+    ).done;
+    expect(summary.outcomes.timeout).toBe(4);
+    const d = summary.metrics.http_req_duration!.values;
+    expect(d.min).toBeGreaterThanOrEqual(295);
+    expect(d.max).toBeLessThan(450);
+    expect(summary.errors[0]?.message).toMatch(/timed out waiting for the response/);
+  });
+
+  it('a 50 MB body is cut off past maxResponseBytes instead of being read or buffered', async () => {
+    let written = 0;
+    server = await testServer((_req, res) => {
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      res.writeHead(200, { 'content-length': String(50 * 1024 * 1024) });
+      const pump = (): void => {
+        while (written < 50 * 1024 * 1024 && !res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    const t0 = performance.now();
+    const summary = await startRun(probe({ target: server.url, maxResponseBytes: 1_000_000, scenario: iterations(1), requests: [{ name: 'big', url: '/x' }] })).done;
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(summary.outcomes.assertion_failed).toBe(1);
+    expect(summary.errors[0]?.message).toMatch(/larger than maxResponseBytes \(1000000 bytes\)/);
+    expect(summary.metrics.data_received!.values.count).toBeLessThan(3_000_000);
+    // The server could not push the whole body: the connection was closed under it.
+    expect(written).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  it('an unexpected status is an http_error and an expected one is ok, per request', async () => {
+    server = await testServer((req, res) => {
+      res.statusCode = req.url === '/missing' ? 404 : 503;
+      res.end();
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: iterations(10),
+        requests: [
+          { name: 'down', url: '/down' },
+          { name: 'missing', url: '/missing', expect: { status: [404] } },
+        ],
+      }),
+    ).done;
+    expect(summary.outcomes).toMatchObject({ http_error: 5, ok: 5 });
+    expect(summary.metrics['http_req_failed{request:down}']!.values.rate).toBe(1);
+    expect(summary.metrics['http_req_failed{request:missing}']!.values.rate).toBe(0);
+    expect(summary.errors[0]).toMatchObject({ outcome: 'http_error', message: 'HTTP 503', count: 5 });
+  });
+
+  it('header and JSON expectations that do not hold are assertion failures with the reason', async () => {
+    server = await testServer((req, res) => {
+      res.setHeader('x-cache', req.url === '/hit' ? 'HIT' : 'MISS');
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ variant: req.url === '/hit' ? 'control' : 'treatment', n: [1, 2] }));
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: iterations(9),
+        requests: [
+          { name: 'hit', url: '/hit', expect: { headers: { 'X-Cache': 'HIT' }, json: { '$.variant': 'control', '$.n[1]': 2 } } },
+          { name: 'miss', url: '/miss', expect: { headers: { 'x-cache': { matches: '^HIT$' } } } },
+          { name: 'json', url: '/json', expect: { json: { variant: 'control', '$.absent': { exists: false } } } },
+        ],
+      }),
+    ).done;
+    expect(summary.outcomes).toMatchObject({ ok: 3, assertion_failed: 6 });
+    const messages = summary.errors.map((e) => e.message).sort();
+    expect(messages).toEqual(['header x-cache: expected a value matching /^HIT$/, got "MISS"', 'json variant: expected "control", got "treatment"']);
+    expect(summary.metrics.checks!.values.rate).toBeCloseTo(1 / 3, 6);
+    // Assertion failures are not HTTP failures (k6's http_req_failed counts statuses and transport errors).
+    expect(summary.metrics.http_req_failed!.values.rate).toBe(0);
+  });
+});

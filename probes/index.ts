@@ -1,0 +1,16 @@
+export { startRun, defaultThreads, maxRunMs } from './run.ts';
+export type { ProbeRun, Progress, RunOptions } from './run.ts';
+export { formatProgress } from './progress.ts';
+export { describeScenario, formatSummary } from './summary.ts';
+export type { MetricSummary, RunStatus, RunSummary, ThresholdResult } from './summary.ts';
+export { parseMetricKey, parseThreshold, thresholdProblems } from './thresholds.ts';
+export type { ParsedMetricKey, ParsedThreshold } from './thresholds.ts';
+export { arrivalOffsets, parseSegment, peakArrivalRate, rampingVuSteps, regularDurationMs } from './schedule.ts';
+export type { Segment } from './schedule.ts';
+export { EXECUTORS, HTTP_METHODS, probeSpecSchema, scenarioSchema } from './spec.ts';
+export type { Probe, ProbeRequest, ProbeSpec, Scenario, ThresholdEntry } from './spec.ts';
+export { TEMPLATE_GENERATORS, templateProblem } from './template.ts';
+export { METRIC_NAMES } from './metrics.ts';
+export type { MetricName } from './metrics.ts';
+export { decodeHistogram } from './histogram.ts';
+export type { IntervalSnapshot, RequestIntervalStats, RequestSample } from './results.ts';

@@ -1,0 +1,383 @@
+/**
+ * The k6 metrics a run reports, their tag filters (sub-metrics such as
+ * `http_req_duration{request:get_variant}`), and `Agg`: the mergeable
+ * totals of a span of intervals (the whole run, a sliding window, one
+ * interval) that thresholds and the summary read.
+ */
+import type { Histogram } from 'hdr-histogram-js';
+import { OUTCOMES } from '../common/index.ts';
+import type { Outcome } from '../common/index.ts';
+import { addSparse, newIntervalHistogram, newTotalHistogram } from './histogram.ts';
+import type { ErrorCount, WorkerPartial } from './protocol.ts';
+import type { ProbeSpec } from './spec.ts';
+
+export type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
+
+/**
+ * Which tags a metric can be filtered by: `none`; `request` (the request's
+ * name, method and static tags); `latency` (those and `expected_response`);
+ * `response` (those and `status` and `outcome`).
+ */
+type Scope = 'none' | 'request' | 'latency' | 'response';
+
+interface MetricDef {
+  type: MetricType;
+  contains: 'default' | 'time' | 'data';
+  scope: Scope;
+  description: string;
+}
+
+export const METRIC_DEFS = {
+  http_reqs: { type: 'counter', contains: 'default', scope: 'response', description: 'requests completed' },
+  http_req_failed: { type: 'rate', contains: 'default', scope: 'response', description: 'share of requests that failed (unexpected status or no response)' },
+  http_req_duration: {
+    type: 'trend',
+    contains: 'time',
+    scope: 'latency',
+    description: 'latency, ms: from the scheduled start (open model) or from sending (closed model) to the end of the body',
+  },
+  http_req_waiting: { type: 'trend', contains: 'time', scope: 'request', description: 'time to first byte, ms: from sending to the response headers' },
+  checks: { type: 'rate', contains: 'default', scope: 'request', description: 'share of responses with an accepted status that passed their header and JSON expectations' },
+  data_received: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes received' },
+  data_sent: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes sent' },
+  iteration_duration: { type: 'trend', contains: 'time', scope: 'none', description: 'iteration time, ms: from sending to the end of the body' },
+  iterations: { type: 'counter', contains: 'default', scope: 'none', description: 'iterations completed' },
+  dropped_iterations: { type: 'counter', contains: 'default', scope: 'none', description: 'iterations not started because no VU was free' },
+  http_req_start_lag: { type: 'trend', contains: 'time', scope: 'none', description: 'open model: actual send − scheduled start, ms (the generator’s own delay)' },
+  vus: { type: 'gauge', contains: 'default', scope: 'none', description: 'VUs in use' },
+  vus_max: { type: 'gauge', contains: 'default', scope: 'none', description: 'VUs allocated' },
+} as const satisfies Record<string, MetricDef>;
+
+export type MetricName = keyof typeof METRIC_DEFS;
+export const METRIC_NAMES = Object.keys(METRIC_DEFS) as MetricName[];
+
+export function isMetricName(name: string): name is MetricName {
+  return Object.hasOwn(METRIC_DEFS, name);
+}
+
+/** A sub-metric's selection. `requests` undefined = all requests. At most one of status/expected/outcome. */
+export interface Filter {
+  requests?: boolean[];
+  status?: string;
+  expected?: boolean;
+  outcome?: Outcome;
+}
+
+/** The static tags of each request: its name, method and tags, over the probe's and the scenario's tags. */
+export function requestTags(probe: ProbeSpec): Record<string, string>[] {
+  return probe.requests.map((r) => ({ ...probe.tags, ...probe.scenario.tags, ...r.tags, request: r.name, name: r.name, method: r.method }));
+}
+
+const DYNAMIC: Record<Scope, string[]> = {
+  none: [],
+  request: [],
+  latency: ['expected_response'],
+  response: ['expected_response', 'status', 'outcome'],
+};
+
+/**
+ * Builds a filter from `key:value` tag pairs; throws a `RangeError` with a
+ * sentence naming what can be used instead.
+ */
+export function buildFilter(metric: MetricName, tags: readonly [string, string][], requestTagSets: Record<string, string>[]): Filter {
+  const def: MetricDef = METRIC_DEFS[metric];
+  if (tags.length === 0) return {};
+  if (def.scope === 'none') throw new RangeError(`${metric} has no tags to filter by; remove the {…} filter`);
+  const staticKeys = [...new Set(requestTagSets.flatMap((t) => Object.keys(t)))];
+  const dynamic = DYNAMIC[def.scope];
+  const filter: Filter = {};
+  let requests: boolean[] | undefined;
+  let dynamicUsed: string | undefined;
+  for (const [key, value] of tags) {
+    if (dynamic.includes(key)) {
+      if (dynamicUsed !== undefined) throw new RangeError(`${dynamicUsed} and ${key} cannot be combined in one filter; use one of them`);
+      dynamicUsed = key;
+      if (key === 'expected_response') {
+        if (value !== 'true' && value !== 'false') throw new RangeError(`expected_response is true or false, got "${value}"`);
+        filter.expected = value === 'true';
+      } else if (key === 'status') {
+        if (!/^[1-5]\d\d$/.test(value)) throw new RangeError(`status is an HTTP status code such as 200, got "${value}"`);
+        filter.status = value;
+      } else {
+        if (!(OUTCOMES as readonly string[]).includes(value)) throw new RangeError(`outcome "${value}" is not one of ${OUTCOMES.join(', ')}`);
+        filter.outcome = value as Outcome;
+      }
+      continue;
+    }
+    if (!staticKeys.includes(key)) {
+      if (key === 'status' || key === 'outcome' || key === 'expected_response') {
+        throw new RangeError(`${metric} cannot be filtered by ${key}${key !== 'expected_response' && metric === 'http_req_duration' ? '; use expected_response:true, or a counter such as http_reqs{status:500}' : ''}`);
+      }
+      const can = [...staticKeys.filter((k) => k !== 'name'), ...dynamic];
+      throw new RangeError(`unknown tag "${key}" for ${metric}; it can be filtered by ${can.join(', ')}`);
+    }
+    const match = requestTagSets.map((t) => t[key] === value);
+    if (!match.some(Boolean)) {
+      const values = [...new Set(requestTagSets.map((t) => t[key]).filter((v): v is string => v !== undefined))];
+      throw new RangeError(
+        key === 'request' || key === 'name'
+          ? `no request named "${value}"; the probe's requests: ${values.join(', ')}`
+          : `no request has ${key}:${value}; values of ${key}: ${values.join(', ')}`,
+      );
+    }
+    requests = requests ? requests.map((m, i) => m && match[i]!) : match;
+  }
+  if (requests && !requests.some(Boolean)) {
+    throw new RangeError(`no request matches all of ${tags.filter(([k]) => !dynamic.includes(k)).map(([k, v]) => `${k}:${v}`).join(', ')}`);
+  }
+  if (requests && !requests.every(Boolean)) filter.requests = requests;
+  return filter;
+}
+
+const OK = OUTCOMES.indexOf('ok');
+const ASSERTION = OUTCOMES.indexOf('assertion_failed');
+
+class RequestTotals {
+  outcomes: number[] = OUTCOMES.map(() => 0);
+  statuses = new Map<string, number>();
+  expected = 0;
+  latency: Histogram;
+  waiting: Histogram;
+  expectedLatency: Histogram;
+  within: number[];
+  headers = new Map<string, Map<string, number>>();
+  received = 0;
+  sent = 0;
+
+  constructor(withinCount: number, make: () => Histogram) {
+    this.latency = make();
+    this.waiting = make();
+    this.expectedLatency = make();
+    this.within = new Array<number>(withinCount).fill(0);
+  }
+
+  total(): number {
+    let n = 0;
+    for (const c of this.outcomes) n += c;
+    return n;
+  }
+
+  reset(): void {
+    this.outcomes.fill(0);
+    this.statuses.clear();
+    this.expected = 0;
+    this.latency.reset();
+    this.waiting.reset();
+    this.expectedLatency.reset();
+    this.within.fill(0);
+    this.headers.clear();
+    this.received = 0;
+    this.sent = 0;
+  }
+}
+
+export interface GaugeValues {
+  value: number;
+  min: number;
+  max: number;
+}
+
+const MAX_ERROR_KINDS = 50;
+
+/**
+ * Totals over a span of intervals: counters, outcome and status counts,
+ * and histograms (µs) per request, plus the run-level series.
+ */
+export class Agg {
+  readonly requests: RequestTotals[];
+  readonly iteration: Histogram;
+  readonly lag: Histogram;
+  iterations = 0;
+  dropped = 0;
+  interrupted = 0;
+  vus: GaugeValues = { value: 0, min: Infinity, max: 0 };
+  vusMax: GaugeValues = { value: 0, min: Infinity, max: 0 };
+  /** Epoch ms of the span. */
+  start = Infinity;
+  end = -Infinity;
+  intervals = 0;
+  readonly errors = new Map<string, ErrorCount>();
+  private readonly scratch: Histogram;
+
+  constructor(
+    requestCount: number,
+    withinCount: number,
+    private readonly acceptedStatus: readonly Uint8Array[],
+    total = true,
+  ) {
+    const make = total ? newTotalHistogram : newIntervalHistogram;
+    this.requests = Array.from({ length: requestCount }, () => new RequestTotals(withinCount, make));
+    this.iteration = make();
+    this.lag = make();
+    this.scratch = make();
+  }
+
+  reset(): void {
+    for (const r of this.requests) r.reset();
+    this.iteration.reset();
+    this.lag.reset();
+    this.iterations = 0;
+    this.dropped = 0;
+    this.interrupted = 0;
+    this.vus = { value: 0, min: Infinity, max: 0 };
+    this.vusMax = { value: 0, min: Infinity, max: 0 };
+    this.start = Infinity;
+    this.end = -Infinity;
+    this.intervals = 0;
+    this.errors.clear();
+  }
+
+  /** Adds one interval: the partials of every worker for it, covering [start, end). */
+  addInterval(partials: readonly WorkerPartial[], start: number, end: number): void {
+    let vus = 0;
+    let vusMax = 0;
+    for (const p of partials) {
+      p.requests.forEach((src, i) => {
+        const dst = this.requests[i]!;
+        for (let o = 0; o < src.outcomes.length; o++) dst.outcomes[o]! += src.outcomes[o]!;
+        for (const [status, n] of Object.entries(src.statuses)) dst.statuses.set(status, (dst.statuses.get(status) ?? 0) + n);
+        dst.expected += src.expected;
+        addSparse(dst.latency, src.latency);
+        addSparse(dst.waiting, src.waiting);
+        addSparse(dst.expectedLatency, src.expectedLatency);
+        src.within.forEach((n, k) => (dst.within[k]! += n));
+        for (const [header, values] of Object.entries(src.headers)) {
+          let m = dst.headers.get(header);
+          if (!m) dst.headers.set(header, (m = new Map<string, number>()));
+          for (const [v, n] of Object.entries(values)) m.set(v, (m.get(v) ?? 0) + n);
+        }
+        dst.received += src.received;
+        dst.sent += src.sent;
+      });
+      addSparse(this.iteration, p.iteration);
+      addSparse(this.lag, p.lag);
+      this.iterations += p.iterations;
+      this.dropped += p.dropped;
+      this.interrupted += p.interrupted;
+      vus += p.vus;
+      vusMax += p.vusMax;
+      for (const e of p.errors) {
+        const key = `${e.outcome}\u0000${e.message}`;
+        const known = this.errors.get(key);
+        if (known) known.count += e.count;
+        else if (this.errors.size < MAX_ERROR_KINDS) this.errors.set(key, { ...e });
+      }
+    }
+    for (const [g, v] of [
+      [this.vus, vus],
+      [this.vusMax, vusMax],
+    ] as const) {
+      g.value = v;
+      g.min = Math.min(g.min, v);
+      g.max = Math.max(g.max, v);
+    }
+    this.start = Math.min(this.start, start);
+    this.end = Math.max(this.end, end);
+    this.intervals++;
+  }
+
+  /** Length of the span in seconds. */
+  seconds(): number {
+    return this.end > this.start ? (this.end - this.start) / 1000 : 0;
+  }
+
+  private selected(filter: Filter): RequestTotals[] {
+    const mask = filter.requests;
+    return mask ? this.requests.filter((_, i) => mask[i]) : this.requests;
+  }
+
+  /** A trend's histogram (µs) for a filter; valid until the next call. */
+  trend(metric: MetricName, filter: Filter = {}): Histogram {
+    switch (metric) {
+      case 'iteration_duration':
+        return this.iteration;
+      case 'http_req_start_lag':
+        return this.lag;
+      case 'http_req_waiting':
+      case 'http_req_duration': {
+        const h = this.scratch;
+        h.reset();
+        for (const r of this.selected(filter)) {
+          if (metric === 'http_req_waiting') h.add(r.waiting);
+          else if (filter.expected === true) h.add(r.expectedLatency);
+          else {
+            h.add(r.latency);
+            if (filter.expected === false) h.subtract(r.expectedLatency);
+          }
+        }
+        return h;
+      }
+      default:
+        throw new RangeError(`${metric} is not a trend`);
+    }
+  }
+
+  /** A counter's count for a filter. */
+  count(metric: MetricName, filter: Filter = {}): number {
+    switch (metric) {
+      case 'iterations':
+        return this.iterations;
+      case 'dropped_iterations':
+        return this.dropped;
+      case 'data_received':
+      case 'data_sent':
+        return this.selected(filter).reduce((n, r) => n + (metric === 'data_sent' ? r.sent : r.received), 0);
+      case 'http_reqs':
+        return this.selected(filter).reduce((n, r) => {
+          if (filter.outcome !== undefined) return n + r.outcomes[OUTCOMES.indexOf(filter.outcome)]!;
+          if (filter.status !== undefined) return n + (r.statuses.get(filter.status) ?? 0);
+          if (filter.expected !== undefined) return n + (filter.expected ? r.expected : r.total() - r.expected);
+          return n + r.total();
+        }, 0);
+      default:
+        throw new RangeError(`${metric} is not a counter`);
+    }
+  }
+
+  /** A rate metric's "true" count and total for a filter. */
+  rate(metric: MetricName, filter: Filter = {}): { pass: number; total: number } {
+    let pass = 0;
+    let total = 0;
+    const mask = filter.requests;
+    this.requests.forEach((r, i) => {
+      if (mask && !mask[i]) return;
+      if (metric === 'checks') {
+        pass += r.outcomes[OK]!;
+        total += r.outcomes[OK]! + r.outcomes[ASSERTION]!;
+        return;
+      }
+      if (metric !== 'http_req_failed') throw new RangeError(`${metric} is not a rate`);
+      if (filter.outcome !== undefined) {
+        const o = OUTCOMES.indexOf(filter.outcome);
+        const n = r.outcomes[o]!;
+        total += n;
+        if (o !== OK && o !== ASSERTION) pass += n;
+      } else if (filter.status !== undefined) {
+        const n = r.statuses.get(filter.status) ?? 0;
+        total += n;
+        if (this.acceptedStatus[i]?.[Number(filter.status)] !== 1) pass += n;
+      } else if (filter.expected !== undefined) {
+        const n = filter.expected ? r.expected : r.total() - r.expected;
+        total += n;
+        if (!filter.expected) pass += n;
+      } else {
+        const n = r.total();
+        total += n;
+        pass += n - r.outcomes[OK]! - r.outcomes[ASSERTION]!;
+      }
+    });
+    return { pass, total };
+  }
+
+  gauge(metric: MetricName): GaugeValues {
+    const g = metric === 'vus' ? this.vus : metric === 'vus_max' ? this.vusMax : undefined;
+    if (!g) throw new RangeError(`${metric} is not a gauge`);
+    return { value: g.value, min: g.min === Infinity ? 0 : g.min, max: g.max };
+  }
+
+  /** Requests completed and failed (http_req_failed) over the span, all requests. */
+  failures(): { total: number; failed: number } {
+    const { pass, total } = this.rate('http_req_failed');
+    return { total, failed: pass };
+  }
+}

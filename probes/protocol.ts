@@ -1,0 +1,83 @@
+/**
+ * Messages between the run controller (main thread) and its load workers.
+ * Plain structured-cloneable data. A worker ships one `WorkerPartial` per
+ * interval; the controller merges the partials of all workers into one
+ * `IntervalSnapshot`.
+ */
+import type { Outcome } from '../common/index.ts';
+import type { SparseHistogram } from './histogram.ts';
+import type { RequestSample } from './results.ts';
+import type { Segment } from './schedule.ts';
+import type { Probe } from './spec.ts';
+
+export interface WorkerInit {
+  runId: string;
+  probe: Probe;
+  /** This worker's execution segment (the run's segment split by thread). */
+  segment: Segment;
+  worker: number;
+  intervalMs: number;
+  latencyThresholdsMs: number[];
+  countHeaders: string[];
+  traceSampleRatio: number;
+  /** This worker's share of `maxSamplesPerInterval`. */
+  maxSamples: number;
+}
+
+export type ToWorker = { type: 'start'; startAt: number } | { type: 'stop'; hard: boolean };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'interval'; partial: WorkerPartial }
+  | { type: 'done'; partial: WorkerPartial }
+  | { type: 'fatal'; message: string };
+
+/** Outcome counts in the order of `OUTCOMES`. */
+export type OutcomeCounts = number[];
+
+export interface WorkerRequestPartial {
+  outcomes: OutcomeCounts;
+  statuses: Record<string, number>;
+  /** Responses whose status `expect.status` accepts (k6's `expected_response:true`). */
+  expected: number;
+  latency: SparseHistogram;
+  waiting: SparseHistogram;
+  expectedLatency: SparseHistogram;
+  /** Parallel to `latencyThresholdsMs`. */
+  within: number[];
+  headers: Record<string, Record<string, number>>;
+  received: number;
+  sent: number;
+}
+
+export interface ErrorCount {
+  outcome: Outcome;
+  message: string;
+  count: number;
+}
+
+export interface WorkerPartial {
+  worker: number;
+  /** Interval number: [startAt + index·intervalMs, +intervalMs). */
+  index: number;
+  /** Epoch ms (fractional) of the end of what this partial covers (the interval boundary, or the worker's end). */
+  end: number;
+  requests: WorkerRequestPartial[];
+  /** Iteration duration (send → end of body), µs. */
+  iteration: SparseHistogram;
+  /** Start lag (actual send − scheduled start), µs; empty for closed-model executors. */
+  lag: SparseHistogram;
+  iterations: number;
+  dropped: number;
+  interrupted: number;
+  /**
+   * Closed model: VUs active at the end of the interval. Open model: the
+   * most VUs busy at once during the interval (concurrency = rate × latency).
+   * `vusMax`: VUs allocated (open model: what the pool grew to) / planned.
+   */
+  vus: number;
+  vusMax: number;
+  inFlight: number;
+  samples: RequestSample[];
+  errors: ErrorCount[];
+}

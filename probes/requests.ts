@@ -1,0 +1,179 @@
+/**
+ * A probe's requests compiled once per run: templates, pre-built header
+ * lists and bodies, expectations, and a frozen dispatch-options object for
+ * requests with nothing templated (those allocate nothing of their own per
+ * send). Also the weighted mix: smooth weighted round-robin (nginx's), so
+ * the mix is exact over any stretch of iterations, not just on average.
+ */
+import type { Dispatcher } from 'undici';
+import { compileExpect } from './expect.ts';
+import type { CompiledExpect } from './expect.ts';
+import { compileJsonBody, compileTemplate } from './template.ts';
+import type { CompiledTemplate, TemplateContext } from './template.ts';
+import type { ProbeSpec } from './spec.ts';
+
+export const USER_AGENT = 'burnwatch/0.1';
+
+export interface CompiledRequest {
+  index: number;
+  name: string;
+  method: Dispatcher.HttpMethod;
+  /** `http://host:port` the request goes to (one undici Pool per origin). */
+  origin: string;
+  path: CompiledTemplate;
+  /** Header names and templates, in order; static values have `isStatic`. */
+  headers: { name: string; value: CompiledTemplate }[];
+  /** Flat [name, value, ...] when no header is templated. */
+  staticHeaders: string[] | undefined;
+  body: CompiledTemplate | undefined;
+  /** The body, encoded once, when it is not templated. */
+  staticBody: Buffer | undefined;
+  /**
+   * Everything static: the options object is reused for every send (undici
+   * does not mutate it). undici's own header/body timers are off
+   * (`headersTimeout: 0, bodyTimeout: 0`, ~15 % of its per-request CPU): the
+   * engine's sweep enforces the whole-request timeout, and a request that
+   * never reached a connection is bounded by the connect timeout.
+   */
+  staticOptions: Dispatcher.DispatchOptions | undefined;
+  timeoutMs: number;
+  expect: CompiledExpect;
+  /** Bytes of request line and headers undici writes besides the templated parts (approximate). */
+  overheadBytes: number;
+}
+
+/** The request's path (and query) relative to the origin, joining the target's base path. */
+function splitUrl(target: string, url: string): { origin: string; pathTemplate: string; host: string } {
+  if (url.startsWith('/')) {
+    const t = new URL(target);
+    const base = t.pathname.replace(/\/+$/, '');
+    return { origin: t.origin, pathTemplate: `${base}${url}`, host: t.host };
+  }
+  const m = /^(https?:\/\/[^/?#]*)(.*)$/.exec(url)!;
+  const u = new URL(m[1]!);
+  const rest = m[2] ?? '';
+  return { origin: u.origin, pathTemplate: rest.startsWith('/') ? rest : `/${rest}`, host: u.host };
+}
+
+/** Compiles every request of a probe (the spec is already validated). */
+export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
+  return probe.requests.map((r, index) => {
+    const { origin, pathTemplate, host } = splitUrl(probe.target, r.url);
+    const path = compileTemplate(pathTemplate);
+    const headerEntries = Object.entries(r.headers);
+    const lower = new Set(headerEntries.map(([k]) => k.toLowerCase()));
+    let body: CompiledTemplate | undefined;
+    if (r.body !== undefined) {
+      if (typeof r.body === 'string') body = compileTemplate(r.body);
+      else {
+        body = compileJsonBody(r.body);
+        if (!lower.has('content-type')) headerEntries.push(['content-type', 'application/json']);
+      }
+    }
+    if (!lower.has('user-agent')) headerEntries.push(['user-agent', USER_AGENT]);
+    const headers = headerEntries.map(([name, value]) => ({ name, value: compileTemplate(value) }));
+    const staticHeaders = headers.every((h) => h.value.isStatic) ? headers.flatMap((h) => [h.name, h.value.text]) : undefined;
+    const staticBody = body?.isStatic ? Buffer.from(body.text) : undefined;
+    const timeoutMs = r.timeout ?? probe.timeout;
+    let overheadBytes = `${r.method}  HTTP/1.1\r\nhost: ${host}\r\nconnection: keep-alive\r\n\r\n`.length;
+    for (const h of headers) overheadBytes += h.name.length + 4 + (h.value.isStatic ? h.value.text.length : 0);
+    if (body) overheadBytes += 'content-length: \r\n'.length + 4;
+    const staticOptions: Dispatcher.DispatchOptions | undefined =
+      path.isStatic && staticHeaders && (!body || staticBody)
+        ? Object.freeze({
+            path: path.text,
+            method: r.method,
+            headers: staticHeaders,
+            body: staticBody ?? null,
+            headersTimeout: 0,
+            bodyTimeout: 0,
+          })
+        : undefined;
+    return {
+      index,
+      name: r.name,
+      method: r.method,
+      origin,
+      path,
+      headers,
+      staticHeaders,
+      body,
+      staticBody,
+      staticOptions,
+      timeoutMs,
+      expect: compileExpect(r.expect),
+      overheadBytes,
+    };
+  });
+}
+
+/** A built request: what to dispatch and how many bytes it will put on the wire (approximately). */
+export interface BuiltRequest {
+  options: Dispatcher.DispatchOptions;
+  bytes: number;
+  path: string;
+}
+
+/**
+ * Builds the dispatch options of one send. Static requests return their
+ * frozen options; `extraHeader` (a traceparent) forces a copy.
+ */
+export function buildRequest(req: CompiledRequest, ctx: TemplateContext, extraHeader?: [string, string]): BuiltRequest {
+  if (req.staticOptions && !extraHeader) {
+    return { options: req.staticOptions, bytes: req.overheadBytes + req.path.text.length + (req.staticBody?.length ?? 0), path: req.path.text };
+  }
+  const path = req.path.render(ctx);
+  let bytes = req.overheadBytes + path.length;
+  let headers: string[];
+  if (req.staticHeaders) headers = extraHeader ? [...req.staticHeaders, extraHeader[0], extraHeader[1]] : req.staticHeaders;
+  else {
+    headers = [];
+    for (const h of req.headers) {
+      headers.push(h.name);
+      if (h.value.isStatic) headers.push(h.value.text);
+      else {
+        const v = h.value.render(ctx);
+        bytes += v.length;
+        headers.push(v);
+      }
+    }
+    if (extraHeader) headers.push(extraHeader[0], extraHeader[1]);
+  }
+  if (extraHeader) bytes += extraHeader[0].length + extraHeader[1].length + 4;
+  let body: string | Buffer | null = null;
+  if (req.staticBody) {
+    body = req.staticBody;
+    bytes += body.length;
+  } else if (req.body) {
+    body = req.body.render(ctx);
+    bytes += body.length;
+  }
+  return {
+    options: { path, method: req.method, headers, body, headersTimeout: 0, bodyTimeout: 0 },
+    bytes,
+    path,
+  };
+}
+
+/**
+ * Smooth weighted round-robin: over any `sum(weights)` consecutive picks,
+ * request i is picked in proportion to its weight, interleaved.
+ *
+ * @example
+ * const pick = weightedPicker([2, 1]); [pick(), pick(), pick()] // [0, 1, 0]
+ */
+export function weightedPicker(weights: readonly number[]): () => number {
+  const n = weights.length;
+  if (n === 1) return () => 0;
+  const total = weights.reduce((a, b) => a + b, 0);
+  const current = new Float64Array(n);
+  return () => {
+    let best = 0;
+    for (let i = 0; i < n; i++) {
+      current[i]! += weights[i]!;
+      if (current[i]! > current[best]!) best = i;
+    }
+    current[best]! -= total;
+    return best;
+  };
+}

@@ -1,0 +1,660 @@
+/**
+ * `startRun`: one probe run. The main thread only orchestrates: it starts
+ * the load workers (each takes an equal execution segment of the run's
+ * segment, so their sum is exactly the configured load), merges their
+ * per-interval partials into `IntervalSnapshot`s, evaluates thresholds
+ * (abortOnFail, sliding windows) and auto-abort after every interval, and
+ * builds the `RunSummary` at the end.
+ *
+ * @example
+ * const run = startRun(probe, { onProgress: (p) => draw(p), signal });
+ * const summary = await run.done; // always resolves, also when stopped or failed
+ */
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import { BurnwatchError, errorMessage, formatDuration, OUTCOMES, siblingModule, startWorker } from '../common/index.ts';
+import type { Outcome } from '../common/index.ts';
+import { compileExpect } from './expect.ts';
+import { encodeSparse } from './histogram.ts';
+import { Agg } from './metrics.ts';
+import type { FromWorker, ToWorker, WorkerInit, WorkerPartial } from './protocol.ts';
+import type { IntervalSnapshot, RequestIntervalStats, RequestSample } from './results.ts';
+import { arrivalRateAt, isArrivalRate, maxRunDurationMs, maxVus, peakArrivalRate, regularDurationMs, stageAt, subSegment, WHOLE } from './schedule.ts';
+import type { Segment } from './schedule.ts';
+import type { Probe } from './spec.ts';
+import { formatCount, formatMs, formatObserved, outcomeTotals, summaryMetrics } from './summary.ts';
+import type { RunStatus, RunSummary, ThresholdResult } from './summary.ts';
+import { compileThresholds, holds, observe, thresholdLabel, worse } from './thresholds.ts';
+import type { Threshold } from './thresholds.ts';
+
+export interface RunOptions {
+  /** Default: a random UUID. */
+  runId?: string;
+  /** This process's share of the scenario: `index` 0-based (the CLI's `--segment i/n` is 1-based). */
+  segment?: Segment;
+  /** Load worker threads; default: 1 per 8,000 req/s (open model) or 200 VUs (closed), at most availableParallelism() − 1 (min 1). */
+  threads?: number;
+  /** Snapshot interval, default 1000 ms. */
+  intervalMs?: number;
+  /** Fill `RequestIntervalStats.within`. */
+  latencyThresholdsMs?: number[];
+  /** Fill `RequestIntervalStats.headers` (names case-insensitive). */
+  countHeaders?: string[];
+  /** Fraction of requests sent with a fresh W3C `traceparent` (sampled) and reported as `RequestSample`; default 0. */
+  traceSampleRatio?: number;
+  /** Default 50. */
+  maxSamplesPerInterval?: number;
+  /** Global cap (Service `maxRps`): a probe whose peak arrival rate is above it is rejected, never clipped. */
+  maxRps?: number;
+  onInterval?: (s: IntervalSnapshot) => void;
+  onProgress?: (p: Progress) => void;
+  /** Aborting stops the run gracefully (gracefulStop honoured); the summary is still produced. */
+  signal?: AbortSignal;
+}
+
+/** What the live display shows, once per interval. */
+export interface Progress {
+  runId: string;
+  probe: string;
+  elapsedMs: number;
+  /** startTime + regular duration (without gracefulStop). */
+  plannedMs: number;
+  /** 1-based stage index, for executors with stages. */
+  stage?: { index: number; count: number };
+  /** Open model: this process's target arrival rate now (req/s). */
+  targetRate?: number;
+  /** Requests completed per second over the last interval. */
+  currentRate: number;
+  vus: number;
+  vusMax: number;
+  /** p95 of http_req_duration over the last interval (ms). */
+  p95Ms?: number;
+  /** http_req_failed over the last interval (0–1). */
+  errorRate: number;
+  requests: number;
+  dropped: number;
+  stopping: boolean;
+}
+
+export interface ProbeRun {
+  runId: string;
+  /** Resolves with the summary when the run has ended for any reason (never rejects). */
+  done: Promise<RunSummary>;
+  /** Graceful stop (gracefulStop honoured); `hard` interrupts in-flight requests at once. */
+  stop(reason?: string, options?: { hard?: boolean }): void;
+}
+
+const RATE_PER_THREAD = 8_000;
+const VUS_PER_THREAD = 200;
+const READY_TIMEOUT_MS = 60_000;
+const LAG_WARN_MS = 10;
+
+/** Threads for a scenario when not given: enough for the load, leaving a core to the main thread. */
+export function defaultThreads(probe: Probe, segment: Segment = WHOLE): number {
+  const spare = Math.max(1, availableParallelism() - 1);
+  const peak = peakArrivalRate(probe.scenario);
+  const units = Math.max(1, maxVus(probe.scenario, segment));
+  const wanted = peak !== undefined ? Math.ceil(peak / segment.count / RATE_PER_THREAD) : Math.ceil(units / VUS_PER_THREAD);
+  return Math.max(1, Math.min(spare, wanted, units));
+}
+
+function validateOptions(probe: Probe, options: RunOptions): Threshold[] {
+  const thresholds = compileThresholds(probe);
+  const peak = peakArrivalRate(probe.scenario);
+  if (options.maxRps !== undefined && peak !== undefined && peak > options.maxRps) {
+    throw new BurnwatchError(
+      'PROBE_RATE_ABOVE_CAP',
+      `probe "${probe.name}" asks for ${formatCount(peak)} requests/s at its peak, above the maxRps cap of ${formatCount(options.maxRps)}; lower the probe's rate or raise maxRps in the Service config (the cap rejects, it never clips)`,
+    );
+  }
+  const seg = options.segment ?? WHOLE;
+  if (!Number.isInteger(seg.count) || seg.count < 1 || !Number.isInteger(seg.index) || seg.index < 0 || seg.index >= seg.count) {
+    throw new BurnwatchError('PROBE_INVALID_OPTIONS', `segment ${seg.index}/${seg.count} is invalid; expected 0 ≤ index < count`);
+  }
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+    throw new BurnwatchError('PROBE_INVALID_OPTIONS', `threads must be a whole number of at least 1, got ${options.threads}`);
+  }
+  if (options.intervalMs !== undefined && !(options.intervalMs >= 100)) {
+    throw new BurnwatchError('PROBE_INVALID_OPTIONS', `intervalMs must be at least 100, got ${options.intervalMs}`);
+  }
+  return thresholds;
+}
+
+/**
+ * Starts a run. Throws a `BurnwatchError` synchronously for a probe that
+ * must not run: invalid thresholds (`PROBE_THRESHOLD_INVALID`), a peak rate
+ * above `maxRps` (`PROBE_RATE_ABOVE_CAP`), bad options.
+ */
+export function startRun(probe: Probe, options: RunOptions = {}): ProbeRun {
+  const thresholds = validateOptions(probe, options);
+  const controller = new RunController(probe, thresholds, options);
+  controller.start();
+  return {
+    runId: controller.runId,
+    done: controller.done,
+    stop: (reason, o) => controller.stop(reason ?? 'stopped', 'external', o?.hard ?? false),
+  };
+}
+
+interface WorkerHandle {
+  index: number;
+  worker: Worker;
+  ready: boolean;
+  /** Highest interval index received. */
+  last: number;
+  done: boolean;
+  failed: boolean;
+}
+
+interface IntervalRecord {
+  partials: WorkerPartial[];
+  start: number;
+  end: number;
+}
+
+interface ThresholdState {
+  t: Threshold;
+  failedAt?: number;
+  worst?: number;
+  evaluated: number;
+  failed: number;
+  abortedRun: boolean;
+}
+
+type StopKind = 'completed' | 'threshold' | 'auto-abort' | 'external' | 'error';
+
+class RunController {
+  readonly runId: string;
+  readonly done: Promise<RunSummary>;
+  private resolve!: (s: RunSummary) => void;
+  private readonly segment: Segment;
+  private readonly threads: number;
+  private readonly intervalMs: number;
+  private readonly workers: WorkerHandle[] = [];
+  private readonly pending = new Map<number, WorkerPartial[]>();
+  private nextIndex = 0;
+  private readonly total: Agg;
+  private readonly interval: Agg;
+  private readonly window: Agg;
+  private readonly ring: IntervalRecord[] = [];
+  private readonly ringSize: number;
+  private readonly states: ThresholdState[];
+  private readonly accepted: Uint8Array[];
+  private startAt = 0;
+  private started = false;
+  private stopKind: StopKind | undefined;
+  private stopReason: string | undefined;
+  private hardStopSent = false;
+  private errorMessage: string | undefined;
+  private finalized = false;
+  private streak = { ms: 0, failed: 0, total: 0 };
+  private breakpoint: { lastPassingRate: number | null; failedAtRate: number } | undefined;
+  private lastPassingRate: number | null = null;
+  private readonly abortListener = (): void => this.stop('interrupted', 'external', false);
+
+  constructor(
+    private readonly probe: Probe,
+    thresholds: Threshold[],
+    private readonly options: RunOptions,
+  ) {
+    this.runId = options.runId ?? randomUUID();
+    this.segment = options.segment ?? WHOLE;
+    this.intervalMs = options.intervalMs ?? 1000;
+    const units = Math.max(1, maxVus(probe.scenario, this.segment));
+    this.threads = Math.max(1, Math.min(options.threads ?? defaultThreads(probe, this.segment), units));
+    this.done = new Promise((resolve) => (this.resolve = resolve));
+    this.accepted = probe.requests.map((r) => compileExpect(r.expect).acceptedStatus);
+    const withinCount = options.latencyThresholdsMs?.length ?? 0;
+    this.total = new Agg(probe.requests.length, withinCount, this.accepted, true);
+    this.interval = new Agg(probe.requests.length, withinCount, this.accepted, false);
+    this.window = new Agg(probe.requests.length, withinCount, this.accepted, false);
+    this.states = thresholds.map((t) => ({ t, evaluated: 0, failed: 0, abortedRun: false }));
+    const maxWindow = Math.max(0, ...thresholds.map((t) => t.windowMs ?? 0));
+    this.ringSize = Math.max(1, Math.ceil(maxWindow / this.intervalMs));
+  }
+
+  start(): void {
+    const signal = this.options.signal;
+    if (signal) {
+      if (signal.aborted) this.stop('interrupted', 'external', false);
+      else signal.addEventListener('abort', this.abortListener, { once: true });
+    }
+    const maxSamples = this.options.maxSamplesPerInterval ?? 50;
+    for (let i = 0; i < this.threads; i++) {
+      const init: WorkerInit = {
+        runId: this.runId,
+        probe: this.probe,
+        segment: subSegment(this.segment, i, this.threads),
+        worker: i,
+        intervalMs: this.intervalMs,
+        latencyThresholdsMs: this.options.latencyThresholdsMs ?? [],
+        countHeaders: this.options.countHeaders ?? [],
+        traceSampleRatio: this.options.traceSampleRatio ?? 0,
+        maxSamples: Math.ceil(maxSamples / this.threads),
+      };
+      let worker: Worker;
+      try {
+        worker = startWorker(siblingModule(import.meta.url, 'load-worker'), { workerData: init });
+      } catch (err) {
+        this.fail(`could not start load worker ${i}: ${errorMessage(err)}`);
+        return;
+      }
+      const h: WorkerHandle = { index: i, worker, ready: false, last: -1, done: false, failed: false };
+      this.workers.push(h);
+      worker.on('message', (msg: FromWorker) => this.onMessage(h, msg));
+      worker.on('error', (err) => this.onWorkerFailure(h, `load worker ${i} crashed: ${errorMessage(err)}`));
+      worker.on('exit', (code) => {
+        if (!h.done) this.onWorkerFailure(h, `load worker ${i} exited (code ${code}) before finishing`);
+      });
+    }
+    const readyTimer = setTimeout(() => {
+      if (!this.started) this.fail(`load workers did not start within ${READY_TIMEOUT_MS / 1000}s`);
+    }, READY_TIMEOUT_MS);
+    readyTimer.unref();
+  }
+
+  private send(h: WorkerHandle, msg: ToWorker): void {
+    if (!h.done && !h.failed) h.worker.postMessage(msg);
+  }
+
+  private onMessage(h: WorkerHandle, msg: FromWorker): void {
+    try {
+      switch (msg.type) {
+        case 'ready':
+          h.ready = true;
+          if (!this.started && this.workers.length === this.threads && this.workers.every((w) => w.ready)) this.begin();
+          break;
+        case 'interval':
+          h.last = msg.partial.index;
+          this.addPartial(msg.partial);
+          break;
+        case 'done':
+          h.last = msg.partial.index;
+          h.done = true;
+          this.addPartial(msg.partial);
+          void h.worker.terminate();
+          break;
+        case 'fatal':
+          this.onWorkerFailure(h, `load worker ${h.index} failed: ${msg.message}`);
+          break;
+      }
+      this.emitReady();
+    } catch (err) {
+      this.fail(`merging results failed: ${errorMessage(err)}`);
+    }
+  }
+
+  private begin(): void {
+    this.started = true;
+    this.startAt = performance.timeOrigin + performance.now() + 30;
+    for (const w of this.workers) this.send(w, { type: 'start', startAt: this.startAt });
+    if (this.stopKind) for (const w of this.workers) this.send(w, { type: 'stop', hard: this.hardStopSent });
+  }
+
+  private onWorkerFailure(h: WorkerHandle, message: string): void {
+    if (h.done || h.failed) return;
+    h.failed = true;
+    h.done = true;
+    void h.worker.terminate();
+    this.errorMessage ??= message;
+    this.stop(message, 'error', true);
+    if (!this.started) this.fail(message);
+    else this.emitReady();
+  }
+
+  private fail(message: string): void {
+    this.errorMessage ??= message;
+    this.stopKind ??= 'error';
+    this.stopReason ??= message;
+    for (const w of this.workers) {
+      w.done = true;
+      void w.worker.terminate();
+    }
+    this.finalize();
+  }
+
+  stop(reason: string, kind: StopKind, hard: boolean): void {
+    if (this.finalized) return;
+    if (!this.stopKind) {
+      this.stopKind = kind;
+      this.stopReason = reason;
+    }
+    if (hard) this.hardStopSent = true;
+    if (!this.started) return;
+    for (const w of this.workers) this.send(w, { type: 'stop', hard });
+  }
+
+  private addPartial(p: WorkerPartial): void {
+    const list = this.pending.get(p.index);
+    if (list) list.push(p);
+    else this.pending.set(p.index, [p]);
+  }
+
+  /** Emits every interval all workers have reported (or finished before). */
+  private emitReady(): void {
+    if (this.finalized || !this.started) return;
+    for (;;) {
+      const k = this.nextIndex;
+      if (!this.workers.every((w) => w.last >= k || w.done)) return;
+      const partials = this.pending.get(k);
+      if (!partials) {
+        if (this.workers.every((w) => w.done && w.last < k)) {
+          this.finalize();
+          return;
+        }
+        if (this.workers.every((w) => w.done)) {
+          this.nextIndex++;
+          continue;
+        }
+        return;
+      }
+      this.pending.delete(k);
+      this.emitInterval(k, partials);
+      this.nextIndex++;
+    }
+  }
+
+  private emitInterval(k: number, partials: WorkerPartial[]): void {
+    const start = this.startAt + k * this.intervalMs;
+    const end = partials.reduce((m, p) => Math.max(m, p.end), start);
+    this.interval.reset();
+    this.interval.addInterval(partials, start, end);
+    this.total.addInterval(partials, start, end);
+    this.ring.push({ partials, start, end });
+    if (this.ring.length > this.ringSize) this.ring.shift();
+    const elapsed = end - this.startAt;
+    const targetRate = this.targetRateAt(elapsed);
+    if (this.options.onInterval) this.safely(() => this.options.onInterval!(this.snapshot(k, partials, start, end, targetRate)));
+    this.evaluate(elapsed, end, targetRate);
+    this.autoAbort(start, end);
+    if (this.options.onProgress) this.safely(() => this.options.onProgress!(this.progress(elapsed, targetRate)));
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // A consumer's callback must not break the run.
+    }
+  }
+
+  /** This process's target arrival rate (req/s) at `elapsed` ms from the run's start. */
+  private targetRateAt(elapsed: number): number | undefined {
+    const s = this.probe.scenario;
+    if (!isArrivalRate(s)) return undefined;
+    return arrivalRateAt(s, elapsed - s.startTime) / this.segment.count;
+  }
+
+  private snapshot(_k: number, partials: WorkerPartial[], start: number, end: number, targetRate: number | undefined): IntervalSnapshot {
+    const thresholdsMs = this.options.latencyThresholdsMs ?? [];
+    const requests: RequestIntervalStats[] = this.probe.requests.map((r, i) => {
+      const agg = this.interval.requests[i]!;
+      const outcomes = Object.fromEntries(OUTCOMES.map((o, j) => [o, agg.outcomes[j]!])) as Record<Outcome, number>;
+      return {
+        request: r.name,
+        outcomes,
+        statuses: Object.fromEntries(agg.statuses),
+        latencyUs: encodeSparse(partials.map((p) => p.requests[i]!.latency)),
+        waitingUs: encodeSparse(partials.map((p) => p.requests[i]!.waiting)),
+        within: Object.fromEntries(thresholdsMs.map((ms, j) => [String(ms), agg.within[j]!])),
+        headers: Object.fromEntries([...agg.headers].map(([h, m]) => [h, Object.fromEntries(m)])),
+        dataReceived: agg.received,
+        dataSent: agg.sent,
+      };
+    });
+    const samples: RequestSample[] = partials.flatMap((p) => p.samples).slice(0, this.options.maxSamplesPerInterval ?? 50);
+    return {
+      runId: this.runId,
+      probe: this.probe.name,
+      start,
+      end,
+      requests,
+      iterations: this.interval.iterations,
+      droppedIterations: this.interval.dropped,
+      vus: this.interval.vus.value,
+      vusMax: this.interval.vusMax.value,
+      samples,
+      ...(targetRate !== undefined ? { targetRate } : {}),
+    };
+  }
+
+  private evaluate(elapsed: number, now: number, targetRate: number | undefined): void {
+    let abortFailing: ThresholdState | undefined;
+    let abortValue: number | undefined;
+    let allAbortersPass = true;
+    for (const st of this.states) {
+      const t = st.t;
+      let value: number | undefined;
+      if (t.windowMs !== undefined) {
+        const n = Math.ceil(t.windowMs / this.intervalMs);
+        if (this.ring.length < n || elapsed < t.windowMs - this.intervalMs / 2) continue;
+        this.window.reset();
+        for (const rec of this.ring.slice(-n)) this.window.addInterval(rec.partials, rec.start, rec.end);
+        value = observe(t, this.window);
+        if (value === undefined) continue;
+        st.evaluated++;
+        if (!holds(t.expr.operator, value, t.expr.value)) {
+          st.failed++;
+          st.failedAt ??= now;
+        }
+        st.worst = st.worst === undefined ? value : worse(t.expr.operator, st.worst, value);
+      } else {
+        if (!t.abortOnFail) continue;
+        value = observe(t, this.total);
+        if (value === undefined) continue;
+        if (!holds(t.expr.operator, value, t.expr.value)) st.failedAt ??= now;
+      }
+      if (!t.abortOnFail) continue;
+      const failing = !holds(t.expr.operator, value, t.expr.value);
+      if (failing) allAbortersPass = false;
+      if (failing && elapsed >= t.delayAbortEvalMs && !abortFailing) {
+        abortFailing = st;
+        abortValue = value;
+      }
+    }
+    const hasAborters = this.states.some((s) => s.t.abortOnFail);
+    if (hasAborters && allAbortersPass && targetRate !== undefined) this.lastPassingRate = targetRate;
+    if (abortFailing && abortValue !== undefined && !this.stopKind) {
+      abortFailing.abortedRun = true;
+      const t = abortFailing.t;
+      const agg = /^\s*([a-z]+(?:\([^)]*\))?)/.exec(t.expr.source)?.[1] ?? 'value';
+      const window = t.windowMs !== undefined ? ` over the last ${formatDuration(t.windowMs)}` : '';
+      let reason = `threshold ${thresholdLabel(t)} crossed (abortOnFail): ${agg}=${formatObserved(t.key, abortValue, t.expr.aggregation)}${window}`;
+      if (targetRate !== undefined) {
+        this.breakpoint = { lastPassingRate: this.lastPassingRate, failedAtRate: targetRate };
+        reason += ` at ${formatCount(targetRate)} req/s; last rate that met it: ${this.lastPassingRate === null ? 'none' : `${formatCount(this.lastPassingRate)} req/s`}`;
+      }
+      this.stop(reason, 'threshold', false);
+    }
+  }
+
+  private autoAbort(start: number, end: number): void {
+    const { errorRate, for: forMs } = this.probe.autoAbort;
+    const { total, failed } = this.interval.failures();
+    if (total === 0) return;
+    if (failed / total > errorRate) {
+      this.streak.ms += end - start;
+      this.streak.failed += failed;
+      this.streak.total += total;
+    } else {
+      this.streak = { ms: 0, failed: 0, total: 0 };
+    }
+    if (this.streak.ms >= forMs - this.intervalMs / 2 && !this.stopKind) {
+      const pct = (r: number): string => `${Math.round(r * 1000) / 10} %`;
+      this.stop(
+        `auto-abort: error rate ${pct(this.streak.failed / this.streak.total)} > ${pct(errorRate)} for ${formatDuration(Math.round(this.streak.ms / 1000) * 1000)}`,
+        'auto-abort',
+        false,
+      );
+    }
+  }
+
+  private progress(elapsed: number, targetRate: number | undefined): Progress {
+    const s = this.probe.scenario;
+    const { total, failed } = this.interval.failures();
+    const seconds = this.interval.seconds();
+    const latency = this.interval.trend('http_req_duration');
+    const stage = stageAt(s, elapsed - s.startTime);
+    return {
+      runId: this.runId,
+      probe: this.probe.name,
+      elapsedMs: elapsed,
+      plannedMs: s.startTime + regularDurationMs(s),
+      ...(stage ? { stage: { index: stage.index + 1, count: stage.count } } : {}),
+      ...(targetRate !== undefined ? { targetRate } : {}),
+      currentRate: seconds > 0 ? total / seconds : 0,
+      vus: this.interval.vus.value,
+      vusMax: this.interval.vusMax.value,
+      ...(latency.totalCount > 0 ? { p95Ms: latency.getValueAtPercentile(95) / 1000 } : {}),
+      errorRate: total > 0 ? failed / total : 0,
+      requests: this.total.count('http_reqs'),
+      dropped: this.total.dropped,
+      stopping: this.stopKind !== undefined,
+    };
+  }
+
+  private finalize(): void {
+    if (this.finalized) return;
+    this.finalized = true;
+    this.options.signal?.removeEventListener('abort', this.abortListener);
+    for (const w of this.workers) void w.worker.terminate();
+    let summary: RunSummary;
+    try {
+      summary = this.buildSummary();
+    } catch (err) {
+      summary = this.emptySummary(`building the summary failed: ${errorMessage(err)}`);
+    }
+    this.resolve(summary);
+  }
+
+  private thresholdResults(): ThresholdResult[] {
+    return this.states.map((st) => {
+      const t = st.t;
+      let value: number | undefined;
+      let ok: boolean;
+      if (t.windowMs !== undefined && st.evaluated > 0) {
+        value = st.worst;
+        ok = st.failed === 0;
+      } else {
+        value = observe(t, this.total);
+        ok = value === undefined || holds(t.expr.operator, value, t.expr.value);
+        if (st.abortedRun) ok = false;
+        if (t.windowMs !== undefined && value !== undefined) {
+          st.evaluated = 1;
+          st.failed = ok ? 0 : 1;
+          if (!ok) st.failedAt ??= this.total.end;
+        }
+      }
+      return {
+        metric: t.key,
+        threshold: t.expr.source.trim(),
+        ok,
+        value: value ?? null,
+        abortOnFail: t.abortOnFail,
+        delayAbortEvalMs: t.delayAbortEvalMs,
+        ...(t.windowMs !== undefined
+          ? { windowMs: t.windowMs, windows: { evaluated: st.evaluated, failed: st.failed, firstFailedAt: st.failedAt !== undefined ? new Date(st.failedAt).toISOString() : null } }
+          : {}),
+        ...(st.abortedRun ? { abortedRun: true } : {}),
+        ...(value === undefined ? { noData: true } : {}),
+      };
+    });
+  }
+
+  private buildSummary(): RunSummary {
+    const thresholds = this.thresholdResults();
+    const s = this.probe.scenario;
+    const endMs = Number.isFinite(this.total.end) ? this.total.end : performance.timeOrigin + performance.now();
+    const startMs = this.started ? this.startAt : endMs;
+    let status: RunStatus;
+    if (this.stopKind === 'error' || this.errorMessage) status = 'error';
+    else if (this.stopKind === 'auto-abort' || this.stopKind === 'external') status = 'aborted';
+    else if (thresholds.some((t) => !t.ok)) status = 'failed';
+    else status = 'passed';
+    const metrics = summaryMetrics(
+      this.total,
+      this.probe,
+      this.states.map((st) => ({ key: st.t.key, metric: st.t.metric, filter: st.t.filter })),
+    );
+    for (const t of thresholds) {
+      const m = metrics[t.metric];
+      const key = t.windowMs !== undefined ? `${t.threshold} (window ${formatDuration(t.windowMs)})` : t.threshold;
+      if (m) (m.thresholds ??= {})[key] = { ok: t.ok };
+    }
+    const warnings: string[] = [];
+    const dropped = this.total.dropped;
+    if (dropped > 0) {
+      const started = this.total.iterations + this.total.interrupted + dropped;
+      const vusMax = this.total.vusMax.max;
+      const p99 = metrics.http_req_duration?.values['p(99)'] ?? 0;
+      const peak = peakArrivalRate(s) ?? 0;
+      warnings.push(
+        `${formatCount(dropped)} of ${formatCount(started)} iterations (${Math.round((dropped / Math.max(1, started)) * 1000) / 10} %) were dropped because all ${vusMax} VUs were busy: the load generator, not the target, limited the load. Raise maxVUs (about rate × latency ≈ ${formatCount(Math.ceil(((peak / this.segment.count) * p99) / 1000) + 1)} VUs) or lower the rate.`,
+      );
+    }
+    const lag = this.total.lag;
+    if (lag.totalCount > 0 && lag.getValueAtPercentile(99) / 1000 > LAG_WARN_MS) {
+      warnings.push(
+        `the generator fell behind its schedule: start lag p99 ${formatMs(lag.getValueAtPercentile(99) / 1000)} (> ${LAG_WARN_MS} ms); the generator's CPU was the limit and latencies include this delay. Use more --threads or split the load with --segment.`,
+      );
+    }
+    if (this.total.interrupted > 0) {
+      warnings.push(`${formatCount(this.total.interrupted)} iterations were still running at gracefulStop/gracefulRampDown and were interrupted; they are not in the metrics.`);
+    }
+    for (const t of thresholds) if (t.noData) warnings.push(`threshold ${t.metric} ${t.threshold} had no data to evaluate (it passes, as in k6).`);
+    const errors = [...this.total.errors.values()].sort((a, b) => b.count - a.count).slice(0, 10);
+    let stopReason = this.stopReason ?? 'completed';
+    if (this.stopKind === undefined) stopReason = 'completed';
+    return {
+      runId: this.runId,
+      probe: this.probe.name,
+      target: this.probe.target,
+      executor: s.executor,
+      startedAt: new Date(startMs).toISOString(),
+      endedAt: new Date(endMs).toISOString(),
+      durationMs: Math.max(0, Math.round(endMs - startMs)),
+      status,
+      stopReason,
+      segment: { index: this.segment.index + 1, count: this.segment.count },
+      threads: this.threads,
+      outcomes: outcomeTotals(this.total),
+      metrics,
+      thresholds,
+      droppedIterations: dropped,
+      interruptedIterations: this.total.interrupted,
+      errors,
+      warnings,
+      ...(this.breakpoint ? { breakpoint: this.breakpoint } : {}),
+    };
+  }
+
+  private emptySummary(reason: string): RunSummary {
+    const now = new Date().toISOString();
+    return {
+      runId: this.runId,
+      probe: this.probe.name,
+      target: this.probe.target,
+      executor: this.probe.scenario.executor,
+      startedAt: now,
+      endedAt: now,
+      durationMs: 0,
+      status: 'error',
+      stopReason: reason,
+      segment: { index: this.segment.index + 1, count: this.segment.count },
+      threads: this.threads,
+      outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
+      metrics: {},
+      thresholds: [],
+      droppedIterations: 0,
+      interruptedIterations: 0,
+      errors: [],
+      warnings: [],
+    };
+  }
+}
+
+/** Milliseconds a run of the probe can take at most (startTime + duration + gracefulStop). */
+export function maxRunMs(probe: Probe): number {
+  return maxRunDurationMs(probe.scenario);
+}

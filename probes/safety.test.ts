@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BurnwatchError } from '../common/index.ts';
+import { decodeHistogram } from './histogram.ts';
+import type { IntervalSnapshot } from './results.ts';
+import { startRun } from './run.ts';
+import { delayed, probe, testServer } from './test-support.ts';
+import type { TestServer } from './test-support.ts';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('safety', () => {
+  it('rejects a probe whose peak arrival rate is above maxRps, before sending anything', () => {
+    const p = probe({
+      target: 'http://127.0.0.1:9',
+      scenario: { executor: 'ramping-arrival-rate', stages: [{ duration: '10s', target: 60_000 }], preAllocatedVUs: 10 },
+      requests: [{ name: 'get', url: '/x' }],
+    });
+    let caught: unknown;
+    try {
+      startRun(p, { maxRps: 50_000 });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(BurnwatchError);
+    expect((caught as BurnwatchError).code).toBe('PROBE_RATE_ABOVE_CAP');
+    expect((caught as Error).message).toMatch(/asks for 60,000 requests\/s at its peak, above the maxRps cap of 50,000; .* never clips/);
+  });
+
+  it('auto-abort stops a run whose target keeps failing and says why', async () => {
+    server = await testServer(delayed(0, 503));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'constant-arrival-rate', rate: 50, duration: '30s', preAllocatedVUs: 10 },
+        requests: [{ name: 'get', url: '/x' }],
+        autoAbort: { errorRate: 50, for: '2s' },
+      }),
+    ).done;
+    expect(summary.status).toBe('aborted');
+    expect(summary.stopReason).toMatch(/^auto-abort: error rate 100 % > 50 % for 2s$/);
+    expect(summary.durationMs).toBeLessThan(4500);
+    expect(summary.outcomes.http_error).toBeGreaterThan(80);
+  });
+
+  it('an aborted signal stops the run gracefully and the summary is still produced', async () => {
+    server = await testServer(delayed(10));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 1500);
+    const summary = await startRun(
+      probe({ target: server.url, scenario: { executor: 'constant-vus', vus: 3, duration: '30s' }, requests: [{ name: 'get', url: '/x' }] }),
+      { signal: controller.signal },
+    ).done;
+    expect(summary.status).toBe('aborted');
+    expect(summary.stopReason).toBe('interrupted');
+    expect(summary.durationMs).toBeLessThan(3500);
+    expect(summary.metrics.http_reqs!.values.count).toBeGreaterThan(50);
+  });
+});
+
+describe('segments and threads', () => {
+  it('n segments of a scenario, each split across 2 threads, send exactly the whole load together', async () => {
+    server = await testServer();
+    const p = probe({
+      target: server.url,
+      scenario: { executor: 'ramping-arrival-rate', startRate: 0, stages: [{ duration: '1s', target: 300 }], preAllocatedVUs: 6 },
+      requests: [{ name: 'get', url: '/x?seq={{seq}}' }],
+    });
+    const perSegment: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = server.hits;
+      const summary = await startRun(p, { segment: { index: i, count: 3 }, threads: 2 }).done;
+      expect(summary.threads).toBe(2);
+      expect(summary.segment).toEqual({ index: i + 1, count: 3 });
+      perSegment.push(server.hits - before);
+    }
+    // Area under 0→300/s over 1 s = 150 iterations.
+    expect(perSegment.reduce((a, b) => a + b, 0)).toBe(150);
+    expect(perSegment).toEqual([50, 50, 50]);
+  });
+
+  it('{{seq}} numbers iterations uniquely across threads, 0…n−1', async () => {
+    const seen: number[] = [];
+    server = await testServer((req, res) => {
+      seen.push(Number(new URL(req.url ?? '/', 'http://x').searchParams.get('seq')));
+      res.end();
+    });
+    await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'constant-arrival-rate', rate: 200, duration: '1s', preAllocatedVUs: 4 },
+        requests: [{ name: 'get', url: '/x?seq={{seq}}' }],
+      }),
+      { threads: 2 },
+    ).done;
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+  });
+});
+
+describe('interval snapshots', () => {
+  it('carry per-request outcomes, histograms, within-threshold counts, header counts and traced samples', async () => {
+    const traceparents: string[] = [];
+    server = await testServer((req, res) => {
+      if (req.headers.traceparent) traceparents.push(req.headers.traceparent as string);
+      res.setHeader('x-cache', req.url?.includes('hit') ? 'HIT' : 'MISS');
+      res.end('ok');
+    });
+    const snapshots: IntervalSnapshot[] = [];
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'constant-arrival-rate', rate: 100, duration: '2s', preAllocatedVUs: 5 },
+        requests: [
+          { name: 'hit', url: '/hit', weight: 3 },
+          { name: 'miss', url: '/miss' },
+        ],
+      }),
+      { runId: 'r-1', latencyThresholdsMs: [1000], countHeaders: ['X-Cache'], traceSampleRatio: 1, maxSamplesPerInterval: 5, onInterval: (s) => snapshots.push(s) },
+    ).done;
+    expect(summary.runId).toBe('r-1');
+    expect(snapshots.length).toBeGreaterThanOrEqual(2);
+    let hit = 0;
+    let miss = 0;
+    for (const s of snapshots) {
+      expect(s.runId).toBe('r-1');
+      expect(s.end).toBeGreaterThan(s.start);
+      expect(s.samples.length).toBeLessThanOrEqual(5);
+      for (const r of s.requests) {
+        const total = Object.values(r.outcomes).reduce((a, b) => a + b, 0);
+        expect(Object.keys(r.outcomes).sort()).toEqual(['assertion_failed', 'connect_error', 'http_error', 'ok', 'reset', 'timeout']);
+        expect(decodeHistogram(r.latencyUs).totalCount).toBe(total);
+        expect(r.within['1000']).toBe(total);
+        if (r.request === 'hit') hit += r.headers['x-cache']?.HIT ?? 0;
+        else miss += r.headers['x-cache']?.MISS ?? 0;
+      }
+      for (const sample of s.samples) {
+        expect(sample.traceId).toMatch(/^[0-9a-f]{32}$/);
+        expect(traceparents).toContain(`00-${sample.traceId}-${sample.spanId}-01`);
+        expect(sample.url).toMatch(new RegExp(`^${server.url}/(hit|miss)$`));
+        expect(sample.outcome).toBe('ok');
+      }
+    }
+    expect(hit).toBe(150);
+    expect(miss).toBe(50);
+    expect(snapshots.reduce((n, s) => n + s.samples.length, 0)).toBe(traceparents.length);
+  });
+});

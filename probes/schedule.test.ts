@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import {
+  arrivalOffsets,
+  arrivalRateAt,
+  maxVus,
+  parseSegment,
+  peakArrivalRate,
+  plannedIterations,
+  rampingVuSteps,
+  shareOf,
+  stageAt,
+  subSegment,
+  WHOLE,
+} from './schedule.ts';
+import { scenarioSchema } from './spec.ts';
+import type { Scenario } from './spec.ts';
+
+const scenario = (s: Record<string, unknown>): Scenario => scenarioSchema.parse(s);
+type Arrival = Extract<Scenario, { executor: 'constant-arrival-rate' | 'ramping-arrival-rate' }>;
+type RampingVus = Extract<Scenario, { executor: 'ramping-vus' }>;
+const arrival = (s: Record<string, unknown>): Arrival => scenario(s) as Arrival;
+
+describe('arrival schedules', () => {
+  it('constant-arrival-rate starts iteration k at k·timeUnit/rate, the first at 0', () => {
+    const offsets = arrivalOffsets(arrival({ executor: 'constant-arrival-rate', rate: 500, duration: '4s', preAllocatedVUs: 10 }));
+    expect(offsets).toHaveLength(2000);
+    expect(offsets.slice(0, 3)).toEqual([0, 2, 4]);
+    expect(offsets.at(-1)).toBe(3998);
+  });
+
+  it('constant-arrival-rate honours timeUnit', () => {
+    const s = arrival({ executor: 'constant-arrival-rate', rate: 3, timeUnit: '1m', duration: '2m', preAllocatedVUs: 1 });
+    expect(arrivalOffsets(s)).toEqual([0, 20_000, 40_000, 60_000, 80_000, 100_000]);
+    expect(peakArrivalRate(s)).toBeCloseTo(0.05, 10);
+  });
+
+  it('ramping-arrival-rate 0→100/s over 10s starts 500 iterations where the area under the ramp reaches 1, 2, … (k6 spacing)', () => {
+    const s = arrival({ executor: 'ramping-arrival-rate', startRate: 0, stages: [{ duration: '10s', target: 100 }], preAllocatedVUs: 10 });
+    const offsets = arrivalOffsets(s);
+    expect(offsets).toHaveLength(500);
+    // rate(t) = 10·t per second, area(t) = 5·t² (t in s): iteration n (1-based) at sqrt(n/5) s.
+    for (const n of [1, 2, 10, 125, 250, 499, 500]) expect(offsets[n - 1]!).toBeCloseTo(Math.sqrt(n / 5) * 1000, 6);
+    // Starts get denser as the rate grows.
+    expect(offsets[1]! - offsets[0]!).toBeGreaterThan(offsets[499]! - offsets[498]!);
+  });
+
+  it('ramping-arrival-rate carries a stage’s fractional remainder into the next stage', () => {
+    // Stage 1: 2/s for 4.9s = 9.8 iterations; the 10th starts in stage 2 when 0.2 more area has accrued.
+    const s = arrival({
+      executor: 'ramping-arrival-rate',
+      startRate: 2,
+      stages: [
+        { duration: '4900ms', target: 2 },
+        { duration: '5s', target: 2 },
+      ],
+      preAllocatedVUs: 1,
+    });
+    const offsets = arrivalOffsets(s);
+    expect(offsets[8]).toBeCloseTo(4500, 6);
+    expect(offsets[9]).toBeCloseTo(5000, 6);
+    expect(offsets).toHaveLength(19);
+  });
+
+  it('ramping-arrival-rate ramps down and up across stages with the exact integral', () => {
+    const s = arrival({
+      executor: 'ramping-arrival-rate',
+      startRate: 50,
+      stages: [
+        { duration: '2s', target: 10 },
+        { duration: '0s', target: 100 },
+        { duration: '1s', target: 100 },
+      ],
+      preAllocatedVUs: 1,
+    });
+    // Area: 2s·(50+10)/2 = 60, then 1s·100 = 100.
+    expect(arrivalOffsets(s)).toHaveLength(160);
+    expect(arrivalRateAt(s, 1000)).toBeCloseTo(30, 6);
+    expect(arrivalRateAt(s, 2500)).toBeCloseTo(100, 6);
+    expect(peakArrivalRate(s)).toBe(100);
+    const offsets = arrivalOffsets(s);
+    for (let i = 1; i < offsets.length; i++) expect(offsets[i]!).toBeGreaterThanOrEqual(offsets[i - 1]!);
+  });
+
+  it('a zero-rate stage starts nothing and the schedule resumes after it', () => {
+    const s = arrival({
+      executor: 'ramping-arrival-rate',
+      startRate: 10,
+      stages: [
+        { duration: '1s', target: 10 },
+        { duration: '0s', target: 0 },
+        { duration: '1s', target: 0 },
+        { duration: '0s', target: 10 },
+        { duration: '1s', target: 10 },
+      ],
+      preAllocatedVUs: 1,
+    });
+    const offsets = arrivalOffsets(s);
+    expect(offsets).toHaveLength(20);
+    expect(offsets.filter((t) => t > 1000 && t < 2000)).toEqual([]);
+  });
+
+  it('peakArrivalRate is undefined for closed-model executors', () => {
+    expect(peakArrivalRate(scenario({ executor: 'constant-vus', vus: 5, duration: '1s' }))).toBeUndefined();
+  });
+});
+
+describe('execution segments', () => {
+  it('parses i/n as 1-based on the command line and rejects nonsense with a sentence', () => {
+    expect(parseSegment('2/4')).toEqual({ index: 1, count: 4 });
+    expect(() => parseSegment('0/4')).toThrow(/between 1 and 4/);
+    expect(() => parseSegment('5/4')).toThrow(/between 1 and 4/);
+    expect(() => parseSegment('half')).toThrow(/expected i\/n/);
+  });
+
+  it('n shares of any count add up to the count exactly', () => {
+    for (const total of [0, 1, 7, 10, 1001]) {
+      for (const n of [1, 2, 3, 7]) {
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += shareOf(total, { index: i, count: n });
+        expect(sum).toBe(total);
+      }
+    }
+  });
+
+  it('the segments of an arrival schedule interleave into exactly the whole schedule', () => {
+    const s = arrival({
+      executor: 'ramping-arrival-rate',
+      startRate: 0,
+      stages: [
+        { duration: '3s', target: 77 },
+        { duration: '2s', target: 20 },
+      ],
+      preAllocatedVUs: 1,
+    });
+    const whole = arrivalOffsets(s);
+    for (const n of [2, 3, 5]) {
+      const merged = Array.from({ length: n }, (_, i) => arrivalOffsets(s, { index: i, count: n })).flat().sort((a, b) => a - b);
+      expect(merged).toEqual(whole);
+    }
+  });
+
+  it('threads inside a segment compose: thread t of T in segment i/n is segment i + t·n of n·T', () => {
+    const s = arrival({ executor: 'constant-arrival-rate', rate: 1000, duration: '1s', preAllocatedVUs: 1 });
+    const seg = { index: 1, count: 3 };
+    const threads = [0, 1].map((t) => arrivalOffsets(s, subSegment(seg, t, 2)));
+    expect([...threads[0]!, ...threads[1]!].sort((a, b) => a - b)).toEqual(arrivalOffsets(s, seg));
+    expect(plannedIterations(s, seg)).toBe(333);
+    expect(plannedIterations(s, { index: 0, count: 3 })).toBe(334);
+  });
+});
+
+describe('ramping-vus steps', () => {
+  const rv = (s: Record<string, unknown>): RampingVus => scenario({ executor: 'ramping-vus', ...s }) as RampingVus;
+
+  it('ramps up adding VU u at D·(u−a)/(b−a) and down dropping to u−1 at D·(a−u+1)/(a−b), as k6', () => {
+    const steps = rampingVuSteps(
+      rv({
+        startVUs: 0,
+        stages: [
+          { duration: '4s', target: 4 },
+          { duration: '2s', target: 4 },
+          { duration: '4s', target: 0 },
+        ],
+      }),
+      WHOLE,
+    );
+    expect(steps).toEqual([
+      { at: 0, vus: 0 },
+      { at: 1000, vus: 1 },
+      { at: 2000, vus: 2 },
+      { at: 3000, vus: 3 },
+      { at: 4000, vus: 4 },
+      { at: 7000, vus: 3 },
+      { at: 8000, vus: 2 },
+      { at: 9000, vus: 1 },
+      { at: 10_000, vus: 0 },
+    ]);
+  });
+
+  it('the VU counts of n segments add up to the whole at every step', () => {
+    const s = rv({
+      startVUs: 3,
+      stages: [
+        { duration: '10s', target: 17 },
+        { duration: '2s', target: 17 },
+        { duration: '0s', target: 5 },
+        { duration: '5s', target: 9 },
+      ],
+    });
+    const whole = rampingVuSteps(s, WHOLE);
+    const parts = [0, 1, 2].map((i) => rampingVuSteps(s, { index: i, count: 3 }));
+    const at = (steps: { at: number; vus: number }[], t: number): number => steps.filter((x) => x.at <= t).at(-1)?.vus ?? 0;
+    for (const t of [0, 500, 1000, 3333, 7000, 9999, 10_000, 11_000, 12_000, 15_000, 17_000]) {
+      expect(parts.reduce((n, p) => n + at(p, t), 0)).toBe(at(whole, t));
+    }
+    expect(maxVus(s)).toBe(17);
+  });
+
+  it('stageAt names the running stage', () => {
+    const s = rv({ stages: [{ duration: '1s', target: 1 }, { duration: '1s', target: 2 }] });
+    expect(stageAt(s, 500)).toEqual({ index: 0, count: 2 });
+    expect(stageAt(s, 1500)).toEqual({ index: 1, count: 2 });
+    expect(stageAt(scenario({ executor: 'constant-vus', duration: '1s' }), 0)).toBeUndefined();
+  });
+});

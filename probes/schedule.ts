@@ -1,0 +1,324 @@
+/**
+ * When iterations start and how many VUs run: pure functions of the
+ * scenario and an execution segment, with k6's semantics
+ * (https://grafana.com/docs/k6/latest/using-k6/scenarios/executors/).
+ *
+ * Open model. `constant-arrival-rate` starts iteration k (0-based) at
+ * `k · timeUnit / rate`. `ramping-arrival-rate` starts iteration k when the
+ * area under the linearly ramping rate curve reaches k + 1 (k6's `cal`):
+ *
+ * ```
+ *  rate ▲              ___________
+ *       │            ／           ＼        area(t) = ∫ rate  (iterations)
+ *       │          ／   area = n   ＼       iteration n-1 starts at t = area⁻¹(n)
+ *       │________／                 ＼
+ *       └─────────────────────────────────▶ t
+ * ```
+ *
+ * A stage's fractional remainder carries into the next stage, because the
+ * area is cumulative over all stages.
+ *
+ * Execution segments. A segment `{ index, count }` takes every `count`-th
+ * unit starting at `index` (0-based): iterations k with k mod count = index
+ * for the open model, VU numbers the same way for the closed model. The n
+ * segments of a scenario together are exactly the scenario, and a segment
+ * split again into p parts is the segment `{ index + i·count, count·p }`, so
+ * threads inside a process and processes across machines compose.
+ */
+import type { Scenario } from './spec.ts';
+
+export interface Segment {
+  /** 0-based. */
+  index: number;
+  count: number;
+}
+
+export const WHOLE: Segment = { index: 0, count: 1 };
+
+type ArrivalScenario = Extract<Scenario, { executor: 'constant-arrival-rate' | 'ramping-arrival-rate' }>;
+type RampingVusScenario = Extract<Scenario, { executor: 'ramping-vus' }>;
+
+export function isArrivalRate(s: Scenario): s is ArrivalScenario {
+  return s.executor === 'constant-arrival-rate' || s.executor === 'ramping-arrival-rate';
+}
+
+/**
+ * Parses the CLI form `i/n` (1-based i) into a segment; throws a `RangeError`
+ * with a sentence when invalid.
+ *
+ * @example
+ * parseSegment('2/4') // { index: 1, count: 4 }
+ */
+export function parseSegment(text: string): Segment {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (!m) throw new RangeError(`"${text}" is not a segment; expected i/n such as 1/4 (the first of four equal shares)`);
+  const i = Number(m[1]);
+  const n = Number(m[2]);
+  if (n < 1) throw new RangeError(`segment "${text}": n must be at least 1`);
+  if (i < 1 || i > n) throw new RangeError(`segment "${text}": i must be between 1 and ${n}`);
+  return { index: i - 1, count: n };
+}
+
+/** The `part`-th of `parts` equal shares of `seg`. */
+export function subSegment(seg: Segment, part: number, parts: number): Segment {
+  return { index: seg.index + part * seg.count, count: seg.count * parts };
+}
+
+/**
+ * How many of the units 0..total-1 fall in the segment.
+ *
+ * @example
+ * shareOf(10, { index: 0, count: 3 }) // 4 (0, 3, 6, 9)
+ * shareOf(10, { index: 2, count: 3 }) // 3 (2, 5, 8)
+ */
+export function shareOf(total: number, seg: Segment): number {
+  if (total <= seg.index) return 0;
+  return Math.floor((total - 1 - seg.index) / seg.count) + 1;
+}
+
+/** iterations per timeUnit → per millisecond. */
+function perMs(rate: number, timeUnitMs: number): number {
+  return rate / timeUnitMs;
+}
+
+/**
+ * The requests/s at the busiest moment of an arrival-rate scenario (each
+ * iteration sends one request), `undefined` for closed-model executors
+ * whose rate depends on the target.
+ *
+ * @example
+ * peakArrivalRate({ executor: 'constant-arrival-rate', rate: 50, timeUnit: 100, ... }) // 500
+ */
+export function peakArrivalRate(scenario: Scenario): number | undefined {
+  if (scenario.executor === 'constant-arrival-rate') return (scenario.rate * 1000) / scenario.timeUnit;
+  if (scenario.executor === 'ramping-arrival-rate') {
+    const peak = scenario.stages.reduce((m, s) => Math.max(m, s.target), scenario.startRate);
+    return (peak * 1000) / scenario.timeUnit;
+  }
+  return undefined;
+}
+
+/** The scenario's regular duration in ms (without startTime and gracefulStop); `maxDuration` for iteration-based executors. */
+export function regularDurationMs(scenario: Scenario): number {
+  switch (scenario.executor) {
+    case 'constant-arrival-rate':
+    case 'constant-vus':
+      return scenario.duration;
+    case 'ramping-arrival-rate':
+    case 'ramping-vus':
+      return scenario.stages.reduce((sum, s) => sum + s.duration, 0);
+    case 'shared-iterations':
+    case 'per-vu-iterations':
+      return scenario.maxDuration;
+  }
+}
+
+/** The longest a run of the scenario can last: startTime + regular duration + gracefulStop. */
+export function maxRunDurationMs(scenario: Scenario): number {
+  return scenario.startTime + regularDurationMs(scenario) + scenario.gracefulStop;
+}
+
+interface RateStage {
+  start: number;
+  duration: number;
+  /** Rates in iterations per ms at the stage's start and end. */
+  from: number;
+  to: number;
+  /** Cumulative area (iterations) before the stage. */
+  areaBefore: number;
+  area: number;
+}
+
+function rateStages(scenario: ArrivalScenario): RateStage[] {
+  if (scenario.executor === 'constant-arrival-rate') {
+    const r = perMs(scenario.rate, scenario.timeUnit);
+    return [{ start: 0, duration: scenario.duration, from: r, to: r, areaBefore: 0, area: r * scenario.duration }];
+  }
+  const out: RateStage[] = [];
+  let from = perMs(scenario.startRate, scenario.timeUnit);
+  let start = 0;
+  let areaBefore = 0;
+  for (const st of scenario.stages) {
+    const to = perMs(st.target, scenario.timeUnit);
+    const area = (st.duration * (from + to)) / 2;
+    out.push({ start, duration: st.duration, from, to, areaBefore, area });
+    areaBefore += area;
+    start += st.duration;
+    from = to;
+  }
+  return out;
+}
+
+/** The offset within a stage at which the area since the stage's start reaches `r` (numerically stable root of the quadratic). */
+function solveInStage(st: RateStage, r: number): number {
+  const slope = (st.to - st.from) / st.duration;
+  if (Math.abs(slope) * st.duration < 1e-12 * Math.max(st.from, 1e-300)) return r / st.from;
+  const disc = st.from * st.from + 2 * slope * r;
+  const root = Math.sqrt(disc > 0 ? disc : 0);
+  const denom = st.from + root;
+  return denom > 0 ? Math.min(st.duration, (2 * r) / denom) : 0;
+}
+
+/**
+ * A forward-only cursor over the start offsets (ms from the scenario's
+ * start) of a segment's iterations. `next()` returns `Infinity` once the
+ * scenario has no more iterations for the segment. `index` is the global
+ * iteration number of the offset last returned (for `{{seq}}`).
+ */
+export interface ArrivalCursor {
+  next(): number;
+  readonly index: number;
+}
+
+/**
+ * @example
+ * const c = arrivalCursor(scenario, WHOLE);
+ * for (let t = c.next(); t !== Infinity; t = c.next()) schedule(t);
+ */
+export function arrivalCursor(scenario: ArrivalScenario, seg: Segment): ArrivalCursor {
+  let k = seg.index - seg.count;
+  if (scenario.executor === 'constant-arrival-rate') {
+    const { rate, timeUnit, duration } = scenario;
+    return {
+      get index() {
+        return k;
+      },
+      next() {
+        k += seg.count;
+        const t = (k * timeUnit) / rate;
+        return t < duration ? t : Infinity;
+      },
+    };
+  }
+  const stages = rateStages(scenario);
+  const last = stages[stages.length - 1]!;
+  const total = last.areaBefore + last.area;
+  const eps = 1e-9 * Math.max(1, total);
+  let j = 0;
+  return {
+    get index() {
+      return k;
+    },
+    next() {
+      k += seg.count;
+      const r = k + 1;
+      if (r > total + eps) return Infinity;
+      while (j < stages.length - 1 && r > stages[j]!.areaBefore + stages[j]!.area + eps) j++;
+      const st = stages[j]!;
+      if (st.duration === 0 || st.area === 0) {
+        // Only reachable through float dust at a stage boundary.
+        return st.start + st.duration;
+      }
+      return st.start + solveInStage(st, Math.min(r - st.areaBefore, st.area));
+    },
+  };
+}
+
+/** All start offsets of a segment's iterations (tests and tools; the engine uses the cursor). */
+export function arrivalOffsets(scenario: ArrivalScenario, seg: Segment = WHOLE, limit = 10_000_000): number[] {
+  const c = arrivalCursor(scenario, seg);
+  const out: number[] = [];
+  for (let t = c.next(); t !== Infinity && out.length < limit; t = c.next()) out.push(t);
+  return out;
+}
+
+/** The target arrival rate (iterations per second) of the whole scenario at `tMs` from its start. */
+export function arrivalRateAt(scenario: ArrivalScenario, tMs: number): number {
+  const stages = rateStages(scenario);
+  if (tMs < 0) return 0;
+  for (const st of stages) {
+    if (tMs < st.start + st.duration) {
+      const f = st.duration > 0 ? (tMs - st.start) / st.duration : 1;
+      return (st.from + (st.to - st.from) * f) * 1000;
+    }
+  }
+  return 0;
+}
+
+/** Which stage (0-based) is running at `tMs`, and how many there are; `undefined` for executors without stages. */
+export function stageAt(scenario: Scenario, tMs: number): { index: number; count: number } | undefined {
+  if (scenario.executor !== 'ramping-arrival-rate' && scenario.executor !== 'ramping-vus') return undefined;
+  let end = 0;
+  for (let i = 0; i < scenario.stages.length; i++) {
+    end += scenario.stages[i]!.duration;
+    if (tMs < end) return { index: i, count: scenario.stages.length };
+  }
+  return { index: scenario.stages.length - 1, count: scenario.stages.length };
+}
+
+/** A change of the planned VU count at `at` ms from the scenario's start. */
+export interface VuStep {
+  at: number;
+  vus: number;
+}
+
+/**
+ * The planned VU count of a segment of a `ramping-vus` scenario over time,
+ * as steps (k6's `getRawExecutionSteps`): while ramping up from a to b over
+ * D, VU number u joins at `D·(u−a)/(b−a)`; while ramping down, the count
+ * drops to u−1 at `D·(a−u+1)/(a−b)`. The first step is at 0; the last
+ * planned count holds until the end of the stages.
+ *
+ * @example
+ * rampingVuSteps({ startVUs: 0, stages: [{ duration: 4000, target: 4 }], ... }, WHOLE)
+ * // [{at:0,vus:0},{at:1000,vus:1},{at:2000,vus:2},{at:3000,vus:3},{at:4000,vus:4}]
+ */
+export function rampingVuSteps(scenario: RampingVusScenario, seg: Segment): VuStep[] {
+  const steps: VuStep[] = [{ at: 0, vus: shareOf(scenario.startVUs, seg) }];
+  const add = (at: number, unscaled: number): void => {
+    const vus = shareOf(unscaled, seg);
+    const last = steps[steps.length - 1]!;
+    if (last.vus === vus) return;
+    if (last.at === at) last.vus = vus;
+    else steps.push({ at, vus });
+  };
+  let from = scenario.startVUs;
+  let start = 0;
+  for (const st of scenario.stages) {
+    const to = st.target;
+    if (st.duration === 0) {
+      add(start, to);
+    } else if (to > from) {
+      for (let u = from + 1; u <= to; u++) add(start + (st.duration * (u - from)) / (to - from), u);
+    } else if (to < from) {
+      for (let u = from; u > to; u--) add(start + (st.duration * (from - u + 1)) / (from - to), u - 1);
+    }
+    start += st.duration;
+    from = to;
+  }
+  return steps;
+}
+
+/** The largest number of VUs a segment of a closed-model scenario runs at once. */
+export function maxVus(scenario: Scenario, seg: Segment = WHOLE): number {
+  switch (scenario.executor) {
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate':
+      return shareOf(scenario.maxVUs, seg);
+    case 'constant-vus':
+    case 'shared-iterations':
+    case 'per-vu-iterations':
+      return shareOf(scenario.vus, seg);
+    case 'ramping-vus':
+      return rampingVuSteps(scenario, seg).reduce((m, s) => Math.max(m, s.vus), 0);
+  }
+}
+
+/** Total iterations a whole arrival-rate scenario starts (tests and planning). */
+export function plannedIterations(scenario: Scenario, seg: Segment = WHOLE): number | undefined {
+  switch (scenario.executor) {
+    case 'constant-arrival-rate': {
+      // offsets k·timeUnit/rate < duration
+      const n = Math.ceil((scenario.duration * scenario.rate) / scenario.timeUnit - 1e-9);
+      return shareOf(n, seg);
+    }
+    case 'ramping-arrival-rate':
+      return arrivalOffsets(scenario, seg).length;
+    case 'shared-iterations':
+      return shareOf(scenario.iterations, seg);
+    case 'per-vu-iterations':
+      return shareOf(scenario.vus, seg) * scenario.iterations;
+    default:
+      return undefined;
+  }
+}

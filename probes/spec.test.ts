@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { probeSpecSchema } from './spec.ts';
+
+const base = {
+  target: 'http://127.0.0.1:8081',
+  scenario: { executor: 'constant-arrival-rate', rate: 10, duration: '10s', preAllocatedVUs: 5 },
+  requests: [{ name: 'a', url: '/v1/x' }],
+};
+
+function problems(patch: Record<string, unknown>): { path: string; message: string }[] {
+  const r = probeSpecSchema.safeParse({ ...base, ...patch });
+  return r.success ? [] : r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+}
+
+describe('probe spec validation', () => {
+  it('accepts a valid probe and fills k6 defaults', () => {
+    const p = probeSpecSchema.parse(base);
+    expect(p.scenario).toMatchObject({ timeUnit: 1000, gracefulStop: 30_000, startTime: 0, maxVUs: 5 });
+    expect(p.autoAbort).toEqual({ errorRate: 0.5, for: 30_000 });
+    expect(p.requests[0]).toMatchObject({ method: 'GET', weight: 1 });
+  });
+
+  it('reports an invalid template in a URL, a header and a body leaf at its key path', () => {
+    const found = problems({
+      requests: [
+        {
+          name: 'a',
+          method: 'POST',
+          url: '/v1/x?u={{usrId 1 5}}',
+          headers: { 'x-id': '{{uuid 3}}' },
+          body: { events: [{ n: '{{randInt 3 1}}' }] },
+        },
+      ],
+    });
+    expect(found).toEqual([
+      { path: 'requests.0.url', message: expect.stringMatching(/unknown generator "usrId" \(did you mean "userId"\?\)/) as unknown },
+      { path: 'requests.0.headers.x-id', message: expect.stringMatching(/\{\{uuid\}\} takes 0 arguments/) as unknown },
+      { path: 'requests.0.body.events.0.n', message: expect.stringMatching(/MIN must not be greater than MAX/) as unknown },
+    ]);
+  });
+
+  it('rejects a URL that is neither a path nor an absolute http URL, and a templated origin', () => {
+    expect(problems({ requests: [{ name: 'a', url: 'v1/x' }] })[0]?.message).toMatch(/neither a path starting with "\/"/);
+    expect(problems({ requests: [{ name: 'a', url: 'http://host-{{randInt 1 2}}:80/x' }] })[0]?.message).toMatch(/cannot be templated/);
+    expect(problems({ requests: [{ name: 'a', url: 'http://127.0.0.1:9/x?{{uuid}}' }] })).toEqual([]);
+  });
+
+  it('rejects a body on GET, duplicate request names, bad JSON paths and regexes', () => {
+    expect(problems({ requests: [{ name: 'a', url: '/x', body: 'x' }] })[0]?.message).toMatch(/GET request cannot have a body/);
+    expect(
+      problems({
+        requests: [
+          { name: 'a', url: '/x' },
+          { name: 'a', url: '/y' },
+        ],
+      })[0],
+    ).toEqual({ path: 'requests.1.name', message: expect.stringMatching(/duplicate request name "a"/) as unknown });
+    expect(problems({ requests: [{ name: 'a', url: '/x', expect: { json: { '$.a..b': 1 } } }] })[0]?.message).toMatch(/is not a JSON path/);
+    expect(problems({ requests: [{ name: 'a', url: '/x', expect: { headers: { 'x-cache': { matches: '(' } } } }] })[0]?.message).toMatch(/not a valid regular expression/);
+  });
+
+  it('rejects fractional ramping-vus targets and stages that last 0s in total', () => {
+    expect(problems({ scenario: { executor: 'ramping-vus', stages: [{ duration: '1s', target: 2.5 }] } })[0]).toEqual({
+      path: 'scenario.stages.0.target',
+      message: expect.stringMatching(/must be whole, got 2.5/) as unknown,
+    });
+    expect(problems({ scenario: { executor: 'ramping-arrival-rate', preAllocatedVUs: 1, stages: [{ duration: '0s', target: 5 }] } })[0]?.message).toMatch(
+      /last 0s in total/,
+    );
+  });
+});

@@ -1,0 +1,318 @@
+/**
+ * The end-of-run summary: a JSON-serialisable `RunSummary` (what
+ * `--summary-export` writes, k6's metric names and value keys) and
+ * `formatSummary`, the k6-like table printed at the end of `burnwatch run`.
+ */
+import { formatDuration, OUTCOMES } from '../common/index.ts';
+import type { Outcome } from '../common/index.ts';
+import { trendValues } from './histogram.ts';
+import { METRIC_DEFS } from './metrics.ts';
+import type { Agg, Filter, MetricName, MetricType } from './metrics.ts';
+import type { ErrorCount } from './protocol.ts';
+import { isArrivalRate, peakArrivalRate, regularDurationMs } from './schedule.ts';
+import type { Probe } from './spec.ts';
+
+export type RunStatus = 'passed' | 'failed' | 'aborted' | 'error';
+
+export interface MetricSummary {
+  type: MetricType;
+  /** `time` values are milliseconds, `data` values bytes. */
+  contains: 'default' | 'time' | 'data';
+  /**
+   * counter: count, rate (per second) · rate: rate, passes, fails ·
+   * trend: count, rate, avg, min, med, max, p(90), p(95), p(99), p(99.9) · gauge: value, min, max.
+   */
+  values: Record<string, number>;
+  /** Thresholds on this metric (key as written): expression (windowed: `expr (window 30s)`) → result. */
+  thresholds?: Record<string, { ok: boolean }>;
+}
+
+export interface ThresholdResult {
+  /** Metric key as written, e.g. `http_req_duration{request:get_variant}`. */
+  metric: string;
+  /** Expression as written, e.g. `p(95)<500`. */
+  threshold: string;
+  ok: boolean;
+  /** The observed value over the run (windowed: the worst window); null without data. */
+  value: number | null;
+  abortOnFail: boolean;
+  delayAbortEvalMs: number;
+  windowMs?: number;
+  /** Windowed thresholds: how many windows were evaluated and failed, and when the first one failed. */
+  windows?: { evaluated: number; failed: number; firstFailedAt: string | null };
+  /** This threshold's abortOnFail stopped the run. */
+  abortedRun?: boolean;
+  /** No sample matched the metric: the threshold passes vacuously (k6). */
+  noData?: boolean;
+}
+
+export interface RunSummary {
+  runId: string;
+  probe: string;
+  target: string;
+  executor: string;
+  /** ISO-8601. */
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  status: RunStatus;
+  /** Why the run ended, as a sentence: completed, a threshold's abortOnFail, auto-abort, interrupted, an error. */
+  stopReason: string;
+  /** 1-based, as on the command line: `{ index: 1, count: 1 }` is the whole scenario. */
+  segment: { index: number; count: number };
+  threads: number;
+  /** Requests per outcome class. */
+  outcomes: Record<Outcome, number>;
+  metrics: Record<string, MetricSummary>;
+  thresholds: ThresholdResult[];
+  droppedIterations: number;
+  /** Iterations cut off at gracefulStop / gracefulRampDown / a hard stop; not in the metrics. */
+  interruptedIterations: number;
+  /** The most frequent errors (outcome, message, count). */
+  errors: ErrorCount[];
+  warnings: string[];
+  /** When an abortOnFail threshold stopped an arrival-rate run: the last target rate (req/s) at which all abortOnFail thresholds held. */
+  breakpoint?: { lastPassingRate: number | null; failedAtRate: number };
+}
+
+/** A sub-metric to report: key and filter. */
+export interface MetricSelection {
+  key: string;
+  metric: MetricName;
+  filter: Filter;
+}
+
+/** The metric values k6 reports for a (sub-)metric over `agg`. */
+export function metricValues(agg: Agg, metric: MetricName, filter: Filter): Record<string, number> {
+  const def = METRIC_DEFS[metric];
+  const seconds = agg.seconds();
+  switch (def.type) {
+    case 'trend':
+      return { ...trendValues(agg.trend(metric, filter), seconds) };
+    case 'counter': {
+      const count = agg.count(metric, filter);
+      return { count, rate: seconds > 0 ? count / seconds : 0 };
+    }
+    case 'rate': {
+      const { pass, total } = agg.rate(metric, filter);
+      return { rate: total > 0 ? pass / total : 0, passes: pass, fails: total - pass };
+    }
+    case 'gauge':
+      return { ...agg.gauge(metric) };
+  }
+}
+
+/** The metrics of a summary: the k6 set, per-request sub-metrics, and every threshold's key. */
+export function summaryMetrics(agg: Agg, probe: Probe, extra: readonly MetricSelection[]): Record<string, MetricSummary> {
+  const out: Record<string, MetricSummary> = {};
+  const add = (key: string, metric: MetricName, filter: Filter): void => {
+    if (out[key]) return;
+    const def = METRIC_DEFS[metric];
+    out[key] = { type: def.type, contains: def.contains, values: metricValues(agg, metric, filter) };
+  };
+  const open = isArrivalRate(probe.scenario);
+  const hasChecks = probe.requests.some((r) => Object.keys(r.expect.headers).length > 0 || Object.keys(r.expect.json).length > 0);
+  add('http_req_duration', 'http_req_duration', {});
+  add('http_req_duration{expected_response:true}', 'http_req_duration', { expected: true });
+  add('http_req_waiting', 'http_req_waiting', {});
+  add('http_req_failed', 'http_req_failed', {});
+  add('http_reqs', 'http_reqs', {});
+  if (hasChecks) add('checks', 'checks', {});
+  if (probe.requests.length > 1) {
+    probe.requests.forEach((r, i) => {
+      const requests = probe.requests.map((_, j) => j === i);
+      add(`http_req_duration{request:${r.name}}`, 'http_req_duration', { requests });
+      add(`http_req_failed{request:${r.name}}`, 'http_req_failed', { requests });
+      add(`http_reqs{request:${r.name}}`, 'http_reqs', { requests });
+    });
+  }
+  add('iteration_duration', 'iteration_duration', {});
+  add('iterations', 'iterations', {});
+  if (open) add('dropped_iterations', 'dropped_iterations', {});
+  if (open) add('http_req_start_lag', 'http_req_start_lag', {});
+  add('vus', 'vus', {});
+  add('vus_max', 'vus_max', {});
+  add('data_received', 'data_received', {});
+  add('data_sent', 'data_sent', {});
+  for (const s of extra) add(s.key, s.metric, s.filter);
+  return out;
+}
+
+/** Requests per outcome over the run. */
+export function outcomeTotals(agg: Agg): Record<Outcome, number> {
+  const out = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  for (const r of agg.requests) OUTCOMES.forEach((o, i) => (out[o] += r.outcomes[i]!));
+  return out;
+}
+
+// ── formatting ──────────────────────────────────────────────────────────
+
+/** `850µs`, `12.34ms`, `1.25s`, `2m3s` */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms === 0) return '0s';
+  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
+  if (ms < 1000) return `${trim(ms)}ms`;
+  if (ms < 60_000) return `${trim(ms / 1000)}s`;
+  return formatDuration(Math.round(ms / 1000) * 1000);
+}
+
+function trim(n: number): string {
+  return (Math.round(n * 100) / 100).toString();
+}
+
+/** `812 B`, `1.2 kB`, `76 MB` (SI, as k6). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${u === 0 ? v : v >= 100 ? Math.round(v) : Math.round(v * 10) / 10} ${units[u]}`;
+}
+
+/** `12,345` */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function formatRatePerSec(n: number): string {
+  return n >= 100 ? `${formatCount(n)}/s` : `${Math.round(n * 100) / 100}/s`;
+}
+
+function formatPercent(ratio: number): string {
+  const p = ratio * 100;
+  return `${p === 0 || p >= 10 ? Math.round(p * 10) / 10 : Math.round(p * 100) / 100}%`;
+}
+
+/** A metric value as a threshold reads it (ms for time metrics). */
+export function formatObserved(metric: string, value: number | null, aggregation: string): string {
+  if (value === null) return 'no data';
+  const base = metric.replace(/\{.*$/, '') as MetricName;
+  const def = METRIC_DEFS[base] as (typeof METRIC_DEFS)[MetricName] | undefined;
+  if (!def) return String(value);
+  if (def.contains === 'time') return formatMs(value);
+  if (def.type === 'rate') return formatPercent(value);
+  if (def.contains === 'data') return aggregation === 'rate' ? `${formatBytes(value)}/s` : formatBytes(value);
+  if (aggregation === 'rate') return formatRatePerSec(value);
+  return String(Math.round(value * 1000) / 1000);
+}
+
+function describe(m: MetricSummary): string {
+  const v = m.values;
+  switch (m.type) {
+    case 'trend':
+      return ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)'].map((k) => `${k}=${formatMs(v[k] ?? 0)}`).join(' ');
+    case 'counter':
+      return m.contains === 'data'
+        ? `${formatBytes(v.count ?? 0).padEnd(9)} ${formatBytes(v.rate ?? 0)}/s`
+        : `${formatCount(v.count ?? 0).padEnd(9)} ${formatRatePerSec(v.rate ?? 0)}`;
+    case 'rate':
+      return `${formatPercent(v.rate ?? 0).padEnd(9)} ${formatCount(v.passes ?? 0)} out of ${formatCount((v.passes ?? 0) + (v.fails ?? 0))}`;
+    case 'gauge':
+      return `${String(v.value ?? 0).padEnd(9)} min=${v.min ?? 0} max=${v.max ?? 0}`;
+  }
+}
+
+const GROUPS: [string, (key: string) => boolean][] = [
+  ['HTTP', (k) => k.startsWith('http_') || k.startsWith('checks')],
+  ['EXECUTION', (k) => ['iteration_duration', 'iterations', 'dropped_iterations', 'vus', 'vus_max'].some((n) => k === n || k.startsWith(`${n}{`))],
+  ['NETWORK', (k) => k.startsWith('data_')],
+];
+
+/**
+ * The k6-like end-of-run table: thresholds with their observed values,
+ * every metric grouped as k6 groups them, and the verdict with the reason
+ * the run stopped.
+ *
+ * @example
+ * process.stdout.write(formatSummary(await run.done));
+ */
+export function formatSummary(s: RunSummary): string {
+  const lines: string[] = [];
+  const width = 44;
+  const dots = (label: string): string => `${label}${'.'.repeat(Math.max(2, width - label.length))}: `;
+  lines.push('');
+  lines.push(`  burnwatch run ${s.runId} · probe ${s.probe} · ${s.target}`);
+  const seg = s.segment.count > 1 ? ` · segment ${s.segment.index}/${s.segment.count}` : '';
+  lines.push(`  ${s.executor} · ${formatMs(s.durationMs)} · ${s.threads} thread${s.threads === 1 ? '' : 's'}${seg} · ${s.startedAt} → ${s.endedAt}`);
+  if (s.thresholds.length > 0) {
+    lines.push('');
+    lines.push('  █ THRESHOLDS');
+    const byMetric = new Map<string, ThresholdResult[]>();
+    for (const t of s.thresholds) byMetric.set(t.metric, [...(byMetric.get(t.metric) ?? []), t]);
+    for (const [metric, ts] of byMetric) {
+      lines.push('');
+      lines.push(`    ${metric}`);
+      for (const t of ts) {
+        const agg = /^\s*([a-z]+(?:\([^)]*\))?)/.exec(t.threshold)?.[1] ?? 'value';
+        const window = t.windowMs !== undefined ? ` over ${formatDuration(t.windowMs)} windows (${t.windows?.failed ?? 0} of ${t.windows?.evaluated ?? 0} failed)` : '';
+        const flags = `${t.abortOnFail ? ' [abortOnFail]' : ''}${t.abortedRun ? ' ← stopped the run' : ''}`;
+        const observed = t.windowMs !== undefined && t.value !== null ? `worst ${agg}=` : `${agg}=`;
+        lines.push(`    ${t.ok ? '✓' : '✗'} '${t.threshold.trim()}' ${observed}${formatObserved(metric, t.value, agg.startsWith('p(') ? 'p' : agg)}${window}${flags}`);
+      }
+    }
+  }
+  lines.push('');
+  lines.push('  █ TOTAL RESULTS');
+  for (const [group, match] of GROUPS) {
+    const keys = Object.keys(s.metrics).filter(match);
+    if (keys.length === 0) continue;
+    lines.push('');
+    lines.push(`    ${group}`);
+    const roots = keys.filter((k) => !k.includes('{'));
+    const subs = keys.filter((k) => k.includes('{'));
+    for (const root of roots) {
+      lines.push(`    ${dots(root)}${describe(s.metrics[root]!)}`);
+      for (const sub of subs.filter((k) => k.startsWith(`${root}{`))) {
+        const label = `  { ${sub.slice(root.length + 1, -1).replace(/,/g, ', ')} }`;
+        lines.push(`    ${dots(label)}${describe(s.metrics[sub]!)}`);
+      }
+    }
+    for (const sub of subs.filter((k) => !roots.some((r) => k.startsWith(`${r}{`)))) lines.push(`    ${dots(sub)}${describe(s.metrics[sub]!)}`);
+  }
+  const o = s.outcomes;
+  const outcomeText = OUTCOMES.filter((k) => o[k] > 0).map((k) => `${k}=${formatCount(o[k])}`).join(' ');
+  lines.push('');
+  lines.push(`    outcomes: ${outcomeText || 'no requests completed'}`);
+  if (s.errors.length > 0) {
+    lines.push('    errors:');
+    for (const e of s.errors.slice(0, 5)) lines.push(`      ${formatCount(e.count).padStart(8)} × ${e.outcome}: ${e.message}`);
+  }
+  if (s.warnings.length > 0) {
+    lines.push('');
+    for (const w of s.warnings) lines.push(`  ⚠ ${w}`);
+  }
+  lines.push('');
+  const verdict = { passed: 'PASSED', failed: 'FAILED', aborted: 'ABORTED', error: 'ERROR' }[s.status];
+  lines.push(`  ${verdict} — ${s.stopReason}`);
+  if (s.breakpoint) {
+    const last = s.breakpoint.lastPassingRate;
+    lines.push(`  breakpoint: last rate that met the abortOnFail thresholds: ${last === null ? 'none' : `${formatCount(last)} req/s`} (failed at ${formatCount(s.breakpoint.failedAtRate)} req/s)`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** One line describing the planned load, for headers and logs. */
+export function describeScenario(probe: Probe): string {
+  const s = probe.scenario;
+  const dur = formatDuration(regularDurationMs(s));
+  const peak = peakArrivalRate(s);
+  switch (s.executor) {
+    case 'constant-arrival-rate':
+      return `constant-arrival-rate: ${formatCount(peak ?? 0)} req/s for ${dur}`;
+    case 'ramping-arrival-rate':
+      return `ramping-arrival-rate: up to ${formatCount(peak ?? 0)} req/s over ${dur} in ${s.stages.length} stage${s.stages.length === 1 ? '' : 's'}`;
+    case 'constant-vus':
+      return `constant-vus: ${s.vus} VUs for ${dur}`;
+    case 'ramping-vus':
+      return `ramping-vus: up to ${Math.max(s.startVUs, ...s.stages.map((x) => x.target))} VUs over ${dur}`;
+    case 'shared-iterations':
+      return `shared-iterations: ${s.iterations} iterations shared by ${s.vus} VUs (max ${dur})`;
+    case 'per-vu-iterations':
+      return `per-vu-iterations: ${s.iterations} iterations × ${s.vus} VUs (max ${dur})`;
+  }
+}

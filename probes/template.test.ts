@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { compileJsonBody, compileTemplate, jsonBodyProblems, templateProblem } from './template.ts';
+
+const ctx = { vu: 3, iter: 7, seq: 42 };
+
+describe('templates', () => {
+  it('a template without tags is static and renders its text', () => {
+    const t = compileTemplate('/v1/flags/flag-1/evaluate');
+    expect(t.isStatic).toBe(true);
+    expect(t.render(ctx)).toBe('/v1/flags/flag-1/evaluate');
+  });
+
+  it('randInt stays within its inclusive range and reaches both ends', () => {
+    const t = compileTemplate('{{randInt 1 3}}');
+    const seen = new Set<string>();
+    for (let i = 0; i < 500; i++) seen.add(t.render(ctx));
+    expect([...seen].sort()).toEqual(['1', '2', '3']);
+  });
+
+  it('userId renders the demo target’s user ids', () => {
+    const t = compileTemplate('/v1/assignments/get_variant?experiment=exp-{{randInt 1 50}}&user={{userId 1 1000000}}');
+    for (let i = 0; i < 100; i++) {
+      const m = /experiment=exp-(\d+)&user=u-(\d+)$/.exec(t.render(ctx));
+      expect(m).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThanOrEqual(1);
+      expect(Number(m![1])).toBeLessThanOrEqual(50);
+      expect(Number(m![2])).toBeLessThanOrEqual(1_000_000);
+    }
+  });
+
+  it('uuid, pick with quoted values, now, seq, vu and iter render what they say', () => {
+    expect(compileTemplate('{{uuid}}').render(ctx)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const pick = compileTemplate('{{pick a "b c" \'d\'}}');
+    for (let i = 0; i < 50; i++) expect(['a', 'b c', 'd']).toContain(pick.render(ctx));
+    expect(Number(compileTemplate('{{now}}').render(ctx))).toBeGreaterThan(1.6e12);
+    expect(compileTemplate('{{seq}}/{{vu}}/{{iter}}').render(ctx)).toBe('42/3/7');
+    expect(compileTemplate('{{nowIso}}').render(ctx)).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(compileTemplate('{{randFloat 1 2 3}}').render(ctx)).toMatch(/^1\.\d{3}$/);
+  });
+
+  it('eventBatch renders N events the demo target accepts', () => {
+    const events = JSON.parse(compileTemplate('{{eventBatch 25}}').render(ctx)) as Record<string, unknown>[];
+    expect(events).toHaveLength(25);
+    for (const e of events) {
+      expect(['exposure', 'conversion']).toContain(e.type);
+      expect(e.user).toMatch(/^u-\d+$/);
+      expect(e.experiment).toMatch(/^exp-([1-9]|[1-4]\d|50)$/);
+      expect(typeof e.ts).toBe('number');
+      expect(Object.keys(e).every((k) => ['type', 'user', 'experiment', 'variant', 'value', 'ts'].includes(k))).toBe(true);
+      if (e.type === 'conversion') expect(typeof e.value).toBe('number');
+    }
+  });
+
+  it('invalid tags are rejected with a sentence that says what to write', () => {
+    expect(templateProblem('{{randint 1 5}}')).toMatch(/unknown generator "randint" \(did you mean "randInt"\?\)/);
+    expect(templateProblem('{{randInt 5}}')).toMatch(/takes 2 arguments \(randInt MIN MAX\), got 1/);
+    expect(templateProblem('{{randInt 9 1}}')).toMatch(/MIN must not be greater than MAX/);
+    expect(templateProblem('{{randInt a 1}}')).toMatch(/MIN must be a whole number, got "a"/);
+    expect(templateProblem('x{{uuid')).toMatch(/unterminated tag/);
+    expect(templateProblem('{{}}')).toMatch(/empty tag/);
+    expect(templateProblem('{{eventBatch 0}}')).toMatch(/N must be between 1 and 10000/);
+    expect(templateProblem('{{pick}}')).toMatch(/at least one value/);
+    expect(templateProblem('ok {{uuid}}')).toBeUndefined();
+    expect(() => compileTemplate('{{nope}}')).toThrow(RangeError);
+  });
+});
+
+describe('JSON bodies', () => {
+  it('embeds whole-leaf number and array generators unquoted and quotes mixed text', () => {
+    const body = compileJsonBody({ n: '{{randInt 5 5}}', user: 'u-{{randInt 7 7}}', batch: '{{eventBatch 2}}', fixed: [1, true, null], id: '{{uuid}}' });
+    const parsed = JSON.parse(body.render(ctx)) as Record<string, unknown>;
+    expect(parsed.n).toBe(5);
+    expect(parsed.user).toBe('u-7');
+    expect(parsed.batch).toHaveLength(2);
+    expect(parsed.fixed).toEqual([1, true, null]);
+    expect(typeof parsed.id).toBe('string');
+  });
+
+  it('a body without tags is static JSON', () => {
+    const body = compileJsonBody({ key: 'flag-1', enabled: true, rollout: 25 });
+    expect(body.isStatic).toBe(true);
+    expect(body.text).toBe('{"key":"flag-1","enabled":true,"rollout":25}');
+  });
+
+  it('a top-level eventBatch string sends the array itself', () => {
+    const body = compileJsonBody('{{eventBatch 3}}');
+    expect(JSON.parse(body.render(ctx))).toHaveLength(3);
+  });
+
+  it('reports template problems in a JSON body with the key path', () => {
+    expect(jsonBodyProblems({ a: [{ b: '{{nope}}' }] })).toEqual([{ path: ['a', 0, 'b'], message: expect.stringMatching(/unknown generator "nope"/) as unknown }]);
+  });
+});

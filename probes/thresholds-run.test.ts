@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRun } from './run.ts';
+import { delayed, probe, testServer } from './test-support.ts';
+import type { TestServer } from './test-support.ts';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const arrival = (rate: number, duration: string): Record<string, unknown> => ({
+  executor: 'constant-arrival-rate',
+  rate,
+  duration,
+  preAllocatedVUs: 20,
+  maxVUs: 200,
+  gracefulStop: '2s',
+});
+
+describe('thresholds in a run', () => {
+  it('passing and failing thresholds decide the status and carry the observed values', async () => {
+    server = await testServer(delayed(30));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: arrival(50, '1s'),
+        requests: [{ name: 'get', url: '/x' }],
+        thresholds: { http_req_duration: ['p(95)<1000', 'med<10'], http_req_failed: ['rate<0.01'], 'http_reqs{request:get}': ['count==50'] },
+      }),
+    ).done;
+    expect(summary.status).toBe('failed');
+    expect(summary.stopReason).toBe('completed');
+    const byExpr = Object.fromEntries(summary.thresholds.map((t) => [`${t.metric} ${t.threshold}`, t]));
+    expect(byExpr['http_req_duration p(95)<1000']).toMatchObject({ ok: true });
+    expect(byExpr['http_req_duration med<10']).toMatchObject({ ok: false });
+    expect(byExpr['http_req_duration med<10']!.value).toBeGreaterThanOrEqual(30);
+    expect(byExpr['http_req_duration med<10']!.value).toBeLessThan(80);
+    expect(byExpr['http_req_failed rate<0.01']).toMatchObject({ ok: true, value: 0 });
+    expect(byExpr['http_reqs{request:get} count==50']).toMatchObject({ ok: true, value: 50 });
+    expect(summary.metrics.http_req_duration!.thresholds).toEqual({ 'p(95)<1000': { ok: true }, 'med<10': { ok: false } });
+  });
+
+  it('abortOnFail stops the run at the first interval that fails, long before its end', async () => {
+    server = await testServer(delayed(0, 500));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: arrival(50, '20s'),
+        requests: [{ name: 'get', url: '/x' }],
+        thresholds: { http_req_failed: [{ threshold: 'rate<0.1', abortOnFail: true }] },
+      }),
+    ).done;
+    expect(summary.status).toBe('failed');
+    expect(summary.stopReason).toMatch(/^threshold http_req_failed rate<0\.1 crossed \(abortOnFail\): rate=100%/);
+    expect(summary.thresholds[0]).toMatchObject({ ok: false, abortedRun: true });
+    expect(summary.durationMs).toBeLessThan(3500);
+  });
+
+  it('delayAbortEval keeps an abortOnFail threshold from stopping the run too early', async () => {
+    server = await testServer(delayed(0, 500));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: arrival(50, '20s'),
+        requests: [{ name: 'get', url: '/x' }],
+        thresholds: { http_req_failed: [{ threshold: 'rate<0.1', abortOnFail: true, delayAbortEval: '2500ms' }] },
+      }),
+    ).done;
+    expect(summary.status).toBe('failed');
+    expect(summary.durationMs).toBeGreaterThanOrEqual(2500);
+    expect(summary.durationMs).toBeLessThan(5000);
+  });
+
+  it('a windowed threshold fails on a bad 2 s stretch that the whole-run figure hides', async () => {
+    let first = 0;
+    server = await testServer((_req, res) => {
+      const now = performance.now();
+      first ||= now;
+      const t = now - first;
+      const slow = t >= 1500 && t < 3000;
+      setTimeout(() => res.end('ok'), slow ? 300 : 0);
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: arrival(50, '6s'),
+        requests: [{ name: 'get', url: '/x' }],
+        thresholds: { http_req_duration: ['p(50)<100', { threshold: 'p(50)<100', window: '2s' }] },
+      }),
+    ).done;
+    const [whole, windowed] = summary.thresholds;
+    expect(whole).toMatchObject({ ok: true });
+    expect(windowed).toMatchObject({ ok: false, windowMs: 2000 });
+    expect(windowed!.value).toBeGreaterThan(250);
+    expect(windowed!.windows!.evaluated).toBeGreaterThanOrEqual(4);
+    expect(windowed!.windows!.failed).toBeGreaterThanOrEqual(1);
+    expect(windowed!.windows!.failed).toBeLessThan(windowed!.windows!.evaluated);
+    expect(summary.status).toBe('failed');
+  });
+
+  it('a breakpoint run ramps until a windowed abortOnFail threshold stops it and reports the last rate that met it', async () => {
+    // The target slows down (250 ms) while it receives more than ~100 requests/s.
+    const recent: number[] = [];
+    server = await testServer((_req, res) => {
+      const now = performance.now();
+      recent.push(now);
+      while (recent.length > 0 && recent[0]! < now - 500) recent.shift();
+      setTimeout(() => res.end('ok'), recent.length > 50 ? 250 : 0);
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'ramping-arrival-rate', startRate: 20, stages: [{ duration: '8s', target: 260 }], preAllocatedVUs: 20, maxVUs: 300, gracefulStop: '1s' },
+        requests: [{ name: 'get', url: '/x' }],
+        thresholds: { http_req_duration: [{ threshold: 'p(95)<100', abortOnFail: true, window: '1s' }] },
+      }),
+    ).done;
+    expect(summary.status).toBe('failed');
+    expect(summary.stopReason).toMatch(/crossed \(abortOnFail\).* at \d+ req\/s; last rate that met it: \d+ req\/s/);
+    expect(summary.breakpoint).toBeDefined();
+    expect(summary.breakpoint!.lastPassingRate).toBeGreaterThanOrEqual(50);
+    expect(summary.breakpoint!.lastPassingRate).toBeLessThanOrEqual(130);
+    expect(summary.breakpoint!.failedAtRate).toBeGreaterThan(summary.breakpoint!.lastPassingRate!);
+    expect(summary.durationMs).toBeLessThan(7000);
+  });
+});

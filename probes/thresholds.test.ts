@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { OUTCOMES } from '../common/index.ts';
+import type { Outcome } from '../common/index.ts';
+import { compileExpect } from './expect.ts';
+import { EMPTY_SPARSE, newIntervalHistogram, recordUs, toSparse } from './histogram.ts';
+import { Agg } from './metrics.ts';
+import type { WorkerPartial, WorkerRequestPartial } from './protocol.ts';
+import { probeSpecSchema } from './spec.ts';
+import { compileThresholds, holds, observe, parseMetricKey, parseThreshold, thresholdProblems } from './thresholds.ts';
+
+const spec = (thresholds: Record<string, unknown>) =>
+  probeSpecSchema.parse({
+    target: 'http://127.0.0.1:1',
+    scenario: { executor: 'constant-arrival-rate', rate: 10, duration: '1s', preAllocatedVUs: 1 },
+    requests: [
+      { name: 'get_variant', url: '/a', tags: { team: 'exp' } },
+      { name: 'evaluate', url: '/b', expect: { status: [200, 404] } },
+    ],
+    thresholds,
+  });
+
+describe('threshold grammar', () => {
+  it.each([
+    ['p(95)<500', { aggregation: 'percentile', percentile: 95, operator: '<', value: 500 }],
+    ['p(99.9) <= 1000', { aggregation: 'percentile', percentile: 99.9, operator: '<=', value: 1000 }],
+    [' avg < 200 ', { aggregation: 'avg', operator: '<', value: 200 }],
+    ['med>=1.5', { aggregation: 'med', operator: '>=', value: 1.5 }],
+    ['rate<0.01', { aggregation: 'rate', operator: '<', value: 0.01 }],
+    ['count==0', { aggregation: 'count', operator: '==', value: 0 }],
+    ['count===0', { aggregation: 'count', operator: '==', value: 0 }],
+    ['value!=3', { aggregation: 'value', operator: '!=', value: 3 }],
+    ['max>1e3', { aggregation: 'max', operator: '>', value: 1000 }],
+  ])('parses %s', (text, expected) => {
+    expect(parseThreshold(text)).toMatchObject(expected);
+  });
+
+  it.each([
+    ['p95<500', /did you mean p\(95\)\?/],
+    ['p(101)<5', /percentile must be a number from 0 to 100/],
+    ['p<5', /p needs a percentile in parentheses/],
+    ['p(95)', /no comparison after p\(95\)/],
+    ['p(95)<', /no value after "<"/],
+    ['p(95)<500ms', /write 500 instead of 500ms/],
+    ['p(95)<1.5s', /write 1500 instead of 1.5s/],
+    ['rate<1%', /write 0.01 instead of 1%/],
+    ['avg=200', /write "==" /],
+    ['average<200', /unknown aggregation "average"/],
+    ['avg(5)<200', /avg takes no argument/],
+    ['p(95)<fast', /"fast" is not a number/],
+    ['', /empty/],
+  ])('rejects %j with a clear error', (text, message) => {
+    expect(() => parseThreshold(text)).toThrow(message);
+  });
+
+  it('parses metric keys with tag filters', () => {
+    expect(parseMetricKey('http_req_duration{request:get_variant}')).toEqual({ metric: 'http_req_duration', tags: [['request', 'get_variant']] });
+    expect(parseMetricKey('http_reqs{ status: 500 , request:"evaluate" }')).toEqual({
+      metric: 'http_reqs',
+      tags: [
+        ['status', '500'],
+        ['request', 'evaluate'],
+      ],
+    });
+    expect(() => parseMetricKey('http_req_durations')).toThrow(/unknown metric "http_req_durations" \(did you mean http_req_duration\?\)/);
+    expect(() => parseMetricKey('latency')).toThrow(/did you mean http_req_duration/);
+    expect(() => parseMetricKey('http_reqs{}')).toThrow(/tag filter is empty/);
+    expect(() => parseMetricKey('http_reqs{status}')).toThrow(/expected key:value pairs/);
+  });
+
+  it('thresholdProblems names the key path and explains each problem', () => {
+    const problems = thresholdProblems(
+      spec({
+        http_req_duration: ['p(95)<500', 'rate<0.1'],
+        'http_req_duration{request:get_varient}': ['p(95)<500'],
+        'http_req_duration{status:500}': ['p(95)<500'],
+        'http_req_waiting{team:exp}': ['p(99)<100'],
+        'iterations{request:evaluate}': ['count>1'],
+        http_req_failed: [{ threshold: 'p(90)<1', abortOnFail: true }],
+        'http_reqs{region:eu}': ['count>0'],
+        'http_reqs{status:500,outcome:timeout}': ['count<1'],
+        vus: ['value<10'],
+        http_req_timing: ['p(95)<1'],
+      }),
+    );
+    const byPath = Object.fromEntries(problems.map((p) => [p.path.join('/'), p.message]));
+    expect(byPath['thresholds/http_req_duration/1']).toMatch(/rate is not available on http_req_duration \(a trend\); use avg, min, max, med, p\(N\)/);
+    expect(byPath['thresholds/http_req_duration{request:get_varient}']).toMatch(/no request named "get_varient"; the probe's requests: get_variant, evaluate/);
+    expect(byPath['thresholds/http_req_duration{status:500}']).toMatch(/cannot be filtered by status; use expected_response:true, or a counter such as http_reqs\{status:500\}/);
+    expect(byPath['thresholds/iterations{request:evaluate}']).toMatch(/iterations has no tags to filter by/);
+    expect(byPath['thresholds/http_req_failed/0/threshold']).toMatch(/p\(90\) is not available on http_req_failed \(a rate\); use rate/);
+    expect(byPath['thresholds/http_reqs{region:eu}']).toMatch(/unknown tag "region" for http_reqs; it can be filtered by .*team.*request.*status/);
+    expect(byPath['thresholds/http_reqs{status:500,outcome:timeout}']).toMatch(/status and outcome cannot be combined/);
+    expect(byPath['thresholds/http_req_timing']).toMatch(/unknown metric "http_req_timing"/);
+    expect(byPath['thresholds/http_req_waiting{team:exp}']).toBeUndefined();
+    expect(byPath['thresholds/vus']).toBeUndefined();
+    expect(problems).toHaveLength(8);
+  });
+
+  it('rejects a window shorter than the snapshot interval', () => {
+    expect(thresholdProblems(spec({ http_req_duration: [{ threshold: 'p(99)<100', window: '500ms' }] }))[0]?.message).toMatch(/shorter than the 1s snapshot interval/);
+  });
+});
+
+/** A worker partial with given latencies (ms) and statuses per request. */
+function fakePartial(requests: { ms: number[]; status?: number; outcome?: Outcome }[]): WorkerPartial {
+  const accepted = [compileExpect({ headers: {}, json: {} }), compileExpect({ status: [200, 404], headers: {}, json: {} })];
+  const reqs: WorkerRequestPartial[] = requests.map((r, i) => {
+    const h = newIntervalHistogram();
+    const e = newIntervalHistogram();
+    for (const ms of r.ms) recordUs(h, ms * 1000);
+    const status = r.status ?? 200;
+    const ok = accepted[i]!.acceptedStatus[status] === 1;
+    if (ok) for (const ms of r.ms) recordUs(e, ms * 1000);
+    const outcomes = OUTCOMES.map((o) => (o === (r.outcome ?? (ok ? 'ok' : 'http_error')) ? r.ms.length : 0));
+    return {
+      outcomes,
+      statuses: { [status]: r.ms.length },
+      expected: ok ? r.ms.length : 0,
+      latency: toSparse(h),
+      waiting: toSparse(h),
+      expectedLatency: toSparse(e),
+      within: [],
+      headers: {},
+      received: 100 * r.ms.length,
+      sent: 50 * r.ms.length,
+    };
+  });
+  return {
+    worker: 0,
+    index: 0,
+    end: 0,
+    requests: reqs,
+    iteration: EMPTY_SPARSE,
+    lag: EMPTY_SPARSE,
+    iterations: 0,
+    dropped: 3,
+    interrupted: 0,
+    vus: 4,
+    vusMax: 10,
+    inFlight: 0,
+    samples: [],
+    errors: [],
+  };
+}
+
+describe('threshold evaluation', () => {
+  const probe = spec({
+    http_req_duration: ['p(95)<500', 'avg<100', 'max<=900'],
+    'http_req_duration{request:evaluate}': ['p(50)<30'],
+    'http_req_duration{expected_response:true}': ['p(99)<200'],
+    'http_req_duration{team:exp}': ['med<60'],
+    http_req_failed: ['rate<0.2'],
+    'http_req_failed{request:evaluate}': ['rate==0'],
+    'http_reqs{status:404}': ['count==10'],
+    http_reqs: ['rate>=100'],
+    dropped_iterations: ['count<1'],
+    vus: ['max<5'],
+  });
+  const agg = new Agg(2, 0, [compileExpect({ headers: {}, json: {} }).acceptedStatus, compileExpect({ status: [200, 404], headers: {}, json: {} }).acceptedStatus]);
+  // get_variant: 90 × 50 ms ok, 10 × 900 ms HTTP 503; evaluate: 10 × 20 ms 404 (accepted).
+  agg.addInterval(
+    [
+      fakePartial([{ ms: Array<number>(90).fill(50) }, { ms: Array<number>(10).fill(20), status: 404 }]),
+      fakePartial([{ ms: Array<number>(10).fill(900), status: 503 }, { ms: [] }]),
+    ],
+    0,
+    1000,
+  );
+
+  const results = Object.fromEntries(
+    compileThresholds(probe).map((t) => {
+      const v = observe(t, agg);
+      return [`${t.key} ${t.expr.source}`, { value: v, ok: v === undefined || holds(t.expr.operator, v, t.expr.value) }];
+    }),
+  );
+
+  it('reads trend aggregations in milliseconds from the merged histograms', () => {
+    expect(results['http_req_duration p(95)<500']!.value).toBeCloseTo(900, -1);
+    expect(results['http_req_duration p(95)<500']!.ok).toBe(false);
+    expect(results['http_req_duration avg<100']!.value).toBeCloseTo((90 * 50 + 10 * 900 + 10 * 20) / 110, 0);
+    expect(results['http_req_duration max<=900']!.ok).toBe(true);
+  });
+
+  it('filters by request, static tags and expected_response', () => {
+    expect(results['http_req_duration{request:evaluate} p(50)<30']).toEqual({ value: expect.closeTo(20, 1) as unknown, ok: true });
+    expect(results['http_req_duration{expected_response:true} p(99)<200']!.value).toBeCloseTo(50, 0);
+    expect(results['http_req_duration{team:exp} med<60']!.value).toBeCloseTo(50, 0);
+  });
+
+  it('counts failures by status expectations, statuses and rates per second', () => {
+    expect(results['http_req_failed rate<0.2']!.value).toBeCloseTo(10 / 110, 6);
+    expect(results['http_req_failed{request:evaluate} rate==0']!.ok).toBe(true);
+    expect(results['http_reqs{status:404} count==10']!.ok).toBe(true);
+    expect(results['http_reqs rate>=100']!.value).toBeCloseTo(110, 6);
+    expect(results['dropped_iterations count<1']).toEqual({ value: 6, ok: false });
+    expect(results['vus max<5']).toEqual({ value: 8, ok: false });
+  });
+});

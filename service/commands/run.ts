@@ -1,0 +1,209 @@
+/**
+ * `burnwatch run PROBE_FILE [--summary-export FILE] [--segment i/n] [--threads N]`:
+ * one load test now, with live progress and a k6-like end summary.
+ *
+ * Exit codes (k6's where k6 has one):
+ * - 0: every threshold passed;
+ * - 99: a threshold failed (also when an abortOnFail threshold stopped the run);
+ * - 104: bad input — an invalid probe file, not exactly one Probe in it, a
+ *   peak rate above the Service's maxRps, a bad --segment/--threads, an
+ *   unwritable --summary-export path;
+ * - 105: the run was aborted before its end — by auto-abort (the target's
+ *   error rate stayed above `autoAbort.errorRate` for `autoAbort.for`) or by
+ *   Ctrl-C / SIGTERM (k6's "external abort"). The summary is still printed
+ *   and exported, and says why;
+ * - 1: the load generator itself failed.
+ *
+ * Ctrl-C once stops gracefully (in-flight requests get gracefulStop); twice
+ * interrupts them at once. Either way the summary is printed.
+ */
+import { access, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { BurnwatchError, errorMessage } from '../../common/index.ts';
+import { describeScenario, formatProgress, formatSummary, parseSegment, startRun } from '../../probes/index.ts';
+import type { Probe, Progress, RunSummary, Segment } from '../../probes/index.ts';
+import { formatConfigIssue, loadConfig } from '../config/index.ts';
+import { EXIT } from '../exit-codes.ts';
+
+/** A stream the command writes to; `process.stdout` or anything writable (tests). */
+export type Output = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+export interface RunCommandOptions {
+  summaryExport?: string;
+  /** `i/n`, 1-based. */
+  segment?: string;
+  threads?: number;
+  out?: Output;
+  /** Errors; default `out` when given, else stderr. */
+  err?: Output;
+  signal?: AbortSignal;
+  /** Seconds between progress lines when `out` is not a TTY; default 5. */
+  progressEverySeconds?: number;
+  /** Install SIGINT/SIGTERM handlers (default true). */
+  handleSignals?: boolean;
+}
+
+type Loaded = { ok: true; probe: Probe; maxRps: number; warnings: string[] } | { ok: false; errors: string[] };
+
+/**
+ * Loads the probe file through the config loader: exactly one Probe, valid
+ * thresholds, a peak rate within the Service's maxRps.
+ */
+async function loadProbe(path: string): Promise<Loaded> {
+  let result: Awaited<ReturnType<typeof loadConfig>>;
+  try {
+    result = await loadConfig(path);
+  } catch (err) {
+    return { ok: false, errors: [`${path}: cannot read: ${errorMessage(err)}`] };
+  }
+  const warnings = result.warnings.map(formatConfigIssue);
+  if (!result.ok) return { ok: false, errors: [...warnings, ...result.errors.map(formatConfigIssue)] };
+  const probes = [...result.config.probes.values()];
+  if (probes.length !== 1) {
+    const names = probes.map((p) => p.name).join(', ');
+    return {
+      ok: false,
+      errors: [`${path}: expected exactly one Probe document, found ${probes.length}${probes.length ? ` (${names})` : ''}; burnwatch run takes one probe file`],
+    };
+  }
+  // The loader has checked the thresholds and the maxRps cap (with line numbers); startRun checks them again.
+  return { ok: true, probe: probes[0]!, maxRps: result.config.service.maxRps, warnings };
+}
+
+/** Exit code for a finished run. */
+export function exitCodeFor(summary: RunSummary): number {
+  switch (summary.status) {
+    case 'passed':
+      return EXIT.ok;
+    case 'failed':
+      return EXIT.thresholdsFailed;
+    case 'aborted':
+      return EXIT.aborted;
+    case 'error':
+      return EXIT.failure;
+  }
+}
+
+/** Live display: one redrawn line on a TTY, a plain line every few seconds otherwise. */
+class ProgressDisplay {
+  private lastPlain = -Infinity;
+  private drawn = false;
+
+  constructor(
+    private readonly out: Output,
+    private readonly everyMs: number,
+  ) {}
+
+  update(p: Progress): void {
+    const line = formatProgress(p);
+    if (this.out.isTTY) {
+      const width = this.out.columns ?? 120;
+      this.out.write(`\r\x1b[2K${line.slice(0, Math.max(20, width - 1))}`);
+      this.drawn = true;
+    } else if (p.elapsedMs - this.lastPlain >= this.everyMs || p.stopping) {
+      this.out.write(`${line}\n`);
+      this.lastPlain = p.elapsedMs;
+    }
+  }
+
+  note(text: string): void {
+    this.clear();
+    this.out.write(`${text}\n`);
+  }
+
+  clear(): void {
+    if (this.drawn) this.out.write('\r\x1b[2K');
+    this.drawn = false;
+  }
+}
+
+/** `burnwatch run`; returns the exit code. */
+export async function runCommand(probeFile: string, options: RunCommandOptions = {}): Promise<number> {
+  const out: Output = options.out ?? process.stdout;
+  const err: Output = options.err ?? options.out ?? process.stderr;
+  let segment: Segment | undefined;
+  if (options.segment !== undefined) {
+    try {
+      segment = parseSegment(options.segment);
+    } catch (e) {
+      err.write(`--segment: ${errorMessage(e)}\n`);
+      return EXIT.invalidConfig;
+    }
+  }
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+    err.write(`--threads: expected a whole number of at least 1, got ${options.threads}\n`);
+    return EXIT.invalidConfig;
+  }
+  if (options.summaryExport !== undefined) {
+    const dir = dirname(resolve(options.summaryExport));
+    try {
+      await access(dir, constants.W_OK);
+    } catch {
+      err.write(`--summary-export: cannot write to ${dir}\n`);
+      return EXIT.invalidConfig;
+    }
+  }
+  const loaded = await loadProbe(probeFile);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) err.write(`${line}\n`);
+    err.write(`${probeFile}: invalid probe file, nothing was run\n`);
+    return EXIT.invalidConfig;
+  }
+  for (const w of loaded.warnings) err.write(`${w}\n`);
+  const probe = loaded.probe;
+  const display = new ProgressDisplay(out, (options.progressEverySeconds ?? 5) * 1000);
+  out.write(`burnwatch run · probe ${probe.name} · ${probe.target}\n${describeScenario(probe)}${segment ? ` · segment ${segment.index + 1}/${segment.count}` : ''}\n`);
+
+  let run: ReturnType<typeof startRun>;
+  try {
+    run = startRun(probe, {
+      maxRps: loaded.maxRps,
+      ...(segment ? { segment } : {}),
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (p) => display.update(p),
+    });
+  } catch (e) {
+    err.write(`${probeFile}: ${errorMessage(e)}\n`);
+    return e instanceof BurnwatchError && e.code.startsWith('PROBE_') ? EXIT.invalidConfig : EXIT.failure;
+  }
+
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      display.note(`${signal}: stopping gracefully (in-flight requests get gracefulStop); press Ctrl-C again to stop at once`);
+      run.stop(`interrupted (${signal})`);
+    } else {
+      display.note(`${signal}: stopping now`);
+      run.stop(`interrupted (${signal})`, { hard: true });
+    }
+  };
+  const handle = options.handleSignals ?? true;
+  if (handle) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  let summary: RunSummary;
+  try {
+    summary = await run.done;
+  } finally {
+    if (handle) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+  display.clear();
+  out.write(formatSummary(summary));
+  if (options.summaryExport !== undefined) {
+    try {
+      await writeFile(options.summaryExport, `${JSON.stringify(summary, null, 2)}\n`);
+      out.write(`summary written to ${options.summaryExport}\n`);
+    } catch (e) {
+      err.write(`--summary-export: could not write ${options.summaryExport}: ${errorMessage(e)}\n`);
+      return EXIT.failure;
+    }
+  }
+  return exitCodeFor(summary);
+}
