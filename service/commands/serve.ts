@@ -5,6 +5,7 @@ import { createLogger } from '../logger.ts';
 import type { LogLevel } from '../logger.ts';
 import { resolveConfigPath } from '../paths.ts';
 import { startService } from '../service.ts';
+import type { ServiceHandle } from '../service.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -32,7 +33,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   for (const w of result.warnings) logger.warn(formatConfigIssue(w));
   if (isDemo) logger.info('no config given: serving the demo platform', { config: path });
 
-  let handle;
+  let handle: ServiceHandle;
   try {
     handle = await startService({ config, logger, dataDir: options.dataDir, demoTarget: isDemo ? true : undefined });
   } catch (err) {
@@ -40,10 +41,26 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     return EXIT.failure;
   }
 
+  // SIGHUP reloads the config; an invalid one is rejected with its errors and the old one keeps running.
+  const onHup = (): void => {
+    void loadConfig(path).then(
+      (next) => {
+        if (!next.ok) {
+          logger.error('config reload rejected; the previous config keeps running', { errors: next.errors.map(formatConfigIssue) });
+          return;
+        }
+        handle.reload(next.config);
+      },
+      (err: unknown) => logger.error('config reload failed; the previous config keeps running', { err: errorMessage(err) }),
+    );
+  };
+  process.on('SIGHUP', onHup);
+
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  process.off('SIGHUP', onHup);
   logger.info('shutting down', { signal });
   const force = (): never => {
     logger.error('shutdown took too long; exiting');

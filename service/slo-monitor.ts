@@ -1,0 +1,95 @@
+/**
+ * Evaluates every SLO on a fixed period and keeps the latest results for the
+ * API, the status page and /metrics, plus the alert states derived from
+ * them. Like OpenTelemetry's periodic reader: a round never overlaps the
+ * previous one and catches its own errors.
+ */
+import { activeAlerts, nextAlertStates } from '../alerts/index.ts';
+import type { AlertState, AlertTransition } from '../alerts/index.ts';
+import { errorMessage } from '../common/index.ts';
+import { evaluateSlo } from '../slos/index.ts';
+import type { SliStore, Slo, SloEvaluation } from '../slos/index.ts';
+import type { Logger } from './logger.ts';
+import type { Telemetry } from './telemetry/index.ts';
+
+export interface SloMonitorDeps {
+  slos: () => readonly Slo[];
+  store: SliStore;
+  telemetry: Telemetry;
+  logger: Logger;
+  intervalMs: number;
+  now?: () => number;
+  /** Silence before this is not "no data" (the service's start). */
+  expectDataSince: number;
+  onTransitions?: (t: AlertTransition[]) => void;
+}
+
+export class SloMonitor {
+  private evaluations = new Map<string, SloEvaluation>();
+  private alertStates = new Map<string, AlertState>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastError: string | undefined;
+  private readonly deps: SloMonitorDeps;
+
+  constructor(deps: SloMonitorDeps) {
+    this.deps = deps;
+  }
+
+  start(): void {
+    this.evaluate();
+    this.timer = setInterval(() => this.evaluate(), this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One round: evaluate all SLOs, update alert states and telemetry. Synchronous, so rounds cannot overlap. */
+  evaluate(): void {
+    const { store, telemetry, logger } = this.deps;
+    const now = (this.deps.now ?? Date.now)();
+    const next = new Map<string, SloEvaluation>();
+    for (const slo of this.deps.slos()) {
+      try {
+        next.set(slo.name, evaluateSlo(slo, store, now, { expectDataSince: this.deps.expectDataSince }));
+      } catch (err) {
+        const message = errorMessage(err);
+        if (message !== this.lastError) logger.error('SLO evaluation failed', { slo: slo.name, err: message });
+        this.lastError = message;
+      }
+    }
+    this.evaluations = next;
+    const { states, transitions } = nextAlertStates(this.alertStates, [...next.values()], now);
+    this.alertStates = states;
+    for (const t of transitions) {
+      const fields = { slo: t.slo, alert: t.alert, severity: t.severity, burnRate: t.burnRate, windows: t.windows };
+      if (t.to === 'firing') logger.warn('alert firing', fields);
+      else if (t.from === 'firing') logger.info('alert resolved', fields);
+    }
+    if (transitions.length > 0) this.deps.onTransitions?.(transitions);
+    telemetry.setSloStatus([...next.values()]);
+    // One series per (slo, severity): firing when any alert of that severity fires (a ticket and a no-data alert share one).
+    const firing = new Map<string, { slo: string; severity: 'page' | 'ticket'; firing: boolean }>();
+    for (const s of states.values()) {
+      const k = `${s.slo}\u0000${s.severity}`;
+      const prev = firing.get(k);
+      firing.set(k, { slo: s.slo, severity: s.severity, firing: (prev?.firing ?? false) || s.state === 'firing' });
+    }
+    telemetry.setAlertFiring([...firing.values()]);
+  }
+
+  evaluation(slo: string): SloEvaluation | undefined {
+    return this.evaluations.get(slo);
+  }
+
+  all(): SloEvaluation[] {
+    return [...this.evaluations.values()];
+  }
+
+  /** Firing and pending alerts, most urgent first. */
+  alerts(): AlertState[] {
+    return activeAlerts(this.alertStates.values());
+  }
+}
