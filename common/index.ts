@@ -2,6 +2,7 @@ export { durationProblem, formatDuration, parseDuration } from './duration.ts';
 export { BurnwatchError, errorMessage } from './errors.ts';
 export { durationMs, labels, objectivePercent, percentRatio, positiveDurationMs, resourceName } from './schema.ts';
 export { siblingModule, startWorker } from './worker.ts';
+export { editDistance, suggest } from './suggest.ts';
 export {
   EXEMPLAR_LABEL,
   GENERATED_HEADER,

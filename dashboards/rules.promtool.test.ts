@@ -8,57 +8,37 @@
  * promtool is required in CI (`process.env.CI`); locally the suite is skipped
  * when it is not installed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { requireBinary, textSink } from '../test/tools.ts';
 import { rulesCommand } from '../service/commands/rules.ts';
 import { sloSpecSchema, toSlo } from '../slos/index.ts';
 import { generateRules } from './rules.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-function hasPromtool(): boolean {
-  try {
-    execFileSync('promtool', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const available = hasPromtool();
-if (!available && process.env.CI) throw new Error('promtool is required in CI (Prometheus 2.x): install it so the generated rules are checked');
+const promtoolBinary = requireBinary('promtool');
 
 const dir = mkdtempSync(join(tmpdir(), 'bw-promtool-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function promtool(...args: string[]): { code: number; out: string } {
-  const r = spawnSync('promtool', args, { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(promtoolBinary.need(), args, { cwd: dir, encoding: 'utf8' });
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
-const sink = (): Writable & { text: string } => {
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      w.text += chunk.toString();
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-};
-
-describe.skipIf(!available)('promtool', () => {
+describe.skipIf(promtoolBinary.skip)('promtool', () => {
   it.each([
     ['the demo config', 'demo/config'],
     ['a config with latency, error-rate, cache and uptime SLOs', 'examples/all-kinds.yaml'],
   ])('check rules passes on the rules of %s (burnwatch rules)', async (_name, config) => {
     const out = join(dir, `${config.replace(/\W/g, '_')}.yml`);
-    const stderr = sink();
+    const stderr = textSink();
     expect(await rulesCommand({ config: join(ROOT, config), out, stderr })).toBe(0);
     const r = promtool('check', 'rules', out);
     expect(r.out).toContain('SUCCESS');

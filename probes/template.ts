@@ -20,6 +20,7 @@
  * t.render({ vu: 1, iter: 0, seq: 0 }) // '/v1/assignments/get_variant?experiment=exp-17&user=u-482113'
  */
 import { randomUUID } from 'node:crypto';
+import { suggest } from '../common/index.ts';
 
 /** Per-iteration values a template can refer to. One object per VU, reused. */
 export interface TemplateContext {
@@ -168,35 +169,6 @@ const GENERATORS: Record<string, Factory> = {
 /** The generator names, for messages and docs. */
 export const TEMPLATE_GENERATORS = Object.keys(GENERATORS);
 
-function closest(name: string, names: readonly string[]): string | undefined {
-  const lower = name.toLowerCase();
-  const exact = names.find((n) => n.toLowerCase() === lower);
-  if (exact) return exact;
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of names) {
-    const d = editDistance(lower, candidate.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = candidate;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}
 
 function tokenize(inner: string): string[] {
   const tokens: string[] = [];
@@ -232,7 +204,7 @@ function parse(text: string): Part[] {
     if (name === undefined) throw new TemplateError('empty tag "{{}}"; expected a generator such as {{randInt 1 100}}');
     const factory = Object.hasOwn(GENERATORS, name) ? GENERATORS[name] : undefined;
     if (!factory) {
-      const hint = closest(name, TEMPLATE_GENERATORS);
+      const hint = suggest(name, TEMPLATE_GENERATORS);
       throw new TemplateError(`unknown generator "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${TEMPLATE_GENERATORS.join(', ')}`);
     }
     parts.push(factory(args));

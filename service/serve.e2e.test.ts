@@ -14,12 +14,12 @@ import { finished, spawnCli, waitForOutput } from '../test/helpers.ts';
 import { openSqliteRunStore } from './state/run-store.ts';
 import { startOtlpReceiver } from '../test/otlp-receiver.ts';
 import type { OtlpReceiver } from '../test/otlp-receiver.ts';
-import { eventually, freePort, requireTool } from '../test/tools.ts';
+import { eventually, freePort, requireBinary } from '../test/tools.ts';
 
 const TOKEN = 'e2e-secret-token-123';
-const promtool = requireTool('promtool');
-const prometheus = requireTool('prometheus');
-const chromium = requireTool('chromium');
+const promtool = requireBinary('promtool');
+const prometheus = requireBinary('prometheus');
+const chromium = requireBinary('chromium');
 
 interface Run {
   id: string;
@@ -169,11 +169,11 @@ describe('burnwatch serve, end to end', () => {
     expect((await fetch(`${svc.url}/api/runs/nope`)).status).toBe(404);
   });
 
-  it.runIf(promtool)('exposes /metrics that promtool accepts, with exemplars in OpenMetrics', async () => {
+  it.skipIf(promtool.skip)('exposes /metrics that promtool accepts, with exemplars in OpenMetrics', async () => {
     await finishedRun(svc.url, 'assignment');
     const text = await (await fetch(`${svc.url}/metrics`)).text();
     expect(text).toMatch(/^burnwatch_probe_requests_total\{probe="assignment",request="get_variant",outcome="ok"\} \d+/m);
-    const check = spawnSync(promtool!, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    const check = spawnSync(promtool.need(), ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.stderr + check.stdout).toBe('');
     expect(check.status).toBe(0);
     const om = await eventually(async () => {
@@ -196,7 +196,7 @@ describe('burnwatch serve, end to end', () => {
     expect(runSpan?.name).toMatch(/probe run/);
   });
 
-  it.runIf(prometheus)('is scraped by a real Prometheus that answers PromQL over its series', async () => {
+  it.skipIf(prometheus.skip)('is scraped by a real Prometheus that answers PromQL over its series', async () => {
     const promDir = join(dir, 'prometheus');
     await mkdir(promDir, { recursive: true });
     const port = await freePort();
@@ -205,7 +205,7 @@ describe('burnwatch serve, end to end', () => {
       join(promDir, 'prometheus.yml'),
       `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: burnwatch\n    static_configs: [{ targets: ["${target}"] }]\n`,
     );
-    const prom = spawn(prometheus!, [
+    const prom = spawn(prometheus.need(), [
       `--config.file=${join(promDir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(promDir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
@@ -269,11 +269,11 @@ describe('burnwatch serve, end to end', () => {
     expect(names).toEqual(['assignment', 'health', 'long', 'added']);
   });
 
-  it.runIf(chromium)('shows SLOs, budgets and burn rates on the status page', async () => {
+  it.skipIf(chromium.skip)('shows SLOs, budgets and burn rates on the status page', async () => {
     const { chromium: browserType } = await import('playwright-core');
     const profile = await mkdtemp(join(dir, 'chromium-'));
     const context = await browserType.launchPersistentContext(profile, {
-      executablePath: chromium!,
+      executablePath: chromium.need(),
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     });

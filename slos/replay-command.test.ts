@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { textSink } from '../test/tools.ts';
 import { replayCommand } from '../service/commands/replay.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bw-replay-cmd-'));
@@ -26,16 +26,6 @@ spec: { probe: shop, indicator: { errorRate: {} }, objective: 99.9 }
 `,
 );
 
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      w.text += chunk.toString();
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
 
 /** One day of minutes (Unix seconds) with a 30 minute 5 % spike starting at 12:00. */
 function csv(): string {
@@ -50,8 +40,8 @@ describe('burnwatch replay', () => {
   it('prints one JSON line per alert transition and a final budget line', async () => {
     const sli = join(dir, 'history.csv');
     writeFileSync(sli, csv());
-    const stdout = sink();
-    const stderr = sink();
+    const stdout = textSink();
+    const stderr = textSink();
     expect(await replayCommand({ config, slo: 'checkout-errors', sli, stdout, stderr })).toBe(0);
     expect(stderr.text).toBe('');
     const lines = stdout.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -75,8 +65,8 @@ describe('burnwatch replay', () => {
   ])('exits 2 with a clear message for %s', async (_name, override, text, message) => {
     const sli = join(dir, 'bad.csv');
     writeFileSync(sli, text === 'csv' ? csv() : text);
-    const stderr = sink();
-    expect(await replayCommand({ config, slo: 'checkout-errors', sli, stdout: sink(), stderr, ...override })).toBe(2);
+    const stderr = textSink();
+    expect(await replayCommand({ config, slo: 'checkout-errors', sli, stdout: textSink(), stderr, ...override })).toBe(2);
     expect(stderr.text).toMatch(message);
   });
 });

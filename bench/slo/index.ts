@@ -160,10 +160,8 @@ export async function runSloBench(options: SloBenchOptions = {}): Promise<Row[]>
   return rows;
 }
 
-/** The rows as an aligned text table. */
+/** The rows as a markdown table. */
 export function formatSloTable(rows: readonly Row[]): string {
-  const w = [Math.max(...rows.map((r) => r.check.length)), Math.max(...rows.map((r) => r.value.length)), Math.max(...rows.map((r) => r.target.length))];
-  return rows
-    .map((r) => `${r.check.padEnd(w[0]!)}  ${r.value.padEnd(w[1]!)}  ${r.target.padEnd(w[2]!)}  ${r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL'}`.trimEnd())
-    .join('\n');
+  const head = '| check | result | target | ok |\n|---|---|---|---|\n';
+  return head + rows.map((r) => `| ${r.check.trim()} | ${r.value} | ${r.target} | ${r.pass === null ? '' : r.pass ? '✓' : '✗'} |`).join('\n') + '\n';
 }

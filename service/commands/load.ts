@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { errorMessage } from '../../common/index.ts';
 import { formatConfigIssue, loadConfig } from '../config/index.ts';
 import type { Config } from '../config/index.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -12,4 +14,28 @@ export async function loadForCommand(path: string, stderr: NodeJS.WritableStream
     return { code: EXIT.invalidConfig };
   }
   return { config: r.config };
+}
+
+/**
+ * Writes a command's output to `--out FILE`, or to stdout without one.
+ * Returns the exit code: 0, or 2 with a sentence on stderr when the file
+ * cannot be written (a missing folder, a full disk) — nothing is lost silently.
+ */
+export function writeOutput(
+  command: string,
+  text: string,
+  out: string | undefined,
+  streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): number {
+  if (out === undefined) {
+    streams.stdout.write(text);
+    return EXIT.ok;
+  }
+  try {
+    writeFileSync(out, text);
+  } catch (err) {
+    streams.stderr.write(`burnwatch ${command}: could not write ${out}: ${errorMessage(err)}\n`);
+    return EXIT.usage;
+  }
+  return EXIT.ok;
 }

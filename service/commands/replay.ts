@@ -4,11 +4,11 @@
  * the service's own evaluator and prints one JSON line per alert transition
  * (`{"at","alert","severity","state","burnRate"}`) and a final budget line.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../common/index.ts';
 import { parseSliCsv, replay } from '../../slos/index.ts';
 import { EXIT } from '../exit-codes.ts';
-import { loadForCommand } from './load.ts';
+import { loadForCommand, writeOutput } from './load.ts';
 
 export interface ReplayCommandOptions {
   config: string;
@@ -55,15 +55,5 @@ export async function replayCommand(options: ReplayCommandOptions): Promise<numb
   }
   const { transitions, end } = replay(slo, rows);
   const out = [...transitions, end].map((l) => JSON.stringify(l)).join('\n') + '\n';
-  if (options.out === undefined) {
-    stdout.write(out);
-    return EXIT.ok;
-  }
-  try {
-    writeFileSync(options.out, out);
-  } catch (err) {
-    stderr.write(`burnwatch replay: could not write ${options.out}: ${errorMessage(err)}\n`);
-    return EXIT.usage;
-  }
-  return EXIT.ok;
+  return writeOutput('replay', out, options.out, { stdout, stderr });
 }

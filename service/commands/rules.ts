@@ -2,12 +2,11 @@
  * `burnwatch rules [--config PATH] [--out FILE]`: the Prometheus recording and
  * alerting rules (Sloth's names) for every SLO of a config.
  */
-import { writeFileSync } from 'node:fs';
 import { errorMessage } from '../../common/index.ts';
 import { generateRuleFile } from '../../dashboards/index.ts';
 import { EXIT } from '../exit-codes.ts';
 import { packageVersion, resolveConfigPath } from '../paths.ts';
-import { loadForCommand } from './load.ts';
+import { loadForCommand, writeOutput } from './load.ts';
 
 export interface RulesCommandOptions {
   /** Config file or folder; default as every command resolves it (`$BURNWATCH_CONFIG`, ./burnwatch.yaml, the demo). */
@@ -42,15 +41,5 @@ export async function rulesCommand(options: RulesCommandOptions = {}): Promise<n
     stderr.write(`burnwatch rules: ${errorMessage(err)}\n`);
     return EXIT.usage;
   }
-  if (options.out === undefined) {
-    stdout.write(yaml);
-    return EXIT.ok;
-  }
-  try {
-    writeFileSync(options.out, yaml);
-  } catch (err) {
-    stderr.write(`burnwatch rules: could not write ${options.out}: ${errorMessage(err)}\n`);
-    return EXIT.usage;
-  }
-  return EXIT.ok;
+  return writeOutput('rules', yaml, options.out, { stdout, stderr });
 }

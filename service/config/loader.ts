@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { dirname } from 'node:path';
-import { errorMessage, labels, resourceName } from '../../common/index.ts';
+import { errorMessage, labels, resourceName, suggest } from '../../common/index.ts';
 import { notifierSpecSchema } from '../../alerts/spec.ts';
 import type { Notifier } from '../../alerts/spec.ts';
 import { validateDetailed } from 'node-cron';
@@ -22,7 +22,7 @@ import { serviceSpecSchema } from './service-spec.ts';
 import type { ServiceSettings } from './service-spec.ts';
 import { parseConfigText, readConfigSources } from './source.ts';
 import type { ReadResult, SourceDocument } from './source.ts';
-import { explainIssues, suggest } from './zod-issues.ts';
+import { explainIssues } from './zod-issues.ts';
 
 export interface Config {
   service: ServiceSettings;

@@ -4,6 +4,7 @@
  * a "did you mean" from the schema's own key list.
  */
 import type { z } from 'zod';
+import { suggest } from '../../common/index.ts';
 import { describeValue } from './issues.ts';
 
 export interface PlainIssue {
@@ -147,33 +148,4 @@ function schemasAt(schema: z.ZodType, path: readonly PropertyKey[], data: unknow
   if (d.type === 'array' && d.element && typeof key === 'number') return schemasAt(d.element, path, data, depth + 1);
   if (d.type === 'record' && d.valueType) return schemasAt(d.valueType, path, data, depth + 1);
   return [];
-}
-
-/** The closest known key by edit distance, when close enough to be a typo. */
-export function suggest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = k;
-    }
-  }
-  const close = bestDistance <= Math.max(1, Math.floor(key.length / 3)) && bestDistance < key.length;
-  return best !== undefined && close ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }

@@ -18,14 +18,14 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireBinary } from '../../test/tools.ts';
 import { fixtureStatusView } from './fixtures.ts';
 import { renderStatusPage } from './render.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+const chromiumBinary = requireBinary('chromium');
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
-const haveChromium = existsSync(CHROMIUM);
 
-describe.skipIf(!haveChromium && !process.env.CI)('the status page in headless Chromium', () => {
+describe.skipIf(chromiumBinary.skip)('the status page in headless Chromium', () => {
   let server: Server | undefined;
   let context: BrowserContext | undefined;
   let userDataDir: string | undefined;
@@ -33,7 +33,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('the status page in headless C
   const requested: string[] = [];
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package to run the browser tests`);
+    const executablePath = chromiumBinary.need();
     const body = renderStatusPage(fixtureStatusView());
     server = createServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -48,7 +48,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('the status page in headless C
 
     userDataDir = await mkdtemp(join(tmpdir(), 'burnwatch-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
+      executablePath,
       headless: true,
       javaScriptEnabled: false,
       viewport: { width: 1440, height: 900 },

@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorMessage } from '../../common/index.ts';
 import { createTelemetry } from './index.ts';
 import type { Telemetry } from './index.ts';
 import type { RequestSample } from '../../probes/index.ts';
-import { freePort, memoryLogger, requireBinary, sample, snapshot } from './test-support.ts';
+import { eventually, freePort, requireBinary } from '../../test/tools.ts';
+import { memoryLogger, sample, snapshot } from './test-support.ts';
 
 const prometheus = requireBinary('prometheus');
 
@@ -24,21 +24,6 @@ interface PromExemplars {
   data: { seriesLabels: Record<string, string>; exemplars: { labels: Record<string, string>; value: string; timestamp: number }[] }[];
 }
 
-/** Polls `fn` until it returns a value (not undefined) or `timeoutMs` passes. */
-async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms${last !== undefined ? ` (last error: ${errorMessage(last)})` : ''}`);
-}
 
 describe.skipIf(prometheus.skip)('a real Prometheus scraping /metrics', () => {
   let dir: string;
@@ -102,10 +87,10 @@ describe.skipIf(prometheus.skip)('a real Prometheus scraping /metrics', () => {
     );
     child.stdout?.on('data', (d: Buffer) => (childLog += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (childLog = (childLog + d.toString()).slice(-20_000)));
-    await eventually('Prometheus ready', 30_000, async () => {
+    await eventually(async () => {
       if (child?.exitCode !== null) throw new Error(`prometheus exited: ${childLog.slice(-2000)}`);
       return (await fetch(`${promUrl}/-/ready`)).ok ? true : undefined;
-    });
+    }, 'Prometheus ready', 30_000);
   }, 60_000);
 
   afterAll(async () => {
@@ -129,10 +114,10 @@ describe.skipIf(prometheus.skip)('a real Prometheus scraping /metrics', () => {
   }
 
   it('stores burnwatch_probe_requests_total with the values /metrics served', async () => {
-    const result = await eventually<PromVector['data']['result']>('a scrape of burnwatch_probe_requests_total', 30_000, async () => {
+    const result = await eventually<PromVector['data']['result']>(async () => {
       const r = await query('burnwatch_probe_requests_total');
       return r.length > 0 ? r : undefined;
-    });
+    }, 'a scrape of burnwatch_probe_requests_total', 30_000);
     const by = Object.fromEntries(result.map((s): [string, string] => [s.metric.outcome ?? '', s.value[1]]));
     expect(by).toMatchObject({ ok: '5', timeout: '1', http_error: '0' });
     expect(result[0]!.metric).toMatchObject({ job: 'burnwatch', probe: 'assignment', request: 'get_variant' });
@@ -146,23 +131,23 @@ describe.skipIf(prometheus.skip)('a real Prometheus scraping /metrics', () => {
   it('negotiates OpenMetrics and stores the exemplar with the sampled request\'s trace id', async () => {
     expect(accepts.some((a) => a.startsWith('application/openmetrics-text'))).toBe(true);
     const now = Date.now() / 1000;
-    const found = await eventually('an exemplar in Prometheus', 30_000, async () => {
+    const found = await eventually(async () => {
       const q = encodeURIComponent('burnwatch_probe_request_duration_seconds_bucket');
       const res = await fetch(`${promUrl}/api/v1/query_exemplars?query=${q}&start=${now - 3600}&end=${now + 3600}`);
       const json = (await res.json()) as PromExemplars;
       const hit = json.data?.find((s) => s.exemplars.length > 0);
       return hit;
-    });
+    }, 'an exemplar in Prometheus', 30_000);
     expect(found.seriesLabels).toMatchObject({ __name__: 'burnwatch_probe_request_duration_seconds_bucket', le: '0.1', probe: 'assignment', request: 'get_variant' });
     expect(found.exemplars[0]!.labels).toEqual({ trace_id: slow.traceId, span_id: slow.spanId });
     expect(Number(found.exemplars[0]!.value)).toBeCloseTo(0.087, 6);
   });
 
   it('scrapes the OTel Prometheus exporter port too', async () => {
-    const result = await eventually('a scrape of http_client_request_duration_count', 30_000, async () => {
+    const result = await eventually(async () => {
       const r = await query('http_client_request_duration_count{job="otel"}');
       return r.length > 0 ? r : undefined;
-    });
+    }, 'a scrape of http_client_request_duration_count', 30_000);
     expect(result[0]!.value[1]).toBe('6');
     expect(result[0]!.metric).toMatchObject({ http_request_method: 'GET', server_address: '127.0.0.1', server_port: '8081' });
   });

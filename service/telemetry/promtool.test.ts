@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTelemetry } from './index.ts';
 import type { Telemetry } from './index.ts';
-import { memoryLogger, openMetricsProblems, requireBinary, sample, snapshot } from './test-support.ts';
+import { requireBinary } from '../../test/tools.ts';
+import { memoryLogger, openMetricsProblems, sample, snapshot } from './test-support.ts';
 
 const promtool = requireBinary('promtool');
 
@@ -73,21 +74,6 @@ describe.skipIf(promtool.skip)('promtool check metrics on the text format', () =
     const r = await checkMetrics('# HELP nodejs_active_handles_total x\n# TYPE nodejs_active_handles_total gauge\nnodejs_active_handles_total 3\n');
     expect(r.output).toContain('non-counter metrics should not have "_total" suffix');
     expect(r.code).not.toBe(0);
-  });
-});
-
-describe('external binaries in tests', () => {
-  it('fails a missing binary in CI and skips it only locally', () => {
-    const saved = process.env.CI;
-    try {
-      process.env.CI = 'true';
-      expect(requireBinary('burnwatch-no-such-binary')).toEqual({ path: undefined, skip: false, missingInCi: true });
-      delete process.env.CI;
-      expect(requireBinary('burnwatch-no-such-binary')).toEqual({ path: undefined, skip: true, missingInCi: false });
-    } finally {
-      if (saved === undefined) delete process.env.CI;
-      else process.env.CI = saved;
-    }
   });
 });
 

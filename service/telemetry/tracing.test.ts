@@ -5,8 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTelemetry } from './index.ts';
 import type { Telemetry } from './index.ts';
 import { ReportingExporter } from './tracing.ts';
-import { freePort, memoryLogger, sample, snapshot, startOtlpReceiver } from './test-support.ts';
-import type { OtlpReceiver, ReceivedSpan } from './test-support.ts';
+import { startOtlpReceiver } from '../../test/otlp-receiver.ts';
+import { freePort } from '../../test/tools.ts';
+import { memoryLogger, sample, snapshot } from './test-support.ts';
+import type { OtlpReceiver, ReceivedSpan } from '../../test/otlp-receiver.ts';
 
 const SPAN_KIND_INTERNAL = 1;
 const SPAN_KIND_CLIENT = 3;
