@@ -99,7 +99,8 @@ function series(slo: Slo, warnings: string[]): SliSeries | null {
         );
       }
       const good = orZero(sumOf(selector(`${METRIC.probeRequestDurationSeconds}_bucket`, [...scope, leMatcher(boundary)])));
-      const total = sumOf(selector(`${METRIC.probeRequestDurationSeconds}_count`, scope));
+      // The histogram holds ok requests only; every request counts in the total, so a fast failure is bad.
+      const total = sumOf(selector(METRIC.probeRequestsTotal, scope));
       return { good, bad: (fn, w) => `${total(fn, w)} - (${good(fn, w)})`, total };
     }
     case 'cacheHit': {

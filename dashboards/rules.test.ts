@@ -113,10 +113,12 @@ or
     expect(slices).toContain(')[1h:1m]');
   });
 
-  it('reads latency from the histogram bucket of the threshold (integer seconds matched both ways)', () => {
+  it('reads latency from the histogram bucket of the threshold over every request, so fast failures are bad', () => {
     const e = byName(rules(slo({ indicator: { latency: { thresholdMs: 1000, request: 'get' } } })), 'slo:sli_error:ratio_rate5m')[0]!.expr;
     expect(e).toContain('burnwatch_probe_request_duration_seconds_bucket{probe="p", request="get", le=~"1|1.0"}[5m]');
-    expect(e).toContain('sum(rate(burnwatch_probe_request_duration_seconds_count{probe="p", request="get"}[5m]))');
+    // The histogram holds ok requests only; the total is every request of any outcome.
+    expect(e).toContain('sum(rate(burnwatch_probe_requests_total{probe="p", request="get"}[5m]))');
+    expect(e).not.toContain('_count');
   });
 
   it('warns about what the probe series cannot express exactly, and says so in the file', () => {

@@ -619,8 +619,11 @@ export class Engine {
       st.expected++;
       recordUs(st.expectedLatency, latencyUs);
     }
-    const th = this.thresholdsMs;
-    for (let k = 0; k < th.length; k++) if (latencyMs <= th[k]!) st.within[k]!++;
+    // Only a request that succeeded can be fast: a refused connection answered in 1 ms is not a good latency event.
+    if (outcome === 'ok') {
+      const th = this.thresholdsMs;
+      for (let k = 0; k < th.length; k++) if (latencyMs <= th[k]!) st.within[k]!++;
+    }
     if (this.countHeaders.length > 0) {
       for (const name of this.countHeaders) {
         const value = hadResponse ? (rawHeader(ex.rawHeaders, name) ?? '') : '';

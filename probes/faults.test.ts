@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { IntervalSnapshot } from './results.ts';
 import { startRun } from './run.ts';
 import { closedPort, probe, testServer } from './test-support.ts';
 import type { TestServer } from './test-support.ts';
@@ -12,9 +13,17 @@ afterEach(async () => {
 const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
 
 describe('fault paths give a classified outcome, never a crash', () => {
-  it('a refused connection is a connect_error', async () => {
+  it('a refused connection is a connect_error, and is never within a latency threshold however fast it failed', async () => {
     const port = await closedPort();
-    const summary = await startRun(probe({ target: `http://127.0.0.1:${port}`, scenario: iterations(20, 2), requests: [{ name: 'get', url: '/x' }] })).done;
+    const snapshots: IntervalSnapshot[] = [];
+    const summary = await startRun(probe({ target: `http://127.0.0.1:${port}`, scenario: iterations(20, 2), requests: [{ name: 'get', url: '/x' }] }), {
+      latencyThresholdsMs: [1000],
+      onInterval: (s) => snapshots.push(s),
+    }).done;
+    const within = snapshots.flatMap((s) => s.requests).reduce((n, r) => n + (r.within['1000'] ?? 0), 0);
+    const failed = snapshots.flatMap((s) => s.requests).reduce((n, r) => n + r.outcomes.connect_error, 0);
+    expect(failed).toBe(20);
+    expect(within).toBe(0);
     expect(summary.status).toBe('passed');
     expect(summary.outcomes.connect_error).toBe(20);
     expect(summary.metrics.http_req_failed!.values.rate).toBe(1);

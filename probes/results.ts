@@ -24,7 +24,8 @@ export interface RequestIntervalStats {
   waitingUs: string;
   /**
    * For each latency threshold the run was asked to count (`RunOptions.latencyThresholdsMs`),
-   * how many requests of any outcome finished within it (latency ≤ threshold): exact, not from the histogram.
+   * how many requests with outcome `ok` finished within it (latency ≤ threshold): exact, not from the
+   * histogram. Failed requests are never counted here, however fast they failed.
    */
   within: Record<string, number>;
   /** For each tracked header (`RunOptions.countHeaders`, lower-case name), count per response value ('' when absent). */

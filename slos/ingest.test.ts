@@ -53,6 +53,21 @@ describe('sliRequirements', () => {
 });
 
 describe('ingestSnapshot', () => {
+  it('latency: fast failures are bad events, because the engine counts only ok requests as within', () => {
+    // 10 ok requests within 100 ms and 90 refused connections that failed in 1 ms.
+    const s = ingestSnapshot(
+      slo({ latency: { thresholdMs: 100 } }),
+      snapshot([stats('a', { ok: 10, connect_error: 90 }, { within: { '100': 10 }, latencyUs: hist(Array.from({ length: 100 }, () => 1000)) })]),
+    );
+    expect(s.map((d) => [d.good, d.total])).toEqual([[10, 100]]);
+    // Without an exact count the histogram (every outcome) is capped at the ok requests.
+    const approx = ingestSnapshot(
+      slo({ latency: { thresholdMs: 100 } }),
+      snapshot([stats('a', { ok: 10, connect_error: 90 }, { latencyUs: hist(Array.from({ length: 100 }, () => 1000)) })]),
+    );
+    expect(approx.map((d) => [d.good, d.total])).toEqual([[10, 100]]);
+  });
+
   it('latency: good = the exact within count, total = every request; keeps the merged histogram', () => {
     const s = ingestSnapshot(
       slo({ latency: { thresholdMs: 100 } }),

@@ -90,8 +90,10 @@ export function ingestSnapshot(slo: Slo, snapshot: IntervalSnapshot): BucketDelt
         const n = allOutcomes(r);
         total += n;
         if (n === 0) continue;
+        // `within` counts only ok requests, so a fast failure is a bad event; without it (a run not
+        // asked to count this threshold) the histogram holds every outcome, so cap at the ok count.
         const within = r.within[key];
-        good += within ?? countWithin(r.latencyUs, i.thresholdMs * 1000);
+        good += within ?? Math.min(countWithin(r.latencyUs, i.thresholdMs * 1000), r.outcomes.ok);
       }
       const hists = requests.filter((r) => allOutcomes(r) > 0).map((r) => r.latencyUs);
       latencyUs = mergeHistograms(hists) ?? undefined;

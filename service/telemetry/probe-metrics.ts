@@ -52,7 +52,7 @@ export class ProbeMetrics {
     });
     this.duration = new ExactHistogram(
       METRIC.probeRequestDurationSeconds,
-      'Probe request latency (from the scheduled start for open-model executors), all outcomes; bucket counts are exact.',
+      'Latency of probe requests with outcome ok (from the scheduled start for open-model executors); bucket counts are exact. Failed requests are in burnwatch_probe_requests_total only.',
       LATENCY_BUCKETS_SECONDS,
       registry,
     );
@@ -127,10 +127,12 @@ export class ProbeMetrics {
       total += n;
       this.requests.inc({ [LABEL.probe]: probe, [LABEL.request]: r.request, [LABEL.outcome]: outcome }, n);
     }
+    // The histogram holds ok requests (what `within` counts); failures show in the requests counter.
+    const ok = r.outcomes.ok ?? 0;
     const bounds = this.duration.boundsMs;
     let cumulative: number[] = bounds.map((ms) => r.within[String(ms)] ?? Number.NaN);
-    if (total > 0 && cumulative.some(Number.isNaN)) {
-      cumulative = fromHdr(bounds, latency);
+    if (ok > 0 && cumulative.some(Number.isNaN)) {
+      cumulative = fromHdr(bounds, latency).map((n) => Math.min(n, ok));
       if (!this.approximated.has(probe)) {
         this.approximated.add(probe);
         this.log.warn('probe run did not count every histogram bucket bound; buckets approximated from its HDR histogram (0.1% resolution)', {
@@ -138,12 +140,13 @@ export class ProbeMetrics {
           expected_thresholds_ms: bounds,
         });
       }
-    } else if (total === 0) cumulative.fill(0);
-    if (monotone(cumulative, total) && !this.inconsistentWarned) {
+    } else if (ok === 0) cumulative.fill(0);
+    if (monotone(cumulative, ok) && !this.inconsistentWarned) {
       this.inconsistentWarned = true;
       this.log.warn('probe snapshot had within-threshold counts that decrease or exceed the request count; clamped them', { probe, request: r.request });
     }
-    this.duration.add({ probe, request: r.request }, cumulative, total, latency.sumUs / 1e6);
+    // _sum: the HDR mean covers every outcome; scaled to the ok count it is the best figure the snapshot carries.
+    this.duration.add({ probe, request: r.request }, cumulative, ok, total > 0 ? (latency.sumUs / total / 1e6) * ok : 0);
     const values = r.headers[cacheHeader];
     if (values) {
       for (const [value, n] of Object.entries(values)) {

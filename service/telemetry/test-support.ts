@@ -57,7 +57,8 @@ export function snapshot(
       stats.outcomes[outcome]++;
       if (status > 0) stats.statuses[String(status)] = (stats.statuses[String(status)] ?? 0) + 1;
       h.recordValue(Math.round(ms * 1000));
-      for (const t of thresholdsMs) if (ms <= t) stats.within[String(t)]!++;
+      // As the engine counts: only ok requests can be within a threshold.
+      if (outcome === 'ok') for (const t of thresholdsMs) if (ms <= t) stats.within[String(t)]!++;
     }
     if (r.cache) {
       const counts = (stats.headers['x-cache'] ??= {});
