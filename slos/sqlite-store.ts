@@ -99,6 +99,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
 
   const ids = new Map<string, number>();
   const indexes = new Map<string, SloIndex>();
+  /** Per SLO, the first minute its index was loaded from. */
+  const loadedFrom = new Map<string, number>();
   const pending = new PendingHistograms();
   let closed = false;
 
@@ -143,6 +145,12 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     try {
       writeBatch(batch);
     } catch (err) {
+      // The transaction rolled back but the in-memory indexes took the deltas as they went: drop them,
+      // so the next view() rebuilds each from what SQLite holds and no figure outlives a restart.
+      for (const { slo } of batch) {
+        indexes.delete(slo);
+        loadedFrom.delete(slo);
+      }
       throw new BurnwatchError('SLI_STORE_WRITE', `could not write SLI buckets: ${(err as Error).message}`, { cause: err });
     }
   };
@@ -158,12 +166,15 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     view(slo) {
       check();
       let index = indexes.get(slo.name);
-      if (!index) {
+      const from = Math.floor((now() - evaluationSpanMs(slo) - DAY_MS) / MINUTE_MS);
+      // (Re)build from SQLite on first use, and when the SLO now reads further back than what was loaded
+      // (a reload lengthened its window).
+      if (!index || from < loadedFrom.get(slo.name)!) {
         index = new SloIndex(slo.budgeting);
-        const from = Math.floor((now() - evaluationSpanMs(slo) - DAY_MS) / MINUTE_MS);
         const rows = selectBucketsRaw.all(idOf(slo.name), from, Number.MAX_SAFE_INTEGER) as [number, number, number][];
         for (const r of rows) index.addMinute(r[0], r[1], r[2]);
         indexes.set(slo.name, index);
+        loadedFrom.set(slo.name, from);
       } else {
         index.configure(slo.budgeting);
       }

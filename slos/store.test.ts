@@ -129,6 +129,34 @@ describe('SQLite store', () => {
     expect(() => openSqliteStore(join(dir, 'closed.db', 'nested.db'))).toThrowError(/could not open the SLI store/);
   });
 
+  it('keeps memory no further ahead than the file when a write fails (no budget figure that a restart would lose)', () => {
+    const store = openSqliteStore(join(dir, 'failed-write.db'), { now: () => NOW });
+    store.append('errors', [{ minute: NOW - M, good: 990, total: 1000 }]);
+    expect(evaluateSlo(errors, store, NOW).sli.events).toBe(1000);
+    // The first SLO's delta is fine, the second's violates NOT NULL: the transaction rolls back as a whole.
+    expect(() =>
+      store.appendMany([
+        { slo: 'errors', deltas: [{ minute: NOW - M, good: 0, total: 500 }] },
+        { slo: 'slices', deltas: [{ minute: NOW - M, good: Number.NaN, total: 1 }] },
+      ]),
+    ).toThrowError(/could not write SLI buckets/);
+    expect(evaluateSlo(errors, store, NOW).sli.events).toBe(1000);
+    expect(store.read('errors', 0, Infinity)).toEqual([{ minute: NOW - M, good: 990, total: 1000 }]);
+    store.close();
+  });
+
+  it('loads older buckets when a reload lengthens the SLO window', () => {
+    const store = openSqliteStore(join(dir, 'longer-window.db'), { now: () => NOW });
+    store.append('errors', [
+      { minute: NOW - 20 * D, good: 0, total: 1000 },
+      { minute: NOW - M, good: 1000, total: 1000 },
+    ]);
+    const week = toSlo('errors', sloSpecSchema.parse({ probe: 'p', indicator: { errorRate: {} }, objective: 99.9, window: '7d' }));
+    expect(evaluateSlo(week, store, NOW).sli.events).toBe(1000);
+    expect(evaluateSlo(errors, store, NOW).sli.events).toBe(2000); // the 30d SLO, same name, after a reload
+    store.close();
+  });
+
   it('only loads the evaluation span into memory (the rest stays on disk for reports)', () => {
     const store = openSqliteStore(join(dir, 'horizon.db'), { now: () => NOW });
     store.append('errors', [
