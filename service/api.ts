@@ -5,6 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import express from 'express';
+import { redact } from '../common/index.ts';
 import type { Request, Response, Router } from 'express';
 import type { AlertState } from '../alerts/index.ts';
 import type { SloEvaluation, Slo } from '../slos/index.ts';
@@ -26,13 +27,6 @@ export interface ApiDeps {
   };
   probeState: (probe: string) => { running: boolean; runId: string | null; nextRunAt: string | null; skippedRuns: number };
   startRun: (probe: string) => TriggerResult;
-}
-
-/** Replaces every secret (values substituted from the environment) in a JSON text. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(JSON.stringify(s).slice(1, -1)).join('[redacted]');
-  return out;
 }
 
 export function sendJson(res: Response, status: number, body: unknown, secrets: readonly string[]): void {
@@ -158,6 +152,7 @@ export function createApiRouter(deps: ApiDeps): Router {
       }
       if (r.reason === 'unknown') throw new HttpError(404, 'probe_not_found', `no probe named "${name}"`);
       if (r.reason === 'running') throw new HttpError(409, 'run_in_progress', `probe "${name}" is already running`);
+      if (r.reason === 'failed') throw new HttpError(500, 'run_failed', `probe "${name}" could not start: ${r.message}`);
       throw new HttpError(503, 'stopping', 'the service is shutting down');
     }),
   );

@@ -3,6 +3,8 @@
  * fields (trace ids among them). Secrets substituted from the environment are
  * redacted from every line.
  */
+import { redact } from '../common/index.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -16,11 +18,12 @@ export interface Logger {
 }
 
 export interface LoggerOptions {
-  level?: LogLevel;
+  /** A function is read at every line (the level changes on reload). */
+  level?: LogLevel | (() => LogLevel);
   /** Where lines go; default process.stdout. */
   write?: (line: string) => void;
-  /** Strings to replace with `[redacted]` wherever they appear. */
-  secrets?: readonly string[];
+  /** Strings to replace with `[redacted]` wherever they appear; a function is read at every line (secrets change on reload). */
+  secrets?: readonly string[] | (() => readonly string[]);
 }
 
 /**
@@ -29,14 +32,14 @@ export interface LoggerOptions {
  * log.info('probe run finished', { probe: 'assignment', runId, trace_id });
  */
 export function createLogger(options: LoggerOptions = {}, base: Record<string, unknown> = {}): Logger {
-  const min = ORDER[options.level ?? 'info'];
+  const level = options.level ?? 'info';
+  const min = (): number => ORDER[typeof level === 'function' ? level() : level];
   const write = options.write ?? ((line: string) => process.stdout.write(line));
-  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  const secrets = options.secrets ?? [];
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-    if (ORDER[level] < min) return;
-    let line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }, errorReplacer);
-    for (const s of secrets) line = line.split(s).join('[redacted]');
-    write(`${line}\n`);
+    if (ORDER[level] < min()) return;
+    const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }, errorReplacer);
+    write(`${redact(line, typeof secrets === 'function' ? secrets() : secrets)}\n`);
   };
   return {
     debug: (m, f) => emit('debug', m, f),

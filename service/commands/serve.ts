@@ -28,8 +28,10 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     for (const e of result.errors) process.stderr.write(`${formatConfigIssue(e)}\n`);
     return EXIT.invalidConfig;
   }
-  const { config } = result;
-  const logger = createLogger({ level: options.logLevel ?? config.service.logLevel, secrets: config.secrets });
+  // The logger reads the current config at every line: a reload can change the level and the secrets.
+  let current = result.config;
+  const logger = createLogger({ level: () => options.logLevel ?? current.service.logLevel, secrets: () => current.secrets });
+  const config = current;
   for (const w of result.warnings) logger.warn(formatConfigIssue(w));
   if (isDemo) logger.info('no config given: serving the demo platform', { config: path });
 
@@ -42,17 +44,23 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   }
 
   // SIGHUP reloads the config; an invalid one is rejected with its errors and the old one keeps running.
+  // Reloads run one after another (the last signal's file wins) and stop once shutdown has begun.
+  let stopping = false;
+  let reloads = Promise.resolve();
+  const reload = async (): Promise<void> => {
+    const next = await loadConfig(path);
+    if (stopping) return;
+    if (!next.ok) {
+      logger.error('config reload rejected; the previous config keeps running', { errors: next.errors.map(formatConfigIssue) });
+      return;
+    }
+    handle.reload(next.config);
+    current = next.config;
+  };
   const onHup = (): void => {
-    void loadConfig(path).then(
-      (next) => {
-        if (!next.ok) {
-          logger.error('config reload rejected; the previous config keeps running', { errors: next.errors.map(formatConfigIssue) });
-          return;
-        }
-        handle.reload(next.config);
-      },
-      (err: unknown) => logger.error('config reload failed; the previous config keeps running', { err: errorMessage(err) }),
-    );
+    reloads = reloads
+      .then(reload)
+      .catch((err: unknown) => logger.error('config reload failed; the previous config keeps running', { err: errorMessage(err) }));
   };
   process.on('SIGHUP', onHup);
 
@@ -61,6 +69,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   process.off('SIGHUP', onHup);
+  stopping = true;
   logger.info('shutting down', { signal });
   const force = (): never => {
     logger.error('shutdown took too long; exiting');

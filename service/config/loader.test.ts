@@ -150,6 +150,21 @@ spec: { webhook: { url: "http://127.0.0.1:9000/hook", headers: { X-Literal: "$\$
     expect(r.config.secrets).toEqual(['s3cret-token']);
   });
 
+  it('treats every value from the environment as a secret, but for plainly non-secret keys', () => {
+    const text = `${probe('p').replace('target: http://127.0.0.1:8081', 'target: "http://bot:${PASS}@127.0.0.1:8081"')}---
+apiVersion: burnwatch/v1
+kind: Service
+metadata: { name: s }
+spec:
+  listen: "\${LISTEN}"
+  logLevel: \${LEVEL}
+`;
+    const r = loadConfigText(text, 'p.yaml', { env: { PASS: 'hunter2-secret', LISTEN: '0.0.0.0:8080', LEVEL: 'debug' } });
+    if (!r.ok) throw new Error(r.errors.map(formatConfigIssue).join('\n'));
+    expect(r.config.probes.get('p')?.target).toBe('http://bot:hunter2-secret@127.0.0.1:8081');
+    expect(r.config.secrets).toEqual(['hunter2-secret']);
+  });
+
   it('rejects duplicate names of one kind, naming the first definition', () => {
     const lines = errorLines(loadConfigText(`${probe('dup')}---${probe('dup')}`, 'dups.yaml'));
     expect(lines).toEqual([expect.stringMatching(/^dups\.yaml:\d+:\d+ metadata\.name: duplicate Probe name "dup"; first defined in dups\.yaml:4$/)]);

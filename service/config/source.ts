@@ -25,7 +25,7 @@ export interface SourceDocument {
 export interface ReadResult {
   documents: SourceDocument[];
   issues: ConfigIssue[];
-  /** Values substituted from the environment under secret-looking keys: redacted from logs and API output. */
+  /** Values substituted from the environment (but under plainly non-secret keys such as listen): redacted from logs and API output. */
   secrets: string[];
   files: string[];
 }
@@ -191,8 +191,8 @@ function pathOf(doc: Document, target: Node): (string | number)[] {
   return found;
 }
 
-/** Keys whose substituted values are treated as secrets (redacted from logs and API output). */
-const SECRET_KEY = /token|secret|pass|key|auth|url|headers|user/i;
+/** Keys whose values are never secret; a value substituted from the environment anywhere else is redacted from logs and API output. */
+const NOT_SECRET_KEY = new Set(['listen', 'dataDir', 'logLevel', 'maxRps', 'evaluationInterval', 'serviceName', 'traceSampleRatio', 'timeZone', 'schedule', 'jitter', 'rate', 'duration', 'objective', 'enabled']);
 
 function substituteInDocument(
   doc: Document,
@@ -207,8 +207,11 @@ function substituteInDocument(
       for (const name of missing) {
         report(node, `environment variable ${name} is not set; set it, or write \${${name}:-default} for a fallback`);
       }
-      const keys = ancestors.filter(isPair).map((p) => (isScalar(p.key) ? String(p.key.value) : ''));
-      if (keys.some((k) => SECRET_KEY.test(k))) for (const v of used) if (v.length >= 4) secrets.push(v);
+      // Every value taken from the environment is a secret, except under keys that are plainly not secret
+      // (a listen address or a log level redacted from every log line would help no one).
+      const pair = ancestors.filter(isPair).at(-1);
+      const name = pair && isScalar(pair.key) ? String(pair.key.value) : '';
+      if (!NOT_SECRET_KEY.has(name)) for (const v of used) secrets.push(v);
       if (missing.length > 0) return;
       // An unquoted `${PORT}` becomes whatever YAML would make of the value (a number, a boolean).
       if (node.type === 'PLAIN') {

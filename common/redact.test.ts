@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { redact, redactData } from './redact.ts';
+
+describe('redact', () => {
+  it('replaces a secret raw and in its JSON-escaped form', () => {
+    const secret = 'pa"ss\\word1';
+    const line = JSON.stringify({ msg: 'x', header: `Bearer ${secret}` });
+    expect(line).not.toContain(secret); // JSON escapes it, so a raw search alone would miss it
+    expect(redact(line, [secret])).toBe('{"msg":"x","header":"Bearer [redacted]"}');
+    expect(redact(`token=${secret}`, [secret])).toBe('token=[redacted]');
+  });
+
+  it('hides the user-info of URLs whether or not it is a known secret', () => {
+    expect(redact('target https://bot:hunter22@api.example.com/v1', [])).toBe('target https://[redacted]@api.example.com/v1');
+    expect(redact('http://127.0.0.1:8081/x?a=b@c', [])).toBe('http://127.0.0.1:8081/x?a=b@c');
+  });
+
+  it('leaves very short values alone', () => {
+    expect(redact('on and on', ['on'])).toBe('on and on');
+  });
+
+  it('redacts every string of plain data', () => {
+    expect(redactData({ a: ['xx s3cret-value yy'], b: 1 }, ['s3cret-value'])).toEqual({ a: ['xx [redacted] yy'], b: 1 });
+  });
+});
