@@ -35,7 +35,7 @@ interface ActiveRun {
   trigger: string;
   run: ProbeRun;
   telemetry: RunTelemetry;
-  /** Set when the service stops the run (shutdown): the record says 'interrupted'. */
+  /** Set when the service stops the run (shutdown): the record says 'aborted', with this reason. */
   interruptedBy?: string;
   finished: Promise<void>;
 }
@@ -110,13 +110,14 @@ export class ProbeRunner {
       runStore.fail(runId, now(), errorMessage(err));
       runTelemetry.end({ status: 'error', stopReason: errorMessage(err) });
       log.error('probe run could not start', { err: errorMessage(err) });
-      return { started: false, reason: 'unknown' };
+      return { started: false, reason: 'failed', message: errorMessage(err) };
     }
     log.info('probe run started', { trigger });
     const entry: ActiveRun = { runId, probe: probeName, trigger, run, telemetry: runTelemetry, finished: Promise.resolve() };
     entry.finished = run.done.then(
       (summary) => {
-        const status = entry.interruptedBy ? 'interrupted' : summary.status;
+        // A run the service cut off at shutdown is aborted (a run cut off by a crash is marked interrupted at the next start).
+        const status = entry.interruptedBy ? 'aborted' : summary.status;
         try {
           runStore.finish(runId, summary, status);
         } catch (err) {
@@ -141,7 +142,7 @@ export class ProbeRunner {
 
   /**
    * Stops every run (shutdown): a graceful stop first, a hard stop after
-   * `graceMs`; resolves when every run is recorded (as interrupted).
+   * `graceMs`; resolves when every run is recorded (as aborted).
    */
   async stopAll(reason: string, graceMs: number): Promise<void> {
     this.stopping = true;

@@ -15,7 +15,11 @@ export interface ScheduledProbe {
   jitterMs: number;
 }
 
-export type TriggerResult = { started: true; runId: string } | { started: false; reason: 'running' | 'stopping' | 'unknown' };
+export type TriggerResult =
+  | { started: true; runId: string }
+  | { started: false; reason: 'running' | 'stopping' | 'unknown' }
+  /** The run could not start (e.g. the probe asks for more than maxRps); `message` says why. */
+  | { started: false; reason: 'failed'; message: string };
 
 export interface SchedulerDeps {
   logger: Logger;
@@ -54,6 +58,11 @@ export class Scheduler {
         timezone: this.deps.timeZone,
         suppressMissedWarning: true,
       });
+      // A tick node-cron could not run on time (the event loop was blocked) is a skipped run too.
+      task.on('execution:missed', () => {
+        this.deps.onSkip(p.name, 'missed');
+        this.deps.logger.warn('scheduled run missed', { probe: p.name, reason: 'the scheduler could not run the tick on time' });
+      });
       void task.start();
       this.tasks.set(p.name, { task, probe: p });
     }
@@ -87,7 +96,8 @@ export class Scheduler {
     }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.fire(name);
+      // A reload may have removed the probe (or its schedule) during the jitter: then it must not start.
+      if (this.tasks.has(name)) this.fire(name);
     }, delay);
     this.timers.add(timer);
   }
@@ -98,7 +108,8 @@ export class Scheduler {
       const r = this.deps.trigger(name);
       if (!r.started) {
         this.deps.onSkip(name, r.reason);
-        this.deps.logger.warn('scheduled run skipped', { probe: name, reason: r.reason === 'running' ? 'the previous run is still going' : r.reason });
+        const why = r.reason === 'running' ? 'the previous run is still going' : r.reason === 'failed' ? r.message : r.reason;
+        this.deps.logger.warn('scheduled run skipped', { probe: name, reason: why });
       }
     } catch (err) {
       this.deps.logger.error('scheduled run failed to start', { probe: name, err: errorMessage(err) });

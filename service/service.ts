@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { errorMessage } from '../common/index.ts';
+import { errorMessage, redactData } from '../common/index.ts';
 import { startDemoTarget } from '../demo/target/index.ts';
 import type { DemoTarget } from '../demo/target/index.ts';
 import { openSqliteStore } from '../slos/index.ts';
@@ -25,7 +25,7 @@ import { ScrapeLoops } from './scrape-loop.ts';
 import { SloMonitor } from './slo-monitor.ts';
 import { acquireLock } from './state/lock.ts';
 import type { InstanceLock } from './state/lock.ts';
-import { openSqliteRunStore } from './state/run-store.ts';
+import { RUN_RETENTION_MS, openSqliteRunStore } from './state/run-store.ts';
 import type { RunStore } from './state/run-store.ts';
 import { buildStatusView } from './status.ts';
 import { renderStatusPage, renderStatusPageError } from './status-page/index.ts';
@@ -60,6 +60,8 @@ export interface ServiceHandle {
 }
 
 const STATUS_REFRESH_SECONDS = 15;
+/** What is left for the span flush at shutdown, within serve's 4 s deadline. */
+const TELEMETRY_SHUTDOWN_MS = 1_000;
 const PRUNE_INTERVAL_MS = 3_600_000;
 
 function scheduledProbes(config: Config): ScheduledProbe[] {
@@ -72,9 +74,13 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
   const settings = config.service;
   const dataDir = options.dataDir ?? settings.dataDir;
   const startedAt = Date.now();
+  // Shutdown runs `cleanups` in reverse order of start (no new runs, running ones stop, the server
+  // closes...), then `finals` in order: the stores are flushed and closed and the lock released before
+  // telemetry gets what time is left, so a slow collector can never cost data or the exit code.
   const cleanups: (() => Promise<void> | void)[] = [];
+  const finals: (() => Promise<void> | void)[] = [];
   const cleanup = async (): Promise<void> => {
-    for (const fn of cleanups.reverse()) {
+    for (const fn of [...cleanups.reverse(), ...finals]) {
       try {
         await fn();
       } catch (err) {
@@ -82,20 +88,21 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
       }
     }
     cleanups.length = 0;
+    finals.length = 0;
   };
 
   try {
     await mkdir(dataDir, { recursive: true });
+    // finals: the stores close (unshift: before the lock), then the lock is released, then telemetry.
     const lock: InstanceLock = acquireLock(dataDir);
-    cleanups.push(() => lock.release());
-
+    finals.push(() => lock.release());
     const sliStore: SliStore = openSqliteStore(join(dataDir, 'sli.db'));
-    cleanups.push(() => {
+    finals.unshift(() => {
       sliStore.flush();
       sliStore.close();
     });
     const runStore: RunStore = openSqliteRunStore(join(dataDir, 'runs.db'));
-    cleanups.push(() => runStore.close());
+    finals.unshift(() => runStore.close());
     for (const r of runStore.markInterrupted(startedAt, 'burnwatch stopped during this run (the process was killed or crashed)')) {
       logger.warn('run interrupted by the previous process marked', { run_id: r.id, probe: r.probe, startedAt: r.startedAt });
     }
@@ -113,8 +120,12 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
       serviceVersion: packageVersion(),
       logger,
       env: options.env,
+      shutdownTimeoutMs: TELEMETRY_SHUTDOWN_MS,
     });
-    cleanups.push(() => telemetry.shutdown());
+    finals.push(() => telemetry.shutdown());
+    if ([...config.slos.values()].some((s) => s.alerting.notify.length > 0)) {
+      logger.warn('notifications are not delivered yet: alert states show in /api/alerts, /metrics and the status page; route pages with Prometheus and Alertmanager using `burnwatch rules`');
+    }
 
     const skipped = new Map<string, number>();
     const runner = new ProbeRunner({ config: () => config, runStore, sliStore, telemetry, logger });
@@ -138,8 +149,9 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
     const prune = setInterval(() => {
       try {
         sliStore.prune([...config.slos.values()], Date.now());
+        runStore.prune(Date.now() - RUN_RETENTION_MS);
       } catch (err) {
-        logger.error('pruning the SLI store failed', { err: errorMessage(err) });
+        logger.error('pruning old data failed', { err: errorMessage(err) });
       }
     }, PRUNE_INTERVAL_MS);
     prune.unref();
@@ -167,7 +179,8 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
         let html: string;
         try {
           html = renderStatusPage(
-            buildStatusView({
+            // The view is plain data: redact every secret in it (a stop reason may quote a URL) before rendering.
+            redactData(buildStatusView({
               version: packageVersion(),
               now: Date.now(),
               refreshSeconds: STATUS_REFRESH_SECONDS,
@@ -176,7 +189,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
               alerts: monitor.alerts(),
               runs: runStore.recent(20),
               probes: [...config.probes.values()].map((p) => ({ name: p.name, schedule: p.schedule ?? null, ...probeState(p.name) })),
-            }),
+            }), config.secrets),
           );
         } catch (err) {
           logger.error('status page failed', { err: errorMessage(err) });
@@ -246,6 +259,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
           JSON.stringify(next.service.demoTarget) !== JSON.stringify(config.service.demoTarget) && 'demoTarget',
         ].filter(Boolean);
         config = next;
+        monitor.setInterval(next.service.evaluationInterval);
         scheduler.set(scheduledProbes(next));
         scrapes.set([...next.slos.values()]);
         monitor.evaluate();

@@ -17,6 +17,7 @@ export interface SloMonitorDeps {
   store: SliStore;
   telemetry: Telemetry;
   logger: Logger;
+  /** Changed by `setInterval`. */
   intervalMs: number;
   now?: () => number;
   /** Silence before this is not "no data" (the service's start). */
@@ -37,6 +38,18 @@ export class SloMonitor {
 
   start(): void {
     this.evaluate();
+    this.schedule();
+  }
+
+  /** Changes the period (config reload); the next round is one new period away. */
+  setInterval(ms: number): void {
+    if (ms === this.deps.intervalMs) return;
+    this.deps.intervalMs = ms;
+    if (this.timer) this.schedule();
+  }
+
+  private schedule(): void {
+    clearInterval(this.timer);
     this.timer = setInterval(() => this.evaluate(), this.deps.intervalMs);
     this.timer.unref();
   }
@@ -51,17 +64,24 @@ export class SloMonitor {
     const { store, telemetry, logger } = this.deps;
     const now = (this.deps.now ?? Date.now)();
     const next = new Map<string, SloEvaluation>();
+    const failed = new Set<string>();
     for (const slo of this.deps.slos()) {
       try {
         next.set(slo.name, evaluateSlo(slo, store, now, { expectDataSince: this.deps.expectDataSince }));
       } catch (err) {
+        failed.add(slo.name);
         const message = errorMessage(err);
         if (message !== this.lastError) logger.error('SLO evaluation failed', { slo: slo.name, err: message });
         this.lastError = message;
       }
     }
     this.evaluations = next;
-    const { states, transitions } = nextAlertStates(this.alertStates, [...next.values()], now);
+    const folded = nextAlertStates(this.alertStates, [...next.values()], now);
+    const { transitions } = folded;
+    // An SLO whose evaluation failed keeps its alert states as they were: a firing page must not vanish
+    // without a resolve (and fire again when evaluation recovers).
+    const states = folded.states;
+    for (const [k, s] of this.alertStates) if (failed.has(s.slo)) states.set(k, s);
     this.alertStates = states;
     for (const t of transitions) {
       const fields = { slo: t.slo, alert: t.alert, severity: t.severity, burnRate: t.burnRate, windows: t.windows };

@@ -127,17 +127,10 @@ export function parseSliCsv(text: string): { rows: SliRow[]; problems: CsvProble
  */
 export function replay(slo: Slo, rows: readonly SliRow[]): { transitions: ReplayTransition[]; end: ReplayBudget } {
   const store = createMemoryStore();
-  const byMinute = new Map<number, { good: number; total: number }>();
-  for (const r of rows) {
-    const m = Math.floor(r.at / MINUTE_MS) * MINUTE_MS;
-    const b = byMinute.get(m) ?? { good: 0, total: 0 };
-    b.good += r.good;
-    b.total += r.total;
-    byMinute.set(m, b);
-  }
+  // The store adds deltas of one minute together: rows at any step become minute buckets.
   store.append(
     slo.name,
-    [...byMinute.entries()].map(([minute, b]) => ({ minute, ...b })),
+    rows.map((r) => ({ minute: r.at, good: r.good, total: r.total })),
   );
   const view = store.view(slo);
   const transitions: ReplayTransition[] = [];

@@ -64,13 +64,19 @@ describe('SLO spec → model', () => {
       toSlo('s', sloSpecSchema.parse({ ...base, indicator, ...(budgeting ? { budgeting } : {}) })).budgeting;
     expect(b({ errorRate: {} }, 'timeslices')).toEqual({ method: 'timeslices', sliceMs: 60_000, rule: { kind: 'ratio', target: 0.99 } });
     expect(b({ errorRate: {} }, { timeslices: { slice: '5m', target: 0.95 } })).toEqual({ method: 'timeslices', sliceMs: 300_000, rule: { kind: 'ratio', target: 0.95 } });
-    expect(b({ errorRate: {} }, { ratioTimeslices: { slice: '10m' } })).toEqual({ method: 'ratioTimeslices', sliceMs: 600_000 });
+    expect(b({ errorRate: {} }, { ratioTimeslices: { slice: '5m' } })).toEqual({ method: 'ratioTimeslices', sliceMs: 300_000 });
     expect(b({ uptime: {} })).toEqual({ method: 'timeslices', sliceMs: 60_000, rule: { kind: 'anyGood' } });
     expect(b({ latency: { thresholdMs: 100, percentile: 95 } }, { timeslices: { slice: '1m' } })).toEqual({
       method: 'timeslices',
       sliceMs: 60_000,
       rule: { kind: 'ratio', target: 0.95 },
     });
+  });
+
+  it('rejects a timeslice longer than the shortest alert window, which would hold no whole slice most of the time', () => {
+    expect(() => toSlo('s', sloSpecSchema.parse({ ...base, indicator: { errorRate: {} }, budgeting: { timeslices: { slice: '10m' } } }))).toThrowError(
+      /the timeslice \(10m\) is longer than the shortest alert window of google-30d \(5m\)/,
+    );
   });
 
   it('maps calendar windows to a nominal period for the burn-rate factors', () => {

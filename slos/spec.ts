@@ -294,6 +294,18 @@ export function toSlo(name: string, spec: SloSpec, options: { baseDir?: string }
       `SLO ${name}: the longest alert window of ${set.name} (${longest / 3_600_000}h) is longer than the SLO period (${periodMs / 3_600_000}h)`,
     );
   }
+  const budgeting = mapBudgeting(spec.budgeting, indicator);
+  if (budgeting.method !== 'occurrences') {
+    // Windows count whole slices only: a slice longer than the shortest alert window leaves that window
+    // empty most of the time, and the fast page would fire only just after slice boundaries.
+    const shortest = Math.min(set.page.quick.shortWindowMs, set.page.slow.shortWindowMs, set.ticket.quick.shortWindowMs, set.ticket.slow.shortWindowMs);
+    if (budgeting.sliceMs > shortest) {
+      throw new BurnwatchError(
+        'SLO_SLICE_TOO_LONG',
+        `SLO ${name}: the timeslice (${budgeting.sliceMs / 60_000}m) is longer than the shortest alert window of ${set.name} (${shortest / 60_000}m), which would hold no whole slice most of the time; use a slice of at most ${shortest / 60_000}m`,
+      );
+    }
+  }
   const service = spec.service ?? spec.probe;
   const alertName = spec.alerting.name ?? defaultAlertName(name);
   const alerting: Alerting = {
@@ -316,7 +328,7 @@ export function toSlo(name: string, spec: SloSpec, options: { baseDir?: string }
     objective: spec.objective / 100,
     window,
     periodMs,
-    budgeting: mapBudgeting(spec.budgeting, indicator),
+    budgeting,
     minEvents: spec.minEvents,
     alerting,
     labels: spec.labels,

@@ -39,8 +39,13 @@ export interface RunStore {
   get(id: string): RunRecord | undefined;
   /** Latest first. */
   recent(limit: number, probe?: string): RunRecord[];
+  /** Deletes finished runs that started before `before` (epoch ms); returns how many. */
+  prune(before: number): number;
   close(): void;
 }
+
+/** How long the run history is kept: as long as the SLI data reports read (five weeks). */
+export const RUN_RETENTION_MS = 35 * 86_400_000;
 
 const STATUSES: readonly RunRecordStatus[] = ['running', 'passed', 'failed', 'aborted', 'error', 'interrupted'];
 
@@ -112,6 +117,7 @@ export function openSqliteRunStore(file: string): RunStore {
   const get = db.prepare<[string], Row>('SELECT * FROM run WHERE id = ?');
   const recent = db.prepare<[number], Row>('SELECT * FROM run ORDER BY started_at DESC, rowid DESC LIMIT ?');
   const recentOf = db.prepare<[string, number], Row>('SELECT * FROM run WHERE probe = ? ORDER BY started_at DESC, rowid DESC LIMIT ?');
+  const prune = db.prepare<[string]>(`DELETE FROM run WHERE started_at < ? AND status != 'running'`);
 
   return {
     start: (r) => {
@@ -136,6 +142,7 @@ export function openSqliteRunStore(file: string): RunStore {
       return r ? fromRow(r) : undefined;
     },
     recent: (limit, probe) => (probe === undefined ? recent.all(limit) : recentOf.all(probe, limit)).map(fromRow),
+    prune: (before) => prune.run(iso(before)).changes,
     close: () => db.close(),
   };
 }
@@ -181,12 +188,25 @@ export function createMemoryRunStore(): RunStore {
       return r ? { ...r } : undefined;
     },
     recent: (limit, probe) =>
-      order
+      // Latest recorded first among runs started in the same millisecond, as SQLite's `rowid DESC` (the sort is stable).
+      [...order]
+        .reverse()
         .map((id) => runs.get(id)!)
         .filter((r) => probe === undefined || r.probe === probe)
         .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))
         .slice(0, limit)
         .map((r) => ({ ...r })),
+    prune: (before) => {
+      let n = 0;
+      for (const [id, r] of runs) {
+        if (r.status !== 'running' && r.startedAt < iso(before)) {
+          runs.delete(id);
+          order.splice(order.indexOf(id), 1);
+          n++;
+        }
+      }
+      return n;
+    },
     close: () => {},
   };
 }

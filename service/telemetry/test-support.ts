@@ -259,5 +259,3 @@ export function exemplarOf(body: string, name: string, labels: Record<string, st
   }
   return undefined;
 }
-
-/** A span as received over OTLP/HTTP JSON, attributes flattened. */
