@@ -99,7 +99,8 @@ export function createApiRouter(deps: ApiDeps): Router {
     sendJson(res, 200, { probes }, secrets());
   });
   api.get('/runs', (req, res) => {
-    const limit = Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 500);
+    // Whole numbers only: SQLite refuses `LIMIT 2.5` (datatype mismatch).
+    const limit = Math.floor(Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 500));
     const probe = typeof req.query.probe === 'string' ? req.query.probe : undefined;
     sendJson(res, 200, { runs: deps.runs.recent(limit, probe).map((r) => runResource(r, false)) }, secrets());
   });
@@ -139,7 +140,7 @@ export function createApiRouter(deps: ApiDeps): Router {
         } catch {
           throw new HttpError(400, 'invalid_json', 'the body must be empty or {}');
         }
-        if (parsed === null || typeof parsed !== 'object' || Object.keys(parsed).length > 0) {
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || Object.keys(parsed).length > 0) {
           throw new HttpError(400, 'invalid_body', 'the body must be empty or {}; this endpoint takes no options');
         }
       }
@@ -152,7 +153,8 @@ export function createApiRouter(deps: ApiDeps): Router {
       }
       if (r.reason === 'unknown') throw new HttpError(404, 'probe_not_found', `no probe named "${name}"`);
       if (r.reason === 'running') throw new HttpError(409, 'run_in_progress', `probe "${name}" is already running`);
-      if (r.reason === 'failed') throw new HttpError(500, 'run_failed', `probe "${name}" could not start: ${r.message}`);
+      // Error bodies leave through the central handler, not sendJson: redact the engine's message here.
+      if (r.reason === 'failed') throw new HttpError(500, 'run_failed', redact(`probe "${name}" could not start: ${r.message}`, secrets()));
       throw new HttpError(503, 'stopping', 'the service is shutting down');
     }),
   );

@@ -38,7 +38,15 @@ export function createLogger(options: LoggerOptions = {}, base: Record<string, u
   const secrets = options.secrets ?? [];
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[level] < min()) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }, errorReplacer);
+    // The header fields come last so no field can overwrite them; a field that cannot be serialised
+    // (a cycle, a BigInt) costs its fields, never the line or the caller.
+    const head = { time: new Date().toISOString(), level, msg };
+    let line: string;
+    try {
+      line = JSON.stringify({ ...head, ...base, ...fields, ...head }, errorReplacer);
+    } catch (err) {
+      line = JSON.stringify({ ...head, logError: `fields could not be serialised: ${err instanceof Error ? err.message : String(err)}` });
+    }
     write(`${redact(line, typeof secrets === 'function' ? secrets() : secrets)}\n`);
   };
   return {

@@ -118,15 +118,25 @@ export class ProbeRunner {
       (summary) => {
         // A run the service cut off at shutdown is aborted (a run cut off by a crash is marked interrupted at the next start).
         const status = entry.interruptedBy ? 'aborted' : summary.status;
+        // The probe is free whatever fails below: a throw here would leave it "running" for good and reject
+        // `finished`, which nobody awaits outside shutdown (an unhandled rejection ends the process).
+        this.active.delete(probeName);
         try {
           runStore.finish(runId, summary, status);
         } catch (err) {
           log.error('could not record the run', { err: errorMessage(err) });
         }
-        runTelemetry.end({ ...summary, status });
-        this.active.delete(probeName);
+        try {
+          runTelemetry.end({ ...summary, status });
+        } catch (err) {
+          log.error('telemetry could not end the run', { err: errorMessage(err) });
+        }
         log.info('probe run finished', { status, stopReason: summary.stopReason, requests: sumOutcomes(summary) });
-        this.deps.onFinished?.(summary);
+        try {
+          this.deps.onFinished?.(summary);
+        } catch (err) {
+          log.error('onFinished failed', { err: errorMessage(err) });
+        }
       },
       (err: unknown) => {
         // ProbeRun.done never rejects by contract; keep the record honest if it ever does.

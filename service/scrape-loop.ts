@@ -65,7 +65,9 @@ export class ScrapeLoops {
       if (deltas.length > 0) this.store.append(slo.name, deltas);
       if (this.lastError.delete(slo.name)) this.logger.info('cache metrics scrape recovered', { slo: slo.name, url: ind.url });
     } catch (err) {
-      const message = errorMessage(err);
+      // fetch() says only "fetch failed"; the cause (ECONNREFUSED, a timeout) is what an operator needs.
+      const cause = err instanceof Error && err.cause !== undefined ? `: ${errorMessage(err.cause)}` : '';
+      const message = `${errorMessage(err)}${cause}`;
       if (this.lastError.get(slo.name) !== message) this.logger.warn('cache metrics scrape failed', { slo: slo.name, url: ind.url, err: message });
       this.lastError.set(slo.name, message);
     } finally {

@@ -29,7 +29,8 @@ export class SloMonitor {
   private evaluations = new Map<string, SloEvaluation>();
   private alertStates = new Map<string, AlertState>();
   private timer: NodeJS.Timeout | undefined;
-  private lastError: string | undefined;
+  /** Per SLO, the error its last round failed with: a failure is logged when it starts or changes, not every round. */
+  private readonly lastError = new Map<string, string>();
   private readonly deps: SloMonitorDeps;
 
   constructor(deps: SloMonitorDeps) {
@@ -68,12 +69,18 @@ export class SloMonitor {
     for (const slo of this.deps.slos()) {
       try {
         next.set(slo.name, evaluateSlo(slo, store, now, { expectDataSince: this.deps.expectDataSince }));
+        this.lastError.delete(slo.name);
       } catch (err) {
         failed.add(slo.name);
         const message = errorMessage(err);
-        if (message !== this.lastError) logger.error('SLO evaluation failed', { slo: slo.name, err: message });
-        this.lastError = message;
+        if (message !== this.lastError.get(slo.name)) logger.error('SLO evaluation failed', { slo: slo.name, err: message });
+        this.lastError.set(slo.name, message);
       }
+    }
+    // A failed SLO keeps its last evaluation (its `at` says how old it is) rather than vanishing from the API and /metrics.
+    for (const name of failed) {
+      const previous = this.evaluations.get(name);
+      if (previous) next.set(name, previous);
     }
     this.evaluations = next;
     const folded = nextAlertStates(this.alertStates, [...next.values()], now);

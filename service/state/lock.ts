@@ -7,7 +7,7 @@
  * creating its file each reads it back: only the pid written there owns the dir. Release removes
  * the file only while it still holds this process's pid.
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BurnwatchError } from '../../common/index.ts';
 
@@ -39,9 +39,15 @@ export function acquireLock(dataDir: string): InstanceLock {
   const file = join(dataDir, 'burnwatch.lock');
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(file, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
+      // The lock appears with its pid already in it: written to a private file, then linked into place
+      // (link fails when the lock exists), so no one ever sees an empty lock and takes it for stale.
+      const mine = `${file}.${process.pid}`;
+      writeFileSync(mine, `${process.pid}\n`);
+      try {
+        linkSync(mine, file);
+      } finally {
+        rmSync(mine, { force: true });
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new BurnwatchError('DATA_DIR_LOCK', `cannot create the lock ${file}: ${(err as Error).message}`, { cause: err });

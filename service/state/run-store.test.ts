@@ -181,6 +181,6 @@ describe('the SQLite run store on disk', () => {
     const file = join(dir, 'not-a-db');
     // A directory where the database file should be.
     openSqliteRunStore(join(file, 'x.db')).close();
-    expect(() => openSqliteRunStore(file)).toThrow(expect.objectContaining({ code: 'RUN_STORE_OPEN', message: expect.stringContaining(file) }));
+    expect(() => openSqliteRunStore(file)).toThrow(expect.objectContaining({ code: 'RUN_STORE_OPEN', message: expect.stringContaining(file) as unknown }));
   });
 });
