@@ -1,7 +1,7 @@
 export { startRun, defaultThreads, maxRunMs } from './run.ts';
 export type { ProbeRun, Progress, RunOptions } from './run.ts';
 export { formatProgress } from './progress.ts';
-export { describeScenario, formatSummary } from './summary.ts';
+export { describeScenario, formatSummary, requestCount, thresholdCounts } from './summary.ts';
 export type { MetricSummary, RunStatus, RunSummary, ThresholdResult } from './summary.ts';
 export { parseMetricKey, parseThreshold, thresholdProblems } from './thresholds.ts';
 export type { ParsedMetricKey, ParsedThreshold } from './thresholds.ts';

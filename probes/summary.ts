@@ -147,6 +147,19 @@ export function outcomeTotals(agg: Agg): Record<Outcome, number> {
 
 // ── formatting ──────────────────────────────────────────────────────────
 
+/** Requests a run made, of every outcome. */
+export function requestCount(s: Pick<RunSummary, 'outcomes'>): number {
+  let n = 0;
+  for (const o of OUTCOMES) n += s.outcomes[o];
+  return n;
+}
+
+/** How many of a run's thresholds passed and failed. */
+export function thresholdCounts(s: Pick<RunSummary, 'thresholds'>): { passed: number; failed: number } {
+  const passed = s.thresholds.filter((t) => t.ok).length;
+  return { passed, failed: s.thresholds.length - passed };
+}
+
 /** `850µs`, `12.34ms`, `1.25s`, `2m3s` */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);

@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import { redact } from '../common/index.ts';
+import { requestCount, thresholdCounts } from '../probes/index.ts';
 import type { Request, Response, Router } from 'express';
 import type { AlertState } from '../alerts/index.ts';
 import type { SloEvaluation, Slo } from '../slos/index.ts';
@@ -54,8 +55,8 @@ function runResource(r: RunRecord, full: boolean): Record<string, unknown> {
   if (full) return { ...rest, summary };
   return {
     ...rest,
-    requests: summary ? Object.values(summary.outcomes).reduce((a, b) => a + b, 0) : null,
-    thresholds: summary ? { passed: summary.thresholds.filter((t) => t.ok).length, failed: summary.thresholds.filter((t) => !t.ok).length } : null,
+    requests: summary ? requestCount(summary) : null,
+    thresholds: summary ? thresholdCounts(summary) : null,
   };
 }
 

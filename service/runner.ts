@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../common/index.ts';
-import { startRun } from '../probes/index.ts';
+import { requestCount, startRun } from '../probes/index.ts';
 import type { IntervalSnapshot, ProbeRun, RunSummary } from '../probes/index.ts';
 import { recordSnapshot, sliRequirements } from '../slos/index.ts';
 import type { SliStore, Slo } from '../slos/index.ts';
@@ -131,7 +131,7 @@ export class ProbeRunner {
         } catch (err) {
           log.error('telemetry could not end the run', { err: errorMessage(err) });
         }
-        log.info('probe run finished', { status, stopReason: summary.stopReason, requests: sumOutcomes(summary) });
+        log.info('probe run finished', { status, stopReason: summary.stopReason, requests: requestCount(summary) });
         try {
           this.deps.onFinished?.(summary);
         } catch (err) {
@@ -172,8 +172,4 @@ export class ProbeRunner {
     }
     clearTimeout(timer);
   }
-}
-
-function sumOutcomes(summary: RunSummary): number {
-  return Object.values(summary.outcomes).reduce((a, b) => a + b, 0);
 }

@@ -1,5 +1,6 @@
 /** Assembles the status page's view model from the service's parts. */
 import type { AlertState } from '../alerts/index.ts';
+import { requestCount, thresholdCounts } from '../probes/index.ts';
 import type { Indicator, Slo, SloEvaluation } from '../slos/index.ts';
 import type { RunRecord } from './state/run-store.ts';
 import type { StatusProbe, StatusRun, StatusView } from './status-page/view.ts';
@@ -25,8 +26,8 @@ export function describeIndicator(i: Indicator, slo: Pick<Slo, 'budgeting'>): st
 
 export function statusRun(r: RunRecord): StatusRun {
   const s = r.summary;
-  const requests = s ? Object.values(s.outcomes).reduce((a, b) => a + b, 0) : null;
-  const failed = s ? requests! - s.outcomes.ok : null;
+  const requests = s ? requestCount(s) : null;
+  const thresholds = s ? thresholdCounts(s) : { passed: 0, failed: 0 };
   const p95 = s?.metrics.http_req_duration?.values['p(95)'];
   return {
     id: r.id,
@@ -35,10 +36,10 @@ export function statusRun(r: RunRecord): StatusRun {
     startedAt: r.startedAt,
     endedAt: r.endedAt,
     stopReason: r.stopReason,
-    thresholdsPassed: s ? s.thresholds.filter((t) => t.ok).length : 0,
-    thresholdsFailed: s ? s.thresholds.filter((t) => !t.ok).length : 0,
+    thresholdsPassed: thresholds.passed,
+    thresholdsFailed: thresholds.failed,
     requests,
-    errorRatio: requests ? failed! / requests : null,
+    errorRatio: s && requests ? (requests - s.outcomes.ok) / requests : null,
     p95Ms: typeof p95 === 'number' ? p95 : null,
   };
 }
