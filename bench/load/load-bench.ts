@@ -14,6 +14,16 @@
  *   1,000 req/s; the true p99 is ≈ 910 ms (10 % of requests wait 0–1 s);
  * - memory: RSS growth of a long 2,000 req/s run after its first minute < 20 MB.
  *
+ * Beside the tools, the same rounds run two floors (`floor-child.ts`), closed
+ * and evenly paced at 5,000 req/s: 50 bare Node sockets with no HTTP parser,
+ * and 50 undici Clients with an empty handler, neither measuring anything.
+ * They split burnwatch's CPU per request into what this machine charges any
+ * Node process for the traffic, what undici (the issue's required client)
+ * adds, and what burnwatch adds, so a ratio against a peer can be read for
+ * what it is: in the closed model the one-process target bounds every client
+ * near the same rate, and an evenly paced generator cannot spend less than
+ * the socket floor (autocannon's `-R` is not paced; see BENCHMARKS.md).
+ *
  * CPU and throughput are measured from the end of each tool's first second
  * to its end (burnwatch: progress callbacks; autocannon: its `tick` events),
  * so neither is charged for start-up; wrk (C, instant start) for its whole
@@ -141,6 +151,18 @@ async function runBurnwatch(cfg: { url: string; scenario: Record<string, unknown
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as BurnwatchResult;
 }
 
+interface FloorResult {
+  requests: number;
+  seconds: number;
+  cpuUs: number;
+}
+
+/** Bare sockets (what the machine charges any Node generator) or undici alone (burnwatch's HTTP client without burnwatch): floor-child.ts. */
+async function runFloor(cfg: { url: string; client: 'socket' | 'undici'; mode: 'closed' | 'paced'; rate?: number; duration: number }): Promise<FloorResult> {
+  const { stdout } = await runProcess(process.execPath, [RUN_TS, join(HERE, 'floor-child.ts'), JSON.stringify(cfg)], (cfg.duration + 120) * 1000);
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as FloorResult;
+}
+
 async function runAutocannon(cfg: { url: string; connections: number; duration: number; overallRate?: number; ignoreCoordinatedOmission?: boolean }): Promise<AutocannonResult> {
   const { stdout } = await runProcess(process.execPath, [RUN_TS, join(HERE, 'autocannon-child.ts'), JSON.stringify(cfg)], (cfg.duration + 120) * 1000);
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as AutocannonResult;
@@ -196,10 +218,16 @@ export async function runLoadBench(options: LoadBenchOptions = {}): Promise<Row[
     let bwTpCpu = Infinity;
     let acTpCpu = Infinity;
     let wrkTpCpu = Infinity;
+    const floorTp = { socket: { rps: 0, cpu: Infinity }, undici: { rps: 0, cpu: Infinity } };
     for (let round = 0; round < ROUNDS; round++) {
       const bw = await runBurnwatch({ url: fast.url, scenario: { executor: 'constant-vus', vus: 50, duration: `${d.throughput}s` } }, d.throughput);
       const ac = await runAutocannon({ url: fast.url, connections: 50, duration: d.throughput });
       const wrk = await runWrk(fast.url, d.throughput);
+      for (const client of ['socket', 'undici'] as const) {
+        const floor = await runFloor({ url: fast.url, client, mode: 'closed', duration: d.throughput });
+        floorTp[client].rps = Math.max(floorTp[client].rps, floor.requests / floor.seconds);
+        floorTp[client].cpu = Math.min(floorTp[client].cpu, floor.cpuUs / floor.requests);
+      }
       bwRps = Math.max(bwRps, bw.requests / bw.seconds);
       acRps = Math.max(acRps, ac.requests / ac.seconds);
       wrkRps = Math.max(wrkRps, wrk.rps);
@@ -225,12 +253,27 @@ export async function runLoadBench(options: LoadBenchOptions = {}): Promise<Row[
       target: '(information)',
       pass: null,
     });
+    for (const [client, what] of [
+      ['socket', 'floor: 50 bare Node sockets, no HTTP parser, no measurement'],
+      ['undici', 'undici alone: 50 Clients, empty handler, no measurement'],
+    ] as const) {
+      rows.push({
+        check: `${what}, closed model (req/s · CPU µs per request)`,
+        burnwatch: `${f0(floorTp[client].rps)} · ${f1(floorTp[client].cpu)}`,
+        autocannon: '',
+        wrk: '',
+        ratio: `burnwatch at ${f2(bwRps / floorTp[client].rps)}× its rate · ${f2(bwTpCpu / floorTp[client].cpu)}× its CPU`,
+        target: client === 'socket' ? '(information: the one-process target bounds every client near this rate)' : '(information: what burnwatch’s required HTTP client costs by itself)',
+        pass: null,
+      });
+    }
 
     log(`CPU per request at 5,000 req/s, ${d.cpu}s each, best of ${ROUNDS}`);
     let bwCpu = Infinity;
     let acCpu = Infinity;
     let wrkCpu = Infinity;
     const achieved = { bw: 0, ac: 0, wrk: 0 };
+    const floorCpu = { socket: Infinity, undici: Infinity };
     for (let round = 0; round < ROUNDS; round++) {
       const bwc = await runBurnwatch(
         { url: fast.url, scenario: { executor: 'constant-arrival-rate', rate: 5000, duration: `${d.cpu}s`, preAllocatedVUs: 50, maxVUs: 1000 } },
@@ -238,6 +281,10 @@ export async function runLoadBench(options: LoadBenchOptions = {}): Promise<Row[
       );
       const acc = await runAutocannon({ url: fast.url, connections: 50, duration: d.cpu, overallRate: 5000 });
       const wrkc = await runWrk(fast.url, d.cpu, 10);
+      for (const client of ['socket', 'undici'] as const) {
+        const floorc = await runFloor({ url: fast.url, client, mode: 'paced', rate: 5000, duration: d.cpu });
+        floorCpu[client] = Math.min(floorCpu[client], floorc.cpuUs / floorc.requests);
+      }
       if (bwc.cpuUs / bwc.requests < bwCpu) {
         bwCpu = bwc.cpuUs / bwc.requests;
         achieved.bw = bwc.requests / bwc.seconds;
@@ -270,6 +317,24 @@ export async function runLoadBench(options: LoadBenchOptions = {}): Promise<Row[
       target: '≤ 2.00× wrk',
       pass: bwCpu <= 2 * wrkCpu,
     });
+    rows.push({
+      check: 'floor: 50 bare Node sockets evenly paced at 5,000 req/s, no HTTP parser, no measurement (CPU µs per request)',
+      burnwatch: f1(floorCpu.socket),
+      autocannon: '',
+      wrk: '',
+      ratio: `burnwatch at ${f2(bwCpu / floorCpu.socket)}× · autocannon at ${f2(acCpu / floorCpu.socket)}×`,
+      target: '(information: no evenly paced Node generator spends less here; autocannon -R is not paced, it sends each connection’s per-second quota back to back)',
+      pass: null,
+    });
+    rows.push({
+      check: 'undici alone: 50 Clients, empty handler, evenly paced at 5,000 req/s (CPU µs per request)',
+      burnwatch: f1(floorCpu.undici),
+      autocannon: '',
+      wrk: '',
+      ratio: `burnwatch at ${f2(bwCpu / floorCpu.undici)}×`,
+      target: '(information: what burnwatch’s required HTTP client costs by itself at this pace)',
+      pass: null,
+    });
     const wake = await wakeupCostUs();
     rows.push({
       check: 'CPU of one event-loop wake-up on this machine (µs; idle Node process, 1 ms timer)',
@@ -277,7 +342,7 @@ export async function runLoadBench(options: LoadBenchOptions = {}): Promise<Row[
       autocannon: '',
       wrk: '',
       ratio: '',
-      target: '(information: a generator pacing arrivals evenly pays this ~1–2× per request at 5,000 req/s; autocannon -R sends each connection’s per-second quota back-to-back, wrk’s Lua delay batches on 50 timers)',
+      target: '(information: an evenly paced generator pays about one wake-up per response at 5,000 req/s; autocannon -R bursts, wrk’s Lua delay batches on 50 timers)',
       pass: null,
     });
 
