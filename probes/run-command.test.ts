@@ -116,14 +116,38 @@ describe('burnwatch run (runCommand)', () => {
       (y: string) => y.replace('rate: 40', 'rate: 60000'),
       /too-fast\.yaml(:\d+:\d+)? spec\.scenario: .*peak arrival rate is 60,?000 requests\/s, above the .*maxRps.* of 50,?000/,
     ],
-    ['two probes in one file', 'two.yaml', (y: string) => `${y}---\n${y.replace('name: tiny', 'name: other')}`, /expected exactly one Probe document, found 2 \(tiny, other\)/],
-    ['no probe at all', 'none.yaml', () => 'apiVersion: burnwatch/v1\nkind: Service\nmetadata: { name: s }\nspec: {}\n', /expected exactly one Probe document, found 0/],
+    ['two probes in one file', 'two.yaml', (y: string) => `${y}---\n${y.replace('name: tiny', 'name: other')}`, /two\.yaml: 2 Probe documents \(tiny, other\); pick one with --probe NAME, e.g\. --probe tiny/],
+    ['no probe at all', 'none.yaml', () => 'apiVersion: burnwatch/v1\nkind: Service\nmetadata: { name: s }\nspec: {}\n', /none\.yaml: no Probe document found; burnwatch run needs one/],
   ])('exits 104 with a clear error for %s, running nothing', async (_what, name, edit, message) => {
     const file = await probeFile(name, edit(probeYaml('http://127.0.0.1:9')));
     const { out, text } = capture();
     expect(await runCommand(file, { out, handleSignals: false })).toBe(104);
     expect(text()).toMatch(message);
     expect(text()).toMatch(/invalid probe file, nothing was run/);
+  });
+
+  it('--probe picks one Probe from a file holding several and runs only that one', async () => {
+    server = await testServer();
+    const one = probeYaml(server.url);
+    const file = await probeFile('several.yaml', `${one}---\n${one.replace('name: tiny', 'name: other').replace('rate: 40', 'rate: 20')}`);
+    const exportPath = join(dir, 'picked.json');
+    const { out, text } = capture();
+    expect(await runCommand(file, { out, probe: 'other', summaryExport: exportPath, handleSignals: false })).toBe(0);
+    const summary = JSON.parse(await readFile(exportPath, 'utf8')) as RunSummary;
+    expect(summary.probe).toBe('other');
+    // 20/s for 2 s: the other probe's 40/s would have sent twice as many.
+    expect(summary.metrics.http_reqs?.values.count).toBeGreaterThanOrEqual(38);
+    expect(summary.metrics.http_reqs?.values.count).toBeLessThanOrEqual(42);
+    expect(text()).toMatch(/other/);
+  });
+
+  it('--probe with a name the file lacks exits 104, suggests the near one and lists what is there', async () => {
+    const one = probeYaml('http://127.0.0.1:9');
+    const file = await probeFile('names.yaml', `${one}---\n${one.replace('name: tiny', 'name: other')}`);
+    const { out, text } = capture();
+    expect(await runCommand(file, { out, probe: 'othr', handleSignals: false })).toBe(104);
+    expect(text()).toMatch(/names\.yaml: no Probe named "othr" \(did you mean "other"\?\); it has tiny, other/);
+    expect(text()).toMatch(/nothing was run/);
   });
 
   it('exits 104 for a missing file and for a malformed --segment', async () => {

@@ -1,13 +1,15 @@
 /**
- * `burnwatch run PROBE_FILE [--summary-export FILE] [--segment i/n] [--threads N]`:
+ * `burnwatch run PROBE_FILE [--probe NAME] [--summary-export FILE] [--segment i/n] [--threads N]`:
  * one load test now, with live progress and a k6-like end summary.
+ * PROBE_FILE holds one Probe, or `--probe NAME` picks one from a file or
+ * config folder holding several (the service's scheduled probes, run now).
  *
  * Exit codes (k6's where k6 has one):
  * - 0: every threshold passed;
  * - 99: a threshold failed (also when an abortOnFail threshold stopped the run);
  * - 104: bad input — an invalid probe file, not exactly one Probe in it, a
  *   peak rate above the Service's maxRps, a bad --segment/--threads, an
- *   unwritable --summary-export path;
+ *   unwritable --summary-export path, a --probe name the config lacks;
  * - 105: the run was aborted before its end — by auto-abort (the target's
  *   error rate stayed above `autoAbort.errorRate` for `autoAbort.for`) or by
  *   Ctrl-C / SIGTERM (k6's "external abort"). The summary is still printed
@@ -20,7 +22,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BurnwatchError, errorMessage } from '../../common/index.ts';
+import { BurnwatchError, errorMessage, suggest } from '../../common/index.ts';
 import { describeScenario, formatProgress, formatSummary, parseSegment, startRun } from '../../probes/index.ts';
 import type { Probe, Progress, RunSummary, Segment } from '../../probes/index.ts';
 import { formatConfigIssue, loadConfig } from '../config/index.ts';
@@ -30,6 +32,8 @@ import { EXIT } from '../exit-codes.ts';
 export type Output = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
 export interface RunCommandOptions {
+  /** The Probe to run when the file or folder holds several. */
+  probe?: string;
   summaryExport?: string;
   /** `i/n`, 1-based. */
   segment?: string;
@@ -47,10 +51,11 @@ export interface RunCommandOptions {
 type Loaded = { ok: true; probe: Probe; maxRps: number; warnings: string[] } | { ok: false; errors: string[] };
 
 /**
- * Loads the probe file through the config loader: exactly one Probe, valid
- * thresholds, a peak rate within the Service's maxRps.
+ * Loads the probe file (or config folder) through the config loader: one
+ * Probe — the only one, or the one named `--probe` — with valid thresholds
+ * and a peak rate within the Service's maxRps.
  */
-async function loadProbe(path: string): Promise<Loaded> {
+async function loadProbe(path: string, name: string | undefined): Promise<Loaded> {
   let result: Awaited<ReturnType<typeof loadConfig>>;
   try {
     result = await loadConfig(path);
@@ -60,15 +65,29 @@ async function loadProbe(path: string): Promise<Loaded> {
   const warnings = result.warnings.map(formatConfigIssue);
   if (!result.ok) return { ok: false, errors: [...warnings, ...result.errors.map(formatConfigIssue)] };
   const probes = [...result.config.probes.values()];
-  if (probes.length !== 1) {
-    const names = probes.map((p) => p.name).join(', ');
+  const names = probes.map((p) => p.name);
+  let probe: Probe | undefined;
+  if (name !== undefined) {
+    probe = result.config.probes.get(name);
+    if (!probe) {
+      const near = suggest(name, names);
+      const known = names.length ? `; it has ${names.join(', ')}` : '; it has no Probe documents';
+      return { ok: false, errors: [`${path}: no Probe named "${name}"${near ? ` (did you mean "${near}"?)` : ''}${known}`] };
+    }
+  } else if (probes.length === 1) {
+    probe = probes[0]!;
+  } else {
     return {
       ok: false,
-      errors: [`${path}: expected exactly one Probe document, found ${probes.length}${probes.length ? ` (${names})` : ''}; burnwatch run takes one probe file`],
+      errors: [
+        probes.length === 0
+          ? `${path}: no Probe document found; burnwatch run needs one`
+          : `${path}: ${probes.length} Probe documents (${names.join(', ')}); pick one with --probe NAME, e.g. --probe ${names[0]}`,
+      ],
     };
   }
   // The loader has checked the thresholds and the maxRps cap (with line numbers); startRun checks them again.
-  return { ok: true, probe: probes[0]!, maxRps: result.config.service.maxRps, warnings };
+  return { ok: true, probe, maxRps: result.config.service.maxRps, warnings };
 }
 
 /** Exit code for a finished run. */
@@ -144,7 +163,7 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
       return EXIT.invalidConfig;
     }
   }
-  const loaded = await loadProbe(probeFile);
+  const loaded = await loadProbe(probeFile, options.probe);
   if (!loaded.ok) {
     for (const line of loaded.errors) err.write(`${line}\n`);
     err.write(`${probeFile}: invalid probe file, nothing was run\n`);
