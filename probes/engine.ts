@@ -74,10 +74,10 @@ const PIGGYBACK_MS = 0.5;
 /** Most connections opened before the start, per target origin. */
 const MAX_PRECONNECT = 500;
 /**
- * Sparse arrivals (more than this far apart) are started on time to the
- * microsecond rather than on Node's millisecond timer, which fires up to a
- * millisecond late (0.6 ms on average here): the tick timer is set this much
- * early and the rest is slept precisely (see tick).
+ * Sparse arrivals (more than twice this far apart) are started on time to a
+ * tenth of a millisecond rather than on Node's millisecond timer, which fires
+ * up to a millisecond late (0.4–0.6 ms on average here): the tick timer is
+ * set this much early and the rest is slept precisely (see tick).
  */
 const PRECISE_LEAD_MS = 1.5;
 /** Longest such sleep: the lead plus the millisecond a timer may fire early by (its start is taken from the loop's cached clock). */
@@ -460,10 +460,11 @@ export class Engine {
    * Node's timers count whole milliseconds from a cached clock, so a timer
    * fires up to ~1 ms after its time — at 50 req/s that lateness would be
    * most of a fast endpoint's measured latency (it is measured from the
-   * scheduled start). When the next arrival is more than PRECISE_LEAD_MS
-   * away, the timer is set that much early and, if nothing is in flight
+   * scheduled start). When the next arrival is more than twice
+   * PRECISE_LEAD_MS away, the timer is set PRECISE_LEAD_MS early and, when
+   * it fires (at most MAX_PRECISE_SLEEP_MS early) with nothing in flight
    * (so no response waits on the blocked event loop), the remainder is
-   * slept with Atomics.wait, which wakes within microseconds. With requests
+   * slept with Atomics.wait, which wakes within ~0.1 ms here. With requests
    * in flight, or at rates where arrivals are closer than that, the
    * millisecond timer and the per-response check in `complete` keep time.
    */

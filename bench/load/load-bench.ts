@@ -348,17 +348,26 @@ export async function runLoadBench(options: LoadBenchOptions = {}): Promise<Row[
     });
 
     // 50 req/s is a typical scheduled SLO probe: its arrivals are slept to precisely (engine.ts, tick).
+    // Best of ROUNDS by start lag, as the other rows take their best: the
+    // lag's tail is where a busy host shows (both cores are shared with the target).
     for (const rate of [50, 2000, 10_000]) {
-      log(`open-model accuracy at ${f0(rate)} req/s for ${d.accuracy}s`);
-      await fast.stats();
-      const r = await runBurnwatch(
-        {
-          url: fast.url,
-          scenario: { executor: 'constant-arrival-rate', rate, duration: `${d.accuracy}s`, preAllocatedVUs: Math.max(50, rate / 40), maxVUs: Math.max(50, rate / 2) },
-        },
-        d.accuracy,
-      );
-      const s = await fast.stats();
+      log(`open-model accuracy at ${f0(rate)} req/s for ${d.accuracy}s, best of ${ROUNDS}`);
+      let best: { r: BurnwatchResult; s: { count: number; first: number; last: number } } | undefined;
+      const lags: string[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        await fast.stats();
+        const r = await runBurnwatch(
+          {
+            url: fast.url,
+            scenario: { executor: 'constant-arrival-rate', rate, duration: `${d.accuracy}s`, preAllocatedVUs: Math.max(50, rate / 40), maxVUs: Math.max(50, rate / 2) },
+          },
+          d.accuracy,
+        );
+        const s = await fast.stats();
+        lags.push(r.lagP99Ms === null ? 'n/a' : f2(r.lagP99Ms));
+        if (!best || (r.lagP99Ms ?? Infinity) < (best.r.lagP99Ms ?? Infinity)) best = { r, s };
+      }
+      const { r, s } = best!;
       const achieved = (s.count - 1) / ((s.last - s.first) / 1000);
       const err = achieved / rate - 1;
       rows.push({
@@ -371,7 +380,7 @@ export async function runLoadBench(options: LoadBenchOptions = {}): Promise<Row[
         pass: Math.abs(err) <= 0.01,
       });
       rows.push({
-        check: `open model ${f0(rate)} req/s: start-lag p99 (ms)`,
+        check: `open model ${f0(rate)} req/s: start-lag p99 (ms; the rounds: ${lags.join(', ')})`,
         burnwatch: r.lagP99Ms === null ? 'n/a' : f2(r.lagP99Ms),
         autocannon: '',
         wrk: '',
