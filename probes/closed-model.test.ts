@@ -95,6 +95,12 @@ describe('closed-model executors against a local server', () => {
     expect(server.maxConcurrent).toBeLessThanOrEqual(5);
     expect(summary.metrics.iterations!.values.count).toBe(101);
     expect(summary.durationMs).toBeLessThan(3000);
+    // A closed-model iteration is its one request: iteration_duration holds
+    // the same 101 values as http_req_duration (the engine derives one from the other).
+    const it = summary.metrics.iteration_duration!.values;
+    const req = summary.metrics.http_req_duration!.values;
+    expect(it.count).toBe(101);
+    for (const k of ['min', 'med', 'max', 'p(90)', 'p(99)'] as const) expect(it[k]).toBe(req[k]);
   });
 
   it('per-vu-iterations runs the given iterations on every VU', async () => {
