@@ -147,9 +147,14 @@ interface WrkResult {
   p99Ms: number | null;
 }
 
-async function runBurnwatch(cfg: { url: string; scenario: Record<string, unknown>; rssEveryMs?: number }, durationS: number): Promise<BurnwatchResult> {
-  const { stdout } = await runProcess(process.execPath, [RUN_TS, join(HERE, 'burnwatch-child.ts'), JSON.stringify(cfg)], (durationS + 120) * 1000);
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as BurnwatchResult;
+/** Runs one of this folder's `*-child.ts` scripts with its JSON config and parses the JSON line it prints last. */
+async function runChild<T>(script: string, cfg: object, durationS: number): Promise<T> {
+  const { stdout } = await runProcess(process.execPath, [RUN_TS, join(HERE, script), JSON.stringify(cfg)], (durationS + 120) * 1000);
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
+}
+
+function runBurnwatch(cfg: { url: string; scenario: Record<string, unknown>; rssEveryMs?: number }, durationS: number): Promise<BurnwatchResult> {
+  return runChild('burnwatch-child.ts', cfg, durationS);
 }
 
 interface FloorResult {
@@ -159,14 +164,12 @@ interface FloorResult {
 }
 
 /** Bare sockets (what the machine charges any Node generator) or undici alone (burnwatch's HTTP client without burnwatch): floor-child.ts. */
-async function runFloor(cfg: { url: string; client: 'socket' | 'undici'; mode: 'closed' | 'paced'; rate?: number; duration: number }): Promise<FloorResult> {
-  const { stdout } = await runProcess(process.execPath, [RUN_TS, join(HERE, 'floor-child.ts'), JSON.stringify(cfg)], (cfg.duration + 120) * 1000);
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as FloorResult;
+function runFloor(cfg: { url: string; client: 'socket' | 'undici'; mode: 'closed' | 'paced'; rate?: number; duration: number }): Promise<FloorResult> {
+  return runChild('floor-child.ts', cfg, cfg.duration);
 }
 
-async function runAutocannon(cfg: { url: string; connections: number; duration: number; overallRate?: number; ignoreCoordinatedOmission?: boolean }): Promise<AutocannonResult> {
-  const { stdout } = await runProcess(process.execPath, [RUN_TS, join(HERE, 'autocannon-child.ts'), JSON.stringify(cfg)], (cfg.duration + 120) * 1000);
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as AutocannonResult;
+function runAutocannon(cfg: { url: string; connections: number; duration: number; overallRate?: number; ignoreCoordinatedOmission?: boolean }): Promise<AutocannonResult> {
+  return runChild('autocannon-child.ts', cfg, cfg.duration);
 }
 
 function parseMs(value: string, unit: string): number {
