@@ -26,11 +26,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConnectionPool } from './connection-pool.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
-import type { Histogram } from 'hdr-histogram-js';
 import { OUTCOMES } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
 import { checkHeaders, checkJson, rawHeader } from './expect.ts';
-import { newIntervalHistogram, recordUs, toSparse } from './histogram.ts';
+import { IntervalRecorder } from './histogram.ts';
 import type { ErrorCount, WorkerInit, WorkerPartial, WorkerRequestPartial } from './protocol.ts';
 import { buildRequest, compileRequests, weightedPicker } from './requests.ts';
 import type { CompiledRequest } from './requests.ts';
@@ -197,9 +196,9 @@ class RequestStats {
   outcomes = new Array<number>(OUTCOMES.length).fill(0);
   statuses: Record<string, number> = {};
   expected = 0;
-  readonly latency: Histogram = newIntervalHistogram();
-  readonly waiting: Histogram = newIntervalHistogram();
-  readonly expectedLatency: Histogram = newIntervalHistogram();
+  readonly latency = new IntervalRecorder();
+  readonly waiting = new IntervalRecorder();
+  readonly expectedLatency = new IntervalRecorder();
   within: number[];
   headers: Record<string, Record<string, number>> = {};
   received = 0;
@@ -214,9 +213,9 @@ class RequestStats {
       outcomes: this.outcomes,
       statuses: this.statuses,
       expected: this.expected,
-      latency: toSparse(this.latency),
-      waiting: toSparse(this.waiting),
-      expectedLatency: toSparse(this.expectedLatency),
+      latency: this.latency.toSparse(),
+      waiting: this.waiting.toSparse(),
+      expectedLatency: this.expectedLatency.toSparse(),
       within: this.within,
       headers: this.headers,
       received: this.received,
@@ -250,8 +249,8 @@ export class Engine {
   private readonly pools = new Map<string, ConnectionPool>();
   private readonly pick: () => number;
   private readonly stats: RequestStats[];
-  private readonly iterationHist = newIntervalHistogram();
-  private readonly lagHist = newIntervalHistogram();
+  private readonly iterationHist = new IntervalRecorder();
+  private readonly lagHist = new IntervalRecorder();
   private readonly open: boolean;
   private readonly thresholdsMs: number[];
   private readonly countHeaders: string[];
@@ -598,7 +597,7 @@ export class Engine {
     ex.truncated = false;
     ex.kept = 0;
     ex.chunks = req.expect.needsBody ? [] : null;
-    if (scheduled !== undefined) recordUs(this.lagHist, (now - scheduled) * 1000);
+    if (scheduled !== undefined) this.lagHist.record((now - scheduled) * 1000);
     if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
     vu.ctx.iter++;
     this.dispatching = true;
@@ -644,11 +643,11 @@ export class Engine {
     if (hadResponse) st.statuses[ex.status] = (st.statuses[ex.status] ?? 0) + 1;
     const latencyMs = now - ex.scheduled;
     const latencyUs = latencyMs * 1000;
-    recordUs(st.latency, latencyUs);
-    if (hadResponse) recordUs(st.waiting, (ex.headersAt - ex.sent) * 1000);
+    st.latency.record(latencyUs);
+    if (hadResponse) st.waiting.record((ex.headersAt - ex.sent) * 1000);
     if (accepted) {
       st.expected++;
-      recordUs(st.expectedLatency, latencyUs);
+      st.expectedLatency.record(latencyUs);
     }
     // Only a request that succeeded can be fast: a refused connection answered in 1 ms is not a good latency event.
     if (outcome === 'ok') {
@@ -669,7 +668,7 @@ export class Engine {
     // Closed model: an iteration is its one request, sent when it started, so
     // its duration is the request's latency; partial() adds those histograms
     // once per interval instead of recording every value twice.
-    if (this.open) recordUs(this.iterationHist, (now - ex.sent) * 1000);
+    if (this.open) this.iterationHist.record((now - ex.sent) * 1000);
     this.iterations++;
     if (message !== undefined && outcome !== 'ok') this.noteError(outcome, message);
     if (ex.sample) {
@@ -812,8 +811,8 @@ export class Engine {
       index: this.intervalIndex,
       end: performance.timeOrigin + endPerf,
       requests,
-      iteration: toSparse(this.iterationHist),
-      lag: toSparse(this.lagHist),
+      iteration: this.iterationHist.toSparse(),
+      lag: this.lagHist.toSparse(),
       iterations: this.iterations,
       dropped: this.dropped,
       interrupted: this.interrupted,
