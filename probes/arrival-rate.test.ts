@@ -80,6 +80,22 @@ describe('open-model executors against a local server', () => {
     expect(Math.abs(gaps[Math.floor(gaps.length / 2)]! - 40)).toBeLessThan(1);
   });
 
+  it('starts arrivals on time at moderate rates too, when each response is back before the next arrival', async () => {
+    // 800/s: arrivals 1.25 ms apart, too close for the tick timer to be set
+    // early; the wait from a response to the next arrival is slept precisely.
+    server = await testServer();
+    const p = probe({
+      target: server.url,
+      scenario: { executor: 'constant-arrival-rate', rate: 800, duration: '3s', preAllocatedVUs: 20 },
+      requests: [{ name: 'get', url: '/x' }],
+    });
+    const summary = await startRun(p, { threads: 1 }).done;
+    expect(server.hits).toBe(2400);
+    const lag = summary.metrics.http_req_start_lag!.values;
+    expect(lag['p(90)']).toBeLessThan(0.5);
+    expect(lag.avg).toBeLessThan(0.4);
+  });
+
   it('startTime delays the scenario and the run still reports from its own start', async () => {
     server = await testServer();
     const p = probe({

@@ -64,8 +64,9 @@ const O = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, 
 const MAX_ERROR_KINDS = 20;
 const MAX_HEADER_VALUES = 100;
 /**
- * A response starts the iterations that have been due for at least this
- * long (see runDue); younger ones wait for the tick, which sends them
+ * A response that leaves other requests in flight starts the iterations
+ * that have been due for at least this long (see afterResponse); younger
+ * ones wait for the tick, which sends them
  * together — fewer event-loop wake-ups, which are what a paced generator
  * mostly pays for.
  */
@@ -81,6 +82,14 @@ const MAX_PRECONNECT = 500;
 const PRECISE_LEAD_MS = 1.5;
 /** Longest such sleep: the lead plus the millisecond a timer may fire early by (its start is taken from the loop's cached clock). */
 const MAX_PRECISE_SLEEP_MS = PRECISE_LEAD_MS + 1;
+/**
+ * Arrivals closer together than this (more than 2,000/s per worker thread)
+ * are not slept for one by one after a response: each sleep is one more
+ * thread wake-up per request, which on a VM costs tens of µs of CPU (at
+ * 5,000/s it more than doubled the CPU per request). There the tick and
+ * PIGGYBACK_MS batch them, and start lag stays within ~1 ms.
+ */
+const PRECISE_MIN_GAP_MS = 0.5;
 /** A thread-blocking sleep with sub-millisecond resolution (a futex wait); used only with nothing in flight. */
 const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
 
@@ -279,6 +288,8 @@ export class Engine {
   private finished = false;
   private cursor: ArrivalCursor | undefined;
   private nextOffset = Infinity;
+  /** Open model: the spacing (ms) between the last started arrival and the next one. */
+  private gapMs = Infinity;
   private tickTimer: NodeJS.Timeout | undefined;
   /** Closed model: planned VU count right now. */
   private planned = 0;
@@ -495,8 +506,10 @@ export class Engine {
     let now = performance.now();
     while (base + this.nextOffset <= now) {
       const seq = cursor.index;
-      this.startArrival(base + this.nextOffset, seq);
+      const at = this.nextOffset;
+      this.startArrival(base + at, seq);
       this.nextOffset = cursor.next();
+      this.gapMs = this.nextOffset - at;
       if (this.stopping) return;
       now = performance.now();
     }
@@ -690,7 +703,25 @@ export class Engine {
     ex.rawHeaders = null;
     ex.chunks = null;
     this.release(vu);
-    if (this.cursor && !this.stopping && !this.warming && this.scenarioStart + this.nextOffset + PIGGYBACK_MS <= now) this.runDue();
+    if (this.cursor && !this.stopping && !this.warming) this.afterResponse(now);
+  }
+
+  /**
+   * Open model, after a response: start what is due. With other requests
+   * in flight only arrivals due for PIGGYBACK_MS go now (the rest wait for
+   * the tick, together). With nothing in flight and the next arrival at
+   * most MAX_PRECISE_SLEEP_MS away, sleep precisely until it and start it:
+   * at moderate rates (arrivals 0.5–3 ms apart, too close for the tick
+   * timer to be set early) the millisecond timer would otherwise start it
+   * up to a millisecond late, and nothing can arrive during the sleep.
+   * Closer arrivals keep batching on the tick (see PRECISE_MIN_GAP_MS).
+   */
+  private afterResponse(now: number): void {
+    const early = this.scenarioStart + this.nextOffset - now;
+    if (this.inFlight === 0 && early <= MAX_PRECISE_SLEEP_MS && this.gapMs >= PRECISE_MIN_GAP_MS) {
+      if (early > 0) Atomics.wait(SLEEP_CELL, 0, 0, early);
+      this.runDue();
+    } else if (early <= -PIGGYBACK_MS) this.runDue();
   }
 
   private release(vu: Vu): void {
