@@ -29,7 +29,7 @@
  * to its end (burnwatch: progress callbacks; autocannon: its `tick` events),
  * so neither is charged for start-up; wrk (C, instant start) for its whole
  * run. The bench machine may be shared, so throughput and CPU take the best
- * of two interleaved rounds per tool. The accuracy runs use the target the
+ * of two interleaved rounds per tool, the order rotated between rounds. The accuracy runs use the target the
  * throughput runs warmed up (a cold Node target needs ~1 s of JIT before it
  * keeps up with 10,000 req/s).
  *
@@ -190,6 +190,18 @@ async function runWrk(url: string, durationS: number, delayMs?: number): Promise
 
 const ROUNDS = 2;
 
+/**
+ * Runs every task once per round, ROUNDS rounds, starting each round one
+ * task further along (round 0: a b c, round 1: b c a), so that no tool
+ * always runs first — right after an idle spell of the target — or right
+ * after the same neighbour.
+ */
+async function inRotatedRounds(tasks: (() => Promise<void>)[]): Promise<void> {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < tasks.length; i++) await tasks[(i + round) % tasks.length]!();
+  }
+}
+
 /** CPU time (µs) one event-loop wake-up costs here: an idle Node process with a 1 ms interval timer for 2 s. */
 async function wakeupCostUs(): Promise<number> {
   const code =
@@ -214,7 +226,7 @@ export async function runLoadBench(options: LoadBenchOptions = {}): Promise<Row[
 
   const fast = await startTarget(false);
   try {
-    // Two interleaved rounds per tool, best of each: the bench machine is shared.
+    // Two interleaved rounds per tool in rotated order, best of each: the bench machine is shared.
     log(`throughput: closed model, 50 connections, ${d.throughput}s each, best of ${ROUNDS}`);
     let bwRps = 0;
     let acRps = 0;
@@ -223,22 +235,28 @@ export async function runLoadBench(options: LoadBenchOptions = {}): Promise<Row[
     let acTpCpu = Infinity;
     let wrkTpCpu = Infinity;
     const floorTp = { socket: { rps: 0, cpu: Infinity }, undici: { rps: 0, cpu: Infinity } };
-    for (let round = 0; round < ROUNDS; round++) {
-      const bw = await runBurnwatch({ url: fast.url, scenario: { executor: 'constant-vus', vus: 50, duration: `${d.throughput}s` } }, d.throughput);
-      const ac = await runAutocannon({ url: fast.url, connections: 50, duration: d.throughput });
-      const wrk = await runWrk(fast.url, d.throughput);
-      for (const client of ['socket', 'undici'] as const) {
+    await inRotatedRounds([
+      async () => {
+        const bw = await runBurnwatch({ url: fast.url, scenario: { executor: 'constant-vus', vus: 50, duration: `${d.throughput}s` } }, d.throughput);
+        bwRps = Math.max(bwRps, bw.requests / bw.seconds);
+        bwTpCpu = Math.min(bwTpCpu, bw.cpuUs / bw.requests);
+      },
+      async () => {
+        const ac = await runAutocannon({ url: fast.url, connections: 50, duration: d.throughput });
+        acRps = Math.max(acRps, ac.requests / ac.seconds);
+        acTpCpu = Math.min(acTpCpu, ac.cpuUs / ac.requests);
+      },
+      async () => {
+        const wrk = await runWrk(fast.url, d.throughput);
+        wrkRps = Math.max(wrkRps, wrk.rps);
+        wrkTpCpu = Math.min(wrkTpCpu, wrk.cpuUs / wrk.requests);
+      },
+      ...(['socket', 'undici'] as const).map((client) => async () => {
         const floor = await runFloor({ url: fast.url, client, mode: 'closed', duration: d.throughput });
         floorTp[client].rps = Math.max(floorTp[client].rps, floor.requests / floor.seconds);
         floorTp[client].cpu = Math.min(floorTp[client].cpu, floor.cpuUs / floor.requests);
-      }
-      bwRps = Math.max(bwRps, bw.requests / bw.seconds);
-      acRps = Math.max(acRps, ac.requests / ac.seconds);
-      wrkRps = Math.max(wrkRps, wrk.rps);
-      bwTpCpu = Math.min(bwTpCpu, bw.cpuUs / bw.requests);
-      acTpCpu = Math.min(acTpCpu, ac.cpuUs / ac.requests);
-      wrkTpCpu = Math.min(wrkTpCpu, wrk.cpuUs / wrk.requests);
-    }
+      }),
+    ]);
     rows.push({
       check: 'max throughput, closed model, 50 connections (req/s)',
       burnwatch: f0(bwRps),
@@ -278,30 +296,36 @@ export async function runLoadBench(options: LoadBenchOptions = {}): Promise<Row[
     let wrkCpu = Infinity;
     const achieved = { bw: 0, ac: 0, wrk: 0 };
     const floorCpu = { socket: Infinity, undici: Infinity };
-    for (let round = 0; round < ROUNDS; round++) {
-      const bwc = await runBurnwatch(
-        { url: fast.url, scenario: { executor: 'constant-arrival-rate', rate: 5000, duration: `${d.cpu}s`, preAllocatedVUs: 50, maxVUs: 1000 } },
-        d.cpu,
-      );
-      const acc = await runAutocannon({ url: fast.url, connections: 50, duration: d.cpu, overallRate: 5000 });
-      const wrkc = await runWrk(fast.url, d.cpu, 10);
-      for (const client of ['socket', 'undici'] as const) {
+    await inRotatedRounds([
+      async () => {
+        const bwc = await runBurnwatch(
+          { url: fast.url, scenario: { executor: 'constant-arrival-rate', rate: 5000, duration: `${d.cpu}s`, preAllocatedVUs: 50, maxVUs: 1000 } },
+          d.cpu,
+        );
+        if (bwc.cpuUs / bwc.requests < bwCpu) {
+          bwCpu = bwc.cpuUs / bwc.requests;
+          achieved.bw = bwc.requests / bwc.seconds;
+        }
+      },
+      async () => {
+        const acc = await runAutocannon({ url: fast.url, connections: 50, duration: d.cpu, overallRate: 5000 });
+        if (acc.cpuUs / acc.requests < acCpu) {
+          acCpu = acc.cpuUs / acc.requests;
+          achieved.ac = acc.requests / acc.seconds;
+        }
+      },
+      async () => {
+        const wrkc = await runWrk(fast.url, d.cpu, 10);
+        if (wrkc.cpuUs / wrkc.requests < wrkCpu) {
+          wrkCpu = wrkc.cpuUs / wrkc.requests;
+          achieved.wrk = wrkc.rps;
+        }
+      },
+      ...(['socket', 'undici'] as const).map((client) => async () => {
         const floorc = await runFloor({ url: fast.url, client, mode: 'paced', rate: 5000, duration: d.cpu });
         floorCpu[client] = Math.min(floorCpu[client], floorc.cpuUs / floorc.requests);
-      }
-      if (bwc.cpuUs / bwc.requests < bwCpu) {
-        bwCpu = bwc.cpuUs / bwc.requests;
-        achieved.bw = bwc.requests / bwc.seconds;
-      }
-      if (acc.cpuUs / acc.requests < acCpu) {
-        acCpu = acc.cpuUs / acc.requests;
-        achieved.ac = acc.requests / acc.seconds;
-      }
-      if (wrkc.cpuUs / wrkc.requests < wrkCpu) {
-        wrkCpu = wrkc.cpuUs / wrkc.requests;
-        achieved.wrk = wrkc.rps;
-      }
-    }
+      }),
+    ]);
     const rates = `(at ${f0(achieved.bw)} / ${f0(achieved.ac)} / ${f0(achieved.wrk)} req/s)`;
     rows.push({
       check: `generator CPU per request at 5,000 req/s (µs) ${rates}`,
