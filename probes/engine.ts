@@ -641,7 +641,12 @@ export class Engine {
     let outcome: Outcome;
     let message: string | undefined;
     const accepted = hadResponse && req.expect.acceptedStatus[ex.status] === 1;
-    if (err) {
+    // Failed inside dispatch() itself: undici refused the request (e.g. a header value it rejects), nothing was sent.
+    const notSent = err !== undefined && this.dispatching && !hadResponse;
+    if (notSent) {
+      outcome = 'connect_error';
+      message = `not sent: ${err.message}`;
+    } else if (err) {
       ({ outcome, message } = classifyError(err, hadResponse));
       if (err === TOO_LARGE) message = `response body larger than maxResponseBytes (${this.maxResponseBytes} bytes)`;
     } else if (!accepted) {
@@ -677,7 +682,7 @@ export class Engine {
       }
     }
     st.received += ex.headerBytes + ex.bodyBytes;
-    st.sent += ex.sentBytes;
+    if (!notSent) st.sent += ex.sentBytes;
     // Closed model: an iteration is its one request, sent when it started, so
     // its duration is the request's latency; partial() adds those histograms
     // once per interval instead of recording every value twice.
@@ -703,7 +708,9 @@ export class Engine {
     ex.rawHeaders = null;
     ex.chunks = null;
     this.release(vu);
-    if (this.cursor && !this.stopping && !this.warming) this.afterResponse(now);
+    // Not from inside dispatch(): the runDue or tick that is sending carries on itself (a request failing
+    // there would otherwise start the next one from within its own send, recursing once per arrival).
+    if (this.cursor && !this.stopping && !this.warming && !this.dispatching) this.afterResponse(now);
   }
 
   /**

@@ -30,6 +30,27 @@ describe('fault paths give a classified outcome, never a crash', () => {
     expect(summary.errors[0]).toMatchObject({ outcome: 'connect_error', message: expect.stringMatching(/ECONNREFUSED/) as unknown });
   });
 
+  it('a request undici refuses to send is counted as not sent, open and closed model, and never crashes the run', async () => {
+    // Validation rejects such header values; this is the engine's own guard
+    // for any request that fails inside dispatch, before anything is sent.
+    server = await testServer();
+    for (const scenario of [
+      { executor: 'constant-arrival-rate', rate: 800, duration: '1s', preAllocatedVUs: 5 },
+      { executor: 'shared-iterations', vus: 2, iterations: 300, maxDuration: '10s' },
+    ]) {
+      const p = probe({ target: server.url, scenario, requests: [{ name: 'get', url: '/x' }] });
+      p.requests[0]!.headers['x-bad'] = 'a\u0001b';
+      const summary = await startRun(p, { threads: 1 }).done;
+      expect(summary.stopReason).not.toMatch(/crashed/);
+      expect(summary.status).toBe('passed');
+      const expected = scenario.executor === 'shared-iterations' ? 300 : 800;
+      expect(summary.outcomes.connect_error).toBeGreaterThanOrEqual(expected - 1);
+      expect(summary.metrics.http_req_failed!.values.rate).toBe(1);
+      expect(summary.errors[0]).toMatchObject({ outcome: 'connect_error', message: expect.stringMatching(/not sent: invalid x-bad header/) as unknown });
+    }
+    expect(server.hits).toBe(0);
+  });
+
   it('a connection reset in the middle of the body, or before any response, is a reset', async () => {
     let n = 0;
     server = await testServer((_req, res) => {

@@ -20,6 +20,15 @@ describe('probe spec validation', () => {
     expect(p.requests[0]).toMatchObject({ method: 'GET', weight: 1 });
   });
 
+  it('rejects a header value undici would refuse to send (a control character, a line break, a character beyond one byte)', () => {
+    const found = problems({ requests: [{ name: 'a', url: '/x', headers: { 'x-ok': 'a\tb é', 'x-bell': 'a\u0007b', 'x-split': 'a\r\nx-injected: 1', 'x-euro': '{{pick 1€ 2€}}' } }] });
+    expect(found).toEqual([
+      { path: 'requests.0.headers.x-bell', message: 'the value contains the control character U+0007, which HTTP does not allow in a header' },
+      { path: 'requests.0.headers.x-split', message: 'the value contains the control character U+000D, which HTTP does not allow in a header' },
+      { path: 'requests.0.headers.x-euro', message: 'the value contains U+20AC ("€"), outside the bytes an HTTP header can carry; percent-encode it' },
+    ]);
+  });
+
   it('reports an invalid template in a URL, a header and a body leaf at its key path', () => {
     const found = problems({
       requests: [

@@ -120,6 +120,8 @@ const expectSchema = z.strictObject({
 });
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What undici refuses in a header value: control characters other than tab, DEL, and anything beyond one byte. */
+const HEADER_VALUE_FORBIDDEN = /[^\t\x20-\x7e\x80-\xff]/u;
 
 const requestSchema = z
   .strictObject({
@@ -149,6 +151,14 @@ const requestSchema = z
       if (!HEADER_NAME.test(name)) add(['headers', name], `"${name}" is not a valid HTTP header name`);
       const p = templateProblem(value);
       if (p) add(['headers', name], p);
+      // Generators add only printable ASCII and items of a list written in the value itself, so checking the
+      // value as written covers every value it can produce; undici would refuse the request at send time.
+      const bad = HEADER_VALUE_FORBIDDEN.exec(value);
+      if (bad) {
+        const code = bad[0].codePointAt(0)!;
+        const u = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+        add(['headers', name], code > 0xff ? `the value contains ${u} ("${bad[0]}"), outside the bytes an HTTP header can carry; percent-encode it` : `the value contains the control character ${u}, which HTTP does not allow in a header`);
+      }
     }
     if (r.body !== undefined) {
       for (const p of jsonBodyProblems(r.body)) add(['body', ...p.path], p.message);
