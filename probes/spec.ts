@@ -120,6 +120,24 @@ const expectSchema = z.strictObject({
 });
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What undici refuses in a request path: spaces, control characters and anything beyond one byte. */
+const URL_FORBIDDEN = /[^\x21-\xff]/u;
+
+/**
+ * A URL as written with each template tag replaced by characters it can
+ * produce: `pick`'s items, and for every other generator printable ASCII
+ * (checking the tag's own text would trip over the spaces between its arguments).
+ */
+function urlAsProduced(url: string): string {
+  return url.replace(/\{\{([^}]*)\}\}/g, (_tag, inner: string) => {
+    const [name, ...args] = inner.trim().split(/\s+/);
+    return name === 'pick' ? args.join('') : 'x';
+  });
+}
+
+/** `U+0007` for a character. */
+const codePoint = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
 /** What undici refuses in a header value: control characters other than tab, DEL, and anything beyond one byte. */
 const HEADER_VALUE_FORBIDDEN = /[^\t\x20-\x7e\x80-\xff]/u;
 
@@ -147,17 +165,32 @@ const requestSchema = z
       if (!m) add(['url'], `"${r.url}" is neither a path starting with "/" (relative to target) nor an absolute http(s) URL`);
       else if (m[2]!.includes('{{')) add(['url'], 'the scheme, host and port of an absolute URL cannot be templated; template the path or query instead');
     }
+    const badInUrl = urlProblem ? null : URL_FORBIDDEN.exec(urlAsProduced(r.url));
+    if (badInUrl) {
+      const ch = badInUrl[0];
+      add(
+        ['url'],
+        ch === ' '
+          ? 'the URL contains a space; percent-encode it as %20'
+          : ch.codePointAt(0)! > 0xff
+            ? `the URL contains ${codePoint(ch)} ("${ch}"), beyond what a request line can carry; percent-encode it`
+            : `the URL contains the control character ${codePoint(ch)}; percent-encode it`,
+      );
+    }
     for (const [name, value] of Object.entries(r.headers)) {
       if (!HEADER_NAME.test(name)) add(['headers', name], `"${name}" is not a valid HTTP header name`);
       const p = templateProblem(value);
       if (p) add(['headers', name], p);
       // Generators add only printable ASCII and items of a list written in the value itself, so checking the
       // value as written covers every value it can produce; undici would refuse the request at send time.
-      const bad = HEADER_VALUE_FORBIDDEN.exec(value);
+      const bad = HEADER_VALUE_FORBIDDEN.exec(value)?.[0];
       if (bad) {
-        const code = bad[0].codePointAt(0)!;
-        const u = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-        add(['headers', name], code > 0xff ? `the value contains ${u} ("${bad[0]}"), outside the bytes an HTTP header can carry; percent-encode it` : `the value contains the control character ${u}, which HTTP does not allow in a header`);
+        add(
+          ['headers', name],
+          bad.codePointAt(0)! > 0xff
+            ? `the value contains ${codePoint(bad)} ("${bad}"), outside the bytes an HTTP header can carry; percent-encode it`
+            : `the value contains the control character ${codePoint(bad)}, which HTTP does not allow in a header`,
+        );
       }
     }
     if (r.body !== undefined) {
