@@ -54,6 +54,8 @@ export interface ConnectionPoolOptions {
   /** Most connections being opened at once; default 4. */
   maxConnecting?: number;
   connectTimeout: number;
+  /** https: verify the target's certificate (default true; the probe's `insecureSkipTLSVerify` turns it off). */
+  rejectUnauthorized?: boolean;
   /** undici's pipelining limit; the pool itself never sends a second request on a busy connection. */
   pipelining?: number;
   keepAliveTimeout?: number;
@@ -77,7 +79,7 @@ export class ConnectionPool {
     private readonly options: ConnectionPoolOptions,
   ) {
     this.maxConnecting = options.maxConnecting ?? 4;
-    this.connector = buildConnector({ timeout: options.connectTimeout });
+    this.connector = buildConnector({ timeout: options.connectTimeout, rejectUnauthorized: options.rejectUnauthorized ?? true });
   }
 
   /**

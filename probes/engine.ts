@@ -54,10 +54,10 @@ const CONNECT_CODES = new Set([
   'ENETUNREACH',
   'EADDRNOTAVAIL',
   'ECONNABORTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
 ]);
+/** Node's TLS and OpenSSL's certificate-verification error codes. */
+const TLS_CODE = /^(ERR_SSL_|ERR_TLS_)|CERT|SELF_SIGNED|UNABLE_TO_/;
+const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_/;
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 const O = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
@@ -101,6 +101,18 @@ export function classifyError(err: Error, hadResponse: boolean): { outcome: Outc
   const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? '';
   if (TIMEOUT_CODES.has(code)) return { outcome: 'timeout', message: err.message };
   if (!hadResponse && (CONNECT_CODES.has(code) || CONNECT_CODES.has(causeCode))) return { outcome: 'connect_error', message: `${code || causeCode}: ${err.message}` };
+  // The TLS handshake is part of setting up the connection: no request reached the target.
+  if (!hadResponse && TLS_CODE.test(code)) {
+    // OpenSSL's messages carry its internals ("C0..:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:file:line:"): keep the reason.
+    const reason = /SSL routines:[^:]*:([^:]+):/.exec(err.message)?.[1] ?? err.message.split('\n')[0];
+    const hint =
+      code === 'ERR_SSL_WRONG_VERSION_NUMBER'
+        ? ' (the target did not answer in TLS: is it plain http://?)'
+        : CERT_CODE.test(code)
+          ? ' (insecureSkipTLSVerify: true accepts it, for a staging target)'
+          : '';
+    return { outcome: 'connect_error', message: `TLS: ${code}: ${reason}${hint}` };
+  }
   return { outcome: 'reset', message: code ? `${code}: ${err.message}` : err.message };
 }
 
@@ -329,7 +341,10 @@ export class Engine {
     const maxTimeout = Math.max(...this.requests.map((r) => r.timeoutMs));
     const origins = new Set(this.requests.map((r) => r.origin));
     for (const origin of origins) {
-      this.pools.set(origin, new ConnectionPool(origin, { connections: Math.max(1, this.maxVus), connectTimeout: Math.min(10_000, maxTimeout) }));
+      this.pools.set(
+        origin,
+        new ConnectionPool(origin, { connections: Math.max(1, this.maxVus), connectTimeout: Math.min(10_000, maxTimeout), rejectUnauthorized: !probe.insecureSkipTLSVerify }),
+      );
     }
     if (this.open) {
       const pre = s.executor === 'constant-arrival-rate' || s.executor === 'ramping-arrival-rate' ? Math.max(1, Math.min(this.maxVus, shareOf(s.preAllocatedVUs, seg))) : 0;

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IntervalSnapshot } from './results.ts';
 import { startRun } from './run.ts';
@@ -10,6 +13,7 @@ afterEach(async () => {
   server = undefined;
 });
 
+const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
 const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
 
 describe('fault paths give a classified outcome, never a crash', () => {
@@ -49,6 +53,27 @@ describe('fault paths give a classified outcome, never a crash', () => {
       expect(summary.errors[0]).toMatchObject({ outcome: 'connect_error', message: expect.stringMatching(/not sent: invalid x-bad header/) as unknown });
     }
     expect(server.hits).toBe(0);
+  });
+
+  it('a TLS failure is a connect_error that says why; insecureSkipTLSVerify accepts a self-signed certificate', async () => {
+    server = await testServer();
+    const https = createHttpsServer({ key: readFileSync(fixture('self-signed.key')), cert: readFileSync(fixture('self-signed.crt')) }, (_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    const httpsUrl = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+    try {
+      const run = (target: string, extra: Record<string, unknown> = {}) =>
+        startRun(probe({ target, scenario: iterations(4, 2), requests: [{ name: 'get', url: '/x' }], ...extra }), { threads: 1 }).done;
+      const plain = await run(server.url.replace('http:', 'https:'));
+      expect(plain.outcomes.connect_error).toBe(4);
+      expect(plain.errors[0]!.message).toBe('TLS: ERR_SSL_WRONG_VERSION_NUMBER: wrong version number (the target did not answer in TLS: is it plain http://?)');
+      const selfSigned = await run(httpsUrl);
+      expect(selfSigned.outcomes.connect_error).toBe(4);
+      expect(selfSigned.errors[0]!.message).toMatch(/^TLS: DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate.*insecureSkipTLSVerify/);
+      const skipped = await run(httpsUrl, { insecureSkipTLSVerify: true });
+      expect(skipped.outcomes.ok).toBe(4);
+    } finally {
+      await new Promise((resolve) => https.close(resolve));
+    }
   });
 
   it('a connection reset in the middle of the body, or before any response, is a reset', async () => {

@@ -236,6 +236,8 @@ export const probeSpecSchema = z.strictObject({
    * bytes are counted and dropped.
    */
   maxResponseBytes: z.number().int().positive().default(1_048_576),
+  /** k6's option: accept any TLS certificate (self-signed, expired, another host's). For staging targets only. */
+  insecureSkipTLSVerify: z.boolean().default(false),
   /** Stop hammering a failing target: abort when the error rate stays above `errorRate` for `for`. */
   autoAbort: z
     .strictObject({ errorRate: percentRatio, for: positiveDurationMs })
