@@ -195,7 +195,7 @@ class Exchange implements PooledHandler {
 
   onComplete(_trailers: string[] | null): void {
     this.releaseConn();
-    this.engine.complete(this, undefined);
+    this.engine.completeResponse(this);
   }
 
   onError(err: Error): void {
@@ -289,6 +289,8 @@ export class Engine {
   private samples: RequestSample[] = [];
   private seqCounter = 0;
   private dispatching = false;
+  /** Inside undici's onComplete (completeResponse). */
+  private inOnComplete = false;
   /** During warmUp: where a finished warm-up iteration goes instead of the VU pool. */
   private warming: ((vu: Vu) => void) | undefined;
 
@@ -638,6 +640,16 @@ export class Engine {
     }
   }
 
+  /** undici's onComplete: a whole response arrived (see release for what that allows). */
+  completeResponse(ex: Exchange): void {
+    this.inOnComplete = true;
+    try {
+      this.complete(ex, undefined);
+    } finally {
+      this.inOnComplete = false;
+    }
+  }
+
   /** Called once per exchange (undici's onComplete/onError, or a timeout the sweep forced). */
   complete(ex: Exchange, err: Error | undefined): void {
     if (!ex.active) return;
@@ -754,11 +766,18 @@ export class Engine {
     if (this.open) {
       this.free.push(vu);
     } else if (vu.active && !this.stopping) {
-      // Next iteration after undici has retired this request (a microtask
-      // runs once its callback stack unwound, so the connection is free
-      // again); a request that failed inside dispatch() itself must not
-      // loop on microtasks, which would starve timers and I/O.
+      // After a complete response the next iteration is dispatched right
+      // away, from inside undici's onComplete, as autocannon does: undici
+      // queues it behind the finished request and writes it after its own
+      // one-loop-turn wait for a server that closes anyway, and since it was
+      // queued before that request retired, it skips the idle-socket check
+      // (a second setImmediate per request, for sockets that sat idle).
+      // After an error or a forced timeout (where the caller still works on
+      // this VU's exchange) it waits for a microtask; a request that failed
+      // inside dispatch() itself must not loop on microtasks, which would
+      // starve timers and I/O.
       if (this.dispatching) setImmediate(vu.next);
+      else if (this.inOnComplete) vu.next();
       else queueMicrotask(vu.next);
     } else {
       vu.running = false;

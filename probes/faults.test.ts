@@ -76,6 +76,22 @@ describe('fault paths give a classified outcome, never a crash', () => {
     }
   });
 
+  it('a server that closes every connection after its response, without saying so, costs no iteration', async () => {
+    // The closed model dispatches the next request from inside undici's
+    // onComplete; undici must still see the close before writing it.
+    server = await testServer((_req, res) => {
+      res.end('ok', () => res.socket?.destroy());
+    });
+    for (const scenario of [
+      { executor: 'shared-iterations', vus: 5, iterations: 300, maxDuration: '20s' },
+      { executor: 'constant-arrival-rate', rate: 300, duration: '1s', preAllocatedVUs: 5 },
+    ]) {
+      const summary = await startRun(probe({ target: server.url, scenario, requests: [{ name: 'get', url: '/x' }] }), { threads: 1 }).done;
+      expect(summary.outcomes).toEqual({ ok: 300, http_error: 0, assertion_failed: 0, timeout: 0, connect_error: 0, reset: 0 });
+    }
+    expect(server.hits).toBe(600);
+  });
+
   it('a connection reset in the middle of the body, or before any response, is a reset', async () => {
     let n = 0;
     server = await testServer((_req, res) => {
