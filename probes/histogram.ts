@@ -43,7 +43,7 @@ function bucketIndexOf(v: number): number {
   return (b << 10) + (v >>> b);
 }
 
-/** How many counts the configuration needs: the bucket of HIGHEST_US, plus one half-bucket. */
+/** How many counts the configuration needs: one past the index of HIGHEST_US. */
 const COUNTS_LENGTH = bucketIndexOf(HIGHEST_US) + 1;
 
 /**

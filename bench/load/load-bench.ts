@@ -29,9 +29,9 @@
  * to its end (burnwatch: progress callbacks; autocannon: its `tick` events),
  * so neither is charged for start-up; wrk (C, instant start) for its whole
  * run. The bench machine may be shared, so throughput and CPU take the best
- * of two interleaved rounds per tool, the order rotated between rounds. The accuracy runs use the target the
- * throughput runs warmed up (a cold Node target needs ~1 s of JIT before it
- * keeps up with 10,000 req/s).
+ * of two interleaved rounds per tool, the order rotated between rounds. The
+ * accuracy runs use the target the throughput runs warmed up (a cold Node
+ * target needs ~1 s of JIT before it keeps up with 10,000 req/s).
  *
  * Usage: node bin/run-ts.js bench/load/load-bench.ts [--quick]
  */
