@@ -65,11 +65,11 @@ describe('open-model executors against a local server', () => {
   // would be added to every fast request's latency.
   it.each([
     // Sparse: the tick timer is set early and the rest slept precisely.
-    { what: 'sparse arrivals (25/s)', rate: 25, preAllocatedVUs: 2 },
+    ['sparse arrivals (25/s)', 25, 2],
     // 800/s: arrivals 1.25 ms apart, too close for an early timer; the wait
     // from a response to the next arrival is slept precisely.
-    { what: 'moderate rates (800/s), when each response is back before the next arrival', rate: 800, preAllocatedVUs: 20 },
-  ])('starts $what on time, not on the next millisecond timer tick', async ({ rate, preAllocatedVUs }) => {
+    ['arrivals at moderate rates (800/s), when each response is back before the next one,', 800, 20],
+  ])('starts %s on time, not on the next millisecond timer tick', async (_what, rate, preAllocatedVUs) => {
     server = await testServer();
     const p = probe({
       target: server.url,
