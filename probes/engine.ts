@@ -195,7 +195,7 @@ class Exchange implements PooledHandler {
 
   onComplete(_trailers: string[] | null): void {
     this.releaseConn();
-    this.engine.completeResponse(this);
+    this.engine.complete(this, undefined);
   }
 
   onError(err: Error): void {
@@ -289,8 +289,6 @@ export class Engine {
   private samples: RequestSample[] = [];
   private seqCounter = 0;
   private dispatching = false;
-  /** Inside undici's onComplete (completeResponse). */
-  private inOnComplete = false;
   /** During warmUp: where a finished warm-up iteration goes instead of the VU pool. */
   private warming: ((vu: Vu) => void) | undefined;
 
@@ -640,17 +638,7 @@ export class Engine {
     }
   }
 
-  /** undici's onComplete: a whole response arrived (see release for what that allows). */
-  completeResponse(ex: Exchange): void {
-    this.inOnComplete = true;
-    try {
-      this.complete(ex, undefined);
-    } finally {
-      this.inOnComplete = false;
-    }
-  }
-
-  /** Called once per exchange (undici's onComplete/onError, or a timeout the sweep forced). */
+  /** Called once per exchange: undici's onComplete (`err` undefined: a whole response arrived), its onError, or a timeout the sweep forced. */
   complete(ex: Exchange, err: Error | undefined): void {
     if (!ex.active) return;
     ex.active = false;
@@ -734,7 +722,7 @@ export class Engine {
     }
     ex.rawHeaders = null;
     ex.chunks = null;
-    this.release(vu);
+    this.release(vu, err === undefined);
     // Not from inside dispatch(): the runDue or tick that is sending carries on itself (a request failing
     // there would otherwise start the next one from within its own send, recursing once per arrival).
     if (this.cursor && !this.stopping && !this.warming && !this.dispatching) this.afterResponse(now);
@@ -758,7 +746,8 @@ export class Engine {
     } else if (early <= -PIGGYBACK_MS) this.runDue();
   }
 
-  private release(vu: Vu): void {
+  /** The VU's iteration is over; `responded`: it ended in a whole response, inside undici's onComplete. */
+  private release(vu: Vu, responded = false): void {
     if (this.warming) {
       this.warming(vu);
       return;
@@ -777,7 +766,7 @@ export class Engine {
       // inside dispatch() itself must not loop on microtasks, which would
       // starve timers and I/O.
       if (this.dispatching) setImmediate(vu.next);
-      else if (this.inOnComplete) vu.next();
+      else if (responded) vu.next();
       else queueMicrotask(vu.next);
     } else {
       vu.running = false;
