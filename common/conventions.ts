@@ -55,6 +55,13 @@ export const METRIC = {
 export const OUTCOMES = ['ok', 'http_error', 'assertion_failed', 'timeout', 'connect_error', 'reset'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+/** Requests counted over every outcome class (a class missing from stored data counts 0). */
+export function totalOutcomes(outcomes: Readonly<Partial<Record<Outcome, number>>>): number {
+  let n = 0;
+  for (const o of OUTCOMES) n += outcomes[o] ?? 0;
+  return n;
+}
+
 /**
  * Latency histogram buckets in seconds for `burnwatch_probe_request_duration_seconds`.
  * Aligned with the common SLO thresholds (50, 100, 250, 500 ms, 1 s) so a

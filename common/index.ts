@@ -13,5 +13,6 @@ export {
   OUTCOMES,
   SLOTH,
   sliErrorRatioRule,
+  totalOutcomes,
 } from './conventions.ts';
 export type { Outcome } from './conventions.ts';

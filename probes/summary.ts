@@ -3,7 +3,7 @@
  * `--summary-export` writes, k6's metric names and value keys) and
  * `formatSummary`, the k6-like table printed at the end of `burnwatch run`.
  */
-import { formatDuration, OUTCOMES } from '../common/index.ts';
+import { formatDuration, OUTCOMES, totalOutcomes } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
 import { trendValues } from './histogram.ts';
 import { METRIC_DEFS } from './metrics.ts';
@@ -149,9 +149,7 @@ export function outcomeTotals(agg: Agg): Record<Outcome, number> {
 
 /** Requests a run made, of every outcome. */
 export function requestCount(s: Pick<RunSummary, 'outcomes'>): number {
-  let n = 0;
-  for (const o of OUTCOMES) n += s.outcomes[o];
-  return n;
+  return totalOutcomes(s.outcomes);
 }
 
 /** How many of a run's thresholds passed and failed. */

@@ -15,7 +15,7 @@
  *   lives in the budgeting.
  */
 import type { IntervalSnapshot, RequestIntervalStats } from '../probes/results.ts';
-import { OUTCOMES } from '../common/index.ts';
+import { totalOutcomes } from '../common/index.ts';
 import { countWithin, mergeHistograms } from './latency.ts';
 import type { Indicator, Slo } from './model.ts';
 import type { BucketDelta, SliStore } from './store.ts';
@@ -62,12 +62,6 @@ function requestsOf(indicator: Indicator, snapshot: IntervalSnapshot): RequestIn
   return request === null ? snapshot.requests : snapshot.requests.filter((r) => r.request === request);
 }
 
-function allOutcomes(r: RequestIntervalStats): number {
-  let n = 0;
-  for (const o of OUTCOMES) n += r.outcomes[o] ?? 0;
-  return n;
-}
-
 /**
  * The bucket deltas one snapshot adds to one SLO (empty when the snapshot is
  * another probe's or has no events for the SLO).
@@ -87,7 +81,7 @@ export function ingestSnapshot(slo: Slo, snapshot: IntervalSnapshot): BucketDelt
     case 'latency': {
       const key = withinKey(i.thresholdMs);
       for (const r of requests) {
-        const n = allOutcomes(r);
+        const n = totalOutcomes(r.outcomes);
         total += n;
         if (n === 0) continue;
         // `within` counts only ok requests, so a fast failure is a bad event; without it (a run not
@@ -95,7 +89,7 @@ export function ingestSnapshot(slo: Slo, snapshot: IntervalSnapshot): BucketDelt
         const within = r.within[key];
         good += within ?? Math.min(countWithin(r.latencyUs, i.thresholdMs * 1000), r.outcomes.ok);
       }
-      const hists = requests.filter((r) => allOutcomes(r) > 0).map((r) => r.latencyUs);
+      const hists = requests.filter((r) => totalOutcomes(r.outcomes) > 0).map((r) => r.latencyUs);
       latencyUs = mergeHistograms(hists) ?? undefined;
       break;
     }
@@ -127,7 +121,7 @@ export function ingestSnapshot(slo: Slo, snapshot: IntervalSnapshot): BucketDelt
     case 'uptime': {
       for (const r of requests) {
         good += r.outcomes.ok ?? 0;
-        total += allOutcomes(r);
+        total += totalOutcomes(r.outcomes);
       }
       break;
     }
