@@ -1,5 +1,28 @@
+import type { Histogram } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import { addSparse, HIGHEST_US, IntervalRecorder, newIntervalHistogram, newTotalHistogram, recordUs, toSparse, trendValues } from './histogram.ts';
+import { addSparse, HIGHEST_US, IntervalRecorder, newIntervalHistogram, newTotalHistogram, trendValues } from './histogram.ts';
+import type { SparseHistogram } from './histogram.ts';
+
+// The reference: hdr-histogram-js itself, recording as the engine did before IntervalRecorder.
+
+/** Records `us` clamped to the trackable range. */
+function recordUs(h: Histogram, us: number): void {
+  h.recordValue(us < 0 ? 0 : us > HIGHEST_US ? HIGHEST_US : Math.round(us));
+}
+
+/** The non-zero buckets of `h` as sparse pairs, read through hdr-histogram-js's own indexing. */
+function toSparse(h: Histogram): SparseHistogram {
+  const ih = h as unknown as { maxValue: number; countsArrayIndex(v: number): number; getCountAtIndex(i: number): number };
+  const pairs: number[] = [];
+  if (h.totalCount > 0) {
+    const last = ih.countsArrayIndex(ih.maxValue);
+    for (let i = 0; i <= last; i++) {
+      const c = ih.getCountAtIndex(i);
+      if (c !== 0) pairs.push(i, c);
+    }
+  }
+  return Uint32Array.from(pairs);
+}
 
 /** Values across every magnitude the engine records, with the bucket edges. */
 function sampleValues(): number[] {

@@ -52,7 +52,8 @@ const COUNTS_LENGTH = bucketIndexOf(HIGHEST_US) + 1;
  * back into values with hdr-histogram-js), recorded without
  * hdr-histogram-js's per-value cost — the load engine records three to
  * four values per request. Tracks the range of indexes used, so that
- * `toSparse` and `reset` touch only that.
+ * `toSparse` and `reset` touch only that. probes/histogram.test.ts pins
+ * the layout against hdr-histogram-js.
  */
 export class IntervalRecorder {
   private readonly counts = new Uint32Array(COUNTS_LENGTH);
@@ -61,7 +62,7 @@ export class IntervalRecorder {
   /** Values recorded since the last reset. */
   totalCount = 0;
 
-  /** Records `us` (rounded; negative counts as 0, above HIGHEST_US as HIGHEST_US), as `recordUs`. */
+  /** Records `us` (rounded; negative counts as 0, above HIGHEST_US as HIGHEST_US). */
   record(us: number): void {
     const i = bucketIndexOf(us < 0 ? 0 : us > HIGHEST_US ? HIGHEST_US : Math.round(us));
     this.counts[i]!++;
@@ -83,7 +84,7 @@ export class IntervalRecorder {
     this.totalCount += other.totalCount;
   }
 
-  /** The non-zero buckets as sparse pairs (the same as `toSparse` of an HDR histogram holding the same values). */
+  /** The non-zero buckets as sparse pairs (the indexes an HDR histogram of this configuration would use). */
   toSparse(): SparseHistogram {
     if (this.totalCount === 0) return EMPTY_SPARSE;
     const counts = this.counts;
@@ -110,34 +111,7 @@ export class IntervalRecorder {
 }
 
 interface IndexedHistogram {
-  maxValue: number;
-  countsArrayIndex(value: number): number;
-  getCountAtIndex(index: number): number;
   valueFromIndex(index: number): number;
-}
-
-/** Records `us` (clamped to the trackable range). */
-export function recordUs(h: Histogram, us: number): void {
-  h.recordValue(us < 0 ? 0 : us > HIGHEST_US ? HIGHEST_US : Math.round(us));
-}
-
-/** The non-zero buckets of `h` as sparse pairs. */
-export function toSparse(h: Histogram): SparseHistogram {
-  if (h.totalCount === 0) return EMPTY_SPARSE;
-  const ih = h as unknown as IndexedHistogram;
-  const last = ih.countsArrayIndex(ih.maxValue);
-  let n = 0;
-  for (let i = 0; i <= last; i++) if (ih.getCountAtIndex(i) !== 0) n++;
-  const out = new Uint32Array(n * 2);
-  let j = 0;
-  for (let i = 0; i <= last; i++) {
-    const c = ih.getCountAtIndex(i);
-    if (c !== 0) {
-      out[j++] = i;
-      out[j++] = c;
-    }
-  }
-  return out;
 }
 
 /** Adds sparse pairs (from a histogram of the same configuration) into `h`. */

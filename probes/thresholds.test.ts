@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OUTCOMES } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
 import { compileExpect } from './expect.ts';
-import { EMPTY_SPARSE, newIntervalHistogram, recordUs, toSparse } from './histogram.ts';
+import { EMPTY_SPARSE, IntervalRecorder } from './histogram.ts';
 import { Agg } from './metrics.ts';
 import type { WorkerPartial, WorkerRequestPartial } from './protocol.ts';
 import { probeSpecSchema } from './spec.ts';
@@ -105,20 +105,20 @@ describe('threshold grammar', () => {
 function fakePartial(requests: { ms: number[]; status?: number; outcome?: Outcome }[]): WorkerPartial {
   const accepted = [compileExpect({ headers: {}, json: {} }), compileExpect({ status: [200, 404], headers: {}, json: {} })];
   const reqs: WorkerRequestPartial[] = requests.map((r, i) => {
-    const h = newIntervalHistogram();
-    const e = newIntervalHistogram();
-    for (const ms of r.ms) recordUs(h, ms * 1000);
+    const h = new IntervalRecorder();
+    const e = new IntervalRecorder();
+    for (const ms of r.ms) h.record(ms * 1000);
     const status = r.status ?? 200;
     const ok = accepted[i]!.acceptedStatus[status] === 1;
-    if (ok) for (const ms of r.ms) recordUs(e, ms * 1000);
+    if (ok) for (const ms of r.ms) e.record(ms * 1000);
     const outcomes = OUTCOMES.map((o) => (o === (r.outcome ?? (ok ? 'ok' : 'http_error')) ? r.ms.length : 0));
     return {
       outcomes,
       statuses: { [status]: r.ms.length },
       expected: ok ? r.ms.length : 0,
-      latency: toSparse(h),
-      waiting: toSparse(h),
-      expectedLatency: toSparse(e),
+      latency: h.toSparse(),
+      waiting: h.toSparse(),
+      expectedLatency: e.toSparse(),
       within: [],
       headers: {},
       received: 100 * r.ms.length,
