@@ -30,7 +30,7 @@ describe('probe spec validation', () => {
   });
 
   it('rejects a URL with a character a request line cannot carry (a space, a control character, beyond one byte)', () => {
-    const urls = ['/a b', '/a\tb', '/€', '/x?u={{pick a b}}&s=1 2', '/ok/é?x=%20&u={{userId 1 9}}'];
+    const urls = ['/a b', '/a\tb', '/€', '/x?u={{pick a b}}&s=1 2', '/ok/é?x=%20&u={{userId 1 9}}', '/x?q={{pick "a b" c}}', "/x?q={{pick 'd\te' f}}"];
     const found = urls.map((url) => problems({ requests: [{ name: 'a', url }] }).map((p) => p.message));
     expect(found).toEqual([
       ['the URL contains a space; percent-encode it as %20'],
@@ -38,6 +38,8 @@ describe('probe spec validation', () => {
       ['the URL contains U+20AC ("€"), beyond what a request line can carry; percent-encode it'],
       ['the URL contains a space; percent-encode it as %20'],
       [],
+      ['the URL contains a space; percent-encode it as %20'],
+      ['the URL contains the control character U+0009; percent-encode it'],
     ]);
   });
 

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { durationMs, labels, percentRatio, positiveDurationMs } from '../common/index.ts';
 import { expectProblems } from './expect.ts';
-import { jsonBodyProblems, templateProblem } from './template.ts';
+import { jsonBodyProblems, templateLiterals, templateProblem } from './template.ts';
 
 const vuCount = z.number({ error: 'expected a whole number of VUs' }).int().positive();
 const stage = z.strictObject({
@@ -123,18 +123,6 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** What undici refuses in a request path: spaces, control characters and anything beyond one byte. */
 const URL_FORBIDDEN = /[^\x21-\xff]/u;
 
-/**
- * A URL as written with each template tag replaced by characters it can
- * produce: `pick`'s items, and for every other generator printable ASCII
- * (checking the tag's own text would trip over the spaces between its arguments).
- */
-function urlAsProduced(url: string): string {
-  return url.replace(/\{\{([^}]*)\}\}/g, (_tag, inner: string) => {
-    const [name, ...args] = inner.trim().split(/\s+/);
-    return name === 'pick' ? args.join('') : 'x';
-  });
-}
-
 /** `U+0007` for a character. */
 const codePoint = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -165,7 +153,7 @@ const requestSchema = z
       if (!m) add(['url'], `"${r.url}" is neither a path starting with "/" (relative to target) nor an absolute http(s) URL`);
       else if (m[2]!.includes('{{')) add(['url'], 'the scheme, host and port of an absolute URL cannot be templated; template the path or query instead');
     }
-    const badInUrl = urlProblem ? null : URL_FORBIDDEN.exec(urlAsProduced(r.url));
+    const badInUrl = urlProblem ? null : URL_FORBIDDEN.exec(templateLiterals(r.url));
     if (badInUrl) {
       const ch = badInUrl[0];
       add(

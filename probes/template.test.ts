@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { compileJsonBody, compileTemplate, jsonBodyProblems, templateProblem } from './template.ts';
+import { compileJsonBody, compileTemplate, jsonBodyProblems, templateLiterals, templateProblem } from './template.ts';
 
 const ctx = { vu: 3, iter: 7, seq: 42 };
 
 describe('templates', () => {
+  it('templateLiterals gives the literal text and pick items (quoted ones whole), not the tags', () => {
+    expect(templateLiterals('/x?q={{pick "a b" c}}&n={{randInt 1 9}}&u={{uuid}}')).toBe('/x?q=a bc&n=&u=');
+    expect(templateLiterals("{{pick 'd\te' f}}")).toBe('d\tef');
+    expect(templateLiterals('static')).toBe('static');
+  });
+
   it('a template without tags is static and renders its text', () => {
     const t = compileTemplate('/v1/flags/flag-1/evaluate');
     expect(t.isStatic).toBe(true);

@@ -41,6 +41,8 @@ interface Generator {
   render(ctx: TemplateContext): string;
   /** Its output is a JSON value as is (a number or an array), so a JSON body can embed it unquoted. */
   readonly json: boolean;
+  /** Characters of the template's own text it can output (`pick`'s items); the other generators output printable ASCII only. */
+  readonly literal?: string;
 }
 
 type Factory = (args: string[]) => Generator;
@@ -123,7 +125,7 @@ const GENERATORS: Record<string, Factory> = {
     if (args.length === 0) throw new TemplateError('{{pick}} needs at least one value to pick from, e.g. {{pick a b c}}');
     const values = [...args];
     const n = values.length;
-    return { json: false, render: () => values[Math.floor(Math.random() * n)]! };
+    return { json: false, literal: values.join(''), render: () => values[Math.floor(Math.random() * n)]! };
   },
   userId(args) {
     const [min, max] = range('userId', args, 'userId MIN MAX');
@@ -262,6 +264,21 @@ export function templateProblem(text: string): string | undefined {
     if (err instanceof TemplateError) return err.message;
     throw err;
   }
+}
+
+/**
+ * Every character a valid template can output that it does not make up
+ * itself: its literal text and `pick`'s items, without the tags' own
+ * syntax. The generators add only printable ASCII, so validation can check
+ * what a URL or header may carry on this.
+ *
+ * @example
+ * templateLiterals('/x?q={{pick "a b" c}}&n={{randInt 1 9}}') // '/x?q=a bc&n='
+ */
+export function templateLiterals(text: string): string {
+  return parse(text)
+    .map((p) => (typeof p === 'string' ? p : (p.literal ?? '')))
+    .join('');
 }
 
 /**
