@@ -82,6 +82,20 @@ describe('probe spec validation', () => {
     expect(problems({ requests: [{ name: 'a', url: '/x', expect: { headers: { 'x-cache': { matches: '(' } } } }] })[0]?.message).toMatch(/not a valid regular expression/);
   });
 
+  it('rejects what k6 rejects: fewer shared iterations than VUs, maxVUs below preAllocatedVUs', () => {
+    expect(problems({ scenario: { executor: 'shared-iterations', vus: 3, iterations: 2 } })[0]).toEqual({
+      path: 'scenario.iterations',
+      message: expect.stringMatching(/the number of iterations \(2\) can't be less than the number of VUs \(3\)/) as unknown,
+    });
+    expect(problems({ scenario: { executor: 'constant-arrival-rate', rate: 10, duration: '1s', preAllocatedVUs: 5, maxVUs: 2 } })[0]).toEqual({
+      path: 'scenario.maxVUs',
+      message: expect.stringMatching(/maxVUs \(2\) can't be less than preAllocatedVUs \(5\)/) as unknown,
+    });
+    expect(problems({ scenario: { executor: 'ramping-arrival-rate', preAllocatedVUs: 5, maxVUs: 4, stages: [{ duration: '1s', target: 5 }] } })[0]?.path).toBe(
+      'scenario.maxVUs',
+    );
+  });
+
   it('rejects fractional ramping-vus targets and stages that last 0s in total', () => {
     expect(problems({ scenario: { executor: 'ramping-vus', stages: [{ duration: '1s', target: 2.5 }] } })[0]).toEqual({
       path: 'scenario.stages.0.target',

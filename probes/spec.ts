@@ -20,6 +20,13 @@ const common = {
   tags: labels.default({}),
 };
 
+/** k6 rejects an arrival-rate scenario whose maxVUs is below its preAllocatedVUs, rather than raising it silently. */
+function maxVusAtLeastPreallocated(s: { preAllocatedVUs: number; maxVUs?: number | undefined }, ctx: z.RefinementCtx): void {
+  if (s.maxVUs !== undefined && s.maxVUs < s.preAllocatedVUs) {
+    ctx.addIssue({ code: 'custom', path: ['maxVUs'], message: `maxVUs (${s.maxVUs}) can't be less than preAllocatedVUs (${s.preAllocatedVUs})` });
+  }
+}
+
 const constantArrivalRate = z
   .strictObject({
     executor: z.literal('constant-arrival-rate'),
@@ -30,7 +37,8 @@ const constantArrivalRate = z
     maxVUs: vuCount.optional(),
     ...common,
   })
-  .transform((s) => ({ ...s, maxVUs: Math.max(s.maxVUs ?? s.preAllocatedVUs, s.preAllocatedVUs) }));
+  .superRefine(maxVusAtLeastPreallocated)
+  .transform((s) => ({ ...s, maxVUs: s.maxVUs ?? s.preAllocatedVUs }));
 
 const rampingArrivalRate = z
   .strictObject({
@@ -47,7 +55,8 @@ const rampingArrivalRate = z
       ctx.addIssue({ code: 'custom', path: ['stages'], message: 'the stages last 0s in total; expected at least one stage with a duration' });
     }
   })
-  .transform((s) => ({ ...s, maxVUs: Math.max(s.maxVUs ?? s.preAllocatedVUs, s.preAllocatedVUs) }));
+  .superRefine(maxVusAtLeastPreallocated)
+  .transform((s) => ({ ...s, maxVUs: s.maxVUs ?? s.preAllocatedVUs }));
 
 const constantVus = z.strictObject({
   executor: z.literal('constant-vus'),
@@ -75,13 +84,20 @@ const rampingVus = z
     }
   });
 
-const sharedIterations = z.strictObject({
-  executor: z.literal('shared-iterations'),
-  vus: vuCount.default(1),
-  iterations: z.number().int().positive().default(1),
-  maxDuration: positiveDurationMs.default(600_000),
-  ...common,
-});
+const sharedIterations = z
+  .strictObject({
+    executor: z.literal('shared-iterations'),
+    vus: vuCount.default(1),
+    iterations: z.number().int().positive().default(1),
+    maxDuration: positiveDurationMs.default(600_000),
+    ...common,
+  })
+  .superRefine((s, ctx) => {
+    // k6's rule: a VU with no iteration to share would only idle.
+    if (s.iterations < s.vus) {
+      ctx.addIssue({ code: 'custom', path: ['iterations'], message: `the number of iterations (${s.iterations}) can't be less than the number of VUs (${s.vus})` });
+    }
+  });
 
 const perVuIterations = z.strictObject({
   executor: z.literal('per-vu-iterations'),
