@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from './run.ts';
 import { delayed, probe, testServer } from './test-support.ts';
@@ -101,6 +103,28 @@ describe('closed-model executors against a local server', () => {
     const req = summary.metrics.http_req_duration!.values;
     expect(it.count).toBe(101);
     for (const k of ['min', 'med', 'max', 'p(90)', 'p(99)'] as const) expect(it[k]).toBe(req[k]);
+  });
+
+  it('a VU keeps its one keep-alive connection for HEAD requests too', async () => {
+    let connections = 0;
+    const head = createServer((_req, res) => res.end());
+    head.on('connection', () => connections++);
+    await new Promise<void>((resolve) => head.listen(0, '127.0.0.1', resolve));
+    try {
+      const summary = await startRun(
+        probe({
+          target: `http://127.0.0.1:${(head.address() as AddressInfo).port}`,
+          scenario: { executor: 'shared-iterations', vus: 1, iterations: 20, maxDuration: '10s' },
+          requests: [{ name: 'head', method: 'HEAD', url: '/x' }],
+        }),
+      ).done;
+      expect(summary.outcomes.ok).toBe(20);
+      // The warm-up uses its own connections to a local server, so the target sees exactly one.
+      expect(connections).toBe(1);
+    } finally {
+      head.closeAllConnections();
+      await new Promise<void>((resolve) => head.close(() => resolve()));
+    }
   });
 
   it('per-vu-iterations runs the given iterations on every VU', async () => {

@@ -14,6 +14,15 @@ import type { ProbeSpec } from './spec.ts';
 
 export const USER_AGENT = 'burnwatch/0.1';
 
+/**
+ * undici closes the connection after every HEAD (and sends `connection:
+ * close`), for servers that wrongly send a body with it; that would give each
+ * HEAD a new TCP connect, counted in its latency. A VU keeps its connection,
+ * as k6's does; a server that does send a body then fails the next request
+ * on that connection, visibly.
+ */
+const KEEP_ALIVE: Partial<Record<string, { reset: false }>> = { HEAD: { reset: false } };
+
 export interface CompiledRequest {
   index: number;
   name: string;
@@ -87,6 +96,7 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
             body: staticBody ?? null,
             headersTimeout: 0,
             bodyTimeout: 0,
+            ...KEEP_ALIVE[r.method],
           })
         : undefined;
     return {
@@ -149,7 +159,7 @@ export function buildRequest(req: CompiledRequest, ctx: TemplateContext, extraHe
     bytes += body.length;
   }
   return {
-    options: { path, method: req.method, headers, body, headersTimeout: 0, bodyTimeout: 0 },
+    options: { path, method: req.method, headers, body, headersTimeout: 0, bodyTimeout: 0, ...KEEP_ALIVE[req.method] },
     bytes,
     path,
   };
