@@ -90,6 +90,30 @@ const VUS_PER_THREAD = 200;
 const READY_TIMEOUT_MS = 60_000;
 const LAG_WARN_MS = 10;
 
+const REDIRECTS = new Set(['301', '302', '303', '307', '308']);
+
+/**
+ * burnwatch does not follow redirects (k6 follows up to 10): a redirect is
+ * a response like any other, `ok` under the default 200–399. One warning per
+ * request without an explicit `expect.status` that got any, so a probe aimed at a moved URL does not pass on the
+ * redirect's own latency unnoticed.
+ */
+function redirectWarnings(total: Agg, probe: Probe): string[] {
+  const out: string[] = [];
+  total.requests.forEach((r, i) => {
+    // An explicit expect.status says what the request should get: nothing to warn about.
+    if (probe.requests[i]!.expect?.status) return;
+    const got = [...r.statuses].filter(([status]) => REDIRECTS.has(status));
+    const n = got.reduce((sum, [, c]) => sum + c, 0);
+    if (n === 0) return;
+    const codes = got.map(([status]) => status).join(', ');
+    out.push(
+      `${formatCount(n)} response${n === 1 ? '' : 's'} to ${probe.requests[i]!.name} ${n === 1 ? 'was a redirect' : 'were redirects'} (HTTP ${codes}), not followed: point the request at the final URL, or add expect.status to make a redirect fail or to assert it.`,
+    );
+  });
+  return out;
+}
+
 /** Threads for a scenario when not given: enough for the load, leaving a core to the main thread. */
 export function defaultThreads(probe: Probe, segment: Segment = WHOLE): number {
   const spare = Math.max(1, availableParallelism() - 1);
@@ -419,6 +443,14 @@ class RunController {
     };
   }
 
+  /**
+   * Evaluates the thresholds after an interval: windowed ones on their
+   * window, abortOnFail ones without a window on the whole run so far. A
+   * failing abortOnFail threshold (past its delayAbortEval) aborts the run
+   * hard, as k6 does. The target rate counts as a breakpoint's passing rate
+   * only when every abortOnFail threshold was actually evaluated here (had
+   * data, a full window, past delayAbortEval) and held.
+   */
   private evaluate(elapsed: number, now: number, targetRate: number | undefined): void {
     let abortFailing: ThresholdState | undefined;
     let abortValue: number | undefined;
@@ -428,11 +460,17 @@ class RunController {
       let value: number | undefined;
       if (t.windowMs !== undefined) {
         const n = Math.ceil(t.windowMs / this.intervalMs);
-        if (this.ring.length < n || elapsed < t.windowMs - this.intervalMs / 2) continue;
+        if (this.ring.length < n || elapsed < t.windowMs - this.intervalMs / 2) {
+          if (t.abortOnFail) allAbortersPass = false;
+          continue;
+        }
         this.window.reset();
         for (const rec of this.ring.slice(-n)) this.window.addInterval(rec.partials, rec.start, rec.end);
         value = observe(t, this.window);
-        if (value === undefined) continue;
+        if (value === undefined) {
+          if (t.abortOnFail) allAbortersPass = false;
+          continue;
+        }
         st.evaluated++;
         if (!holds(t.expr.operator, value, t.expr.value)) {
           st.failed++;
@@ -442,13 +480,17 @@ class RunController {
       } else {
         if (!t.abortOnFail) continue;
         value = observe(t, this.total);
-        if (value === undefined) continue;
+        if (value === undefined) {
+          allAbortersPass = false;
+          continue;
+        }
         if (!holds(t.expr.operator, value, t.expr.value)) st.failedAt ??= now;
       }
       if (!t.abortOnFail) continue;
       const failing = !holds(t.expr.operator, value, t.expr.value);
-      if (failing) allAbortersPass = false;
-      if (failing && elapsed >= t.delayAbortEvalMs && !abortFailing) {
+      const judged = elapsed >= t.delayAbortEvalMs;
+      if (failing || !judged) allAbortersPass = false;
+      if (failing && judged && !abortFailing) {
         abortFailing = st;
         abortValue = value;
       }
@@ -465,7 +507,9 @@ class RunController {
         this.breakpoint = { lastPassingRate: this.lastPassingRate, failedAtRate: targetRate };
         reason += ` at ${formatCount(targetRate)} req/s; last rate that met it: ${this.lastPassingRate === null ? 'none' : `${formatCount(this.lastPassingRate)} req/s`}`;
       }
-      this.stop(reason, 'threshold', false);
+      // k6 cancels the run's context here: no gracefulStop, in-flight
+      // iterations are interrupted (counted apart, not in the metrics).
+      this.stop(reason, 'threshold', true);
     }
   }
 
@@ -600,8 +644,10 @@ class RunController {
       );
     }
     if (this.total.interrupted > 0) {
-      warnings.push(`${formatCount(this.total.interrupted)} iterations were still running at gracefulStop/gracefulRampDown and were interrupted; they are not in the metrics.`);
+      const when = this.stopKind === 'threshold' ? 'when the abortOnFail threshold stopped the run (or at gracefulRampDown)' : 'at gracefulStop/gracefulRampDown';
+      warnings.push(`${formatCount(this.total.interrupted)} iterations were still running ${when} and were interrupted; they are not in the metrics.`);
     }
+    warnings.push(...redirectWarnings(this.total, this.probe));
     for (const t of thresholds) if (t.noData) warnings.push(`threshold ${t.metric} ${t.threshold} had no data to evaluate (it passes, as in k6).`);
     const errors = [...this.total.errors.values()].sort((a, b) => b.count - a.count).slice(0, 10);
     let stopReason = this.stopReason ?? 'completed';

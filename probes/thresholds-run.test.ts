@@ -124,4 +124,57 @@ describe('thresholds in a run', () => {
     expect(summary.breakpoint!.failedAtRate).toBeGreaterThan(summary.breakpoint!.lastPassingRate!);
     expect(summary.durationMs).toBeLessThan(7000);
   });
+
+  it('a breakpoint run whose windowed abortOnFail threshold never held reports no last passing rate', async () => {
+    // Every answer is a 500: the 3 s window is never met, so no rate passed,
+    // although the threshold could not be evaluated during the first 3 s.
+    server = await testServer(delayed(0, 500));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'ramping-arrival-rate', startRate: 10, stages: [{ duration: '8s', target: 20 }], preAllocatedVUs: 5, gracefulStop: '1s' },
+        requests: [{ name: 'get', url: '/x' }],
+        thresholds: { http_req_failed: [{ threshold: 'rate<0.5', abortOnFail: true, window: '3s' }] },
+      }),
+    ).done;
+    expect(summary.status).toBe('failed');
+    expect(summary.thresholds[0]).toMatchObject({ ok: false, abortedRun: true });
+    expect(summary.breakpoint).toBeDefined();
+    expect(summary.breakpoint!.lastPassingRate).toBeNull();
+    expect(summary.breakpoint!.failedAtRate).toBeGreaterThanOrEqual(13);
+    expect(summary.stopReason).toMatch(/crossed \(abortOnFail\).* at \d+ req\/s; last rate that met it: none$/);
+    expect(summary.durationMs).toBeLessThan(6000);
+  });
+
+  it('a rate counts as passing only at an interval where every abortOnFail threshold had data and held', async () => {
+    // The target rate is 10 + t req/s: requests 1–21 are sent at 0.10–1.92 s
+    // and answered 200, request 22 (at 2.0 s) and later ones 500.
+    // Intervals 1 (11 req/s) and 2 (12 req/s): both thresholds hold (the 2 s
+    // window only from interval 2). Interval 3 (13 req/s): no expected
+    // response, so the latency threshold has no data and the rate is not a
+    // passing one, while the 2 s error-rate window holds (13 of 24, 54 %).
+    // Interval 4 (14 req/s): the window is all errors and the run aborts.
+    let seen = 0;
+    server = await testServer((_req, res) => {
+      seen++;
+      res.statusCode = seen <= 21 ? 200 : 500;
+      res.end('x');
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'ramping-arrival-rate', startRate: 10, stages: [{ duration: '10s', target: 20 }], preAllocatedVUs: 5, gracefulStop: '1s' },
+        requests: [{ name: 'get', url: '/x' }],
+        thresholds: {
+          'http_req_duration{expected_response:true}': [{ threshold: 'p(95)<1000', abortOnFail: true, window: '1s' }],
+          http_req_failed: [{ threshold: 'rate<0.6', abortOnFail: true, window: '2s' }],
+        },
+      }),
+    ).done;
+    expect(summary.status).toBe('failed');
+    expect(summary.thresholds[1]).toMatchObject({ metric: 'http_req_failed', abortedRun: true });
+    expect(summary.breakpoint!.lastPassingRate).toBeCloseTo(12, 3);
+    expect(summary.breakpoint!.failedAtRate).toBeCloseTo(14, 3);
+    expect(summary.stopReason).toMatch(/ at 14 req\/s; last rate that met it: 12 req\/s$/);
+  });
 });
