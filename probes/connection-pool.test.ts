@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionPool } from './connection-pool.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
+import { closedPort, stalledListener } from './test-support.ts';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -54,6 +55,29 @@ function handler(pool: ConnectionPool, done: { n: number; errors: string[] }): P
   };
   return h;
 }
+
+/** A loopback port where a TCP handshake never completes (see stalledListener), released after the test. */
+async function blackhole(): Promise<number> {
+  const listener = await stalledListener();
+  cleanup.push(() => listener.close());
+  return listener.port;
+}
+
+/** Records uncaught exceptions (which would kill a load worker thread) until the test ends. */
+function captureUncaught(): Error[] {
+  const caught: Error[] = [];
+  const listener = (err: Error): void => {
+    caught.push(err);
+  };
+  process.on('uncaughtException', listener);
+  cleanup.push(() => {
+    process.off('uncaughtException', listener);
+    return Promise.resolve();
+  });
+  return caught;
+}
+
+const count = (resource: string): number => process.getActiveResourcesInfo().filter((r) => r === resource).length;
 
 const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
   const end = Date.now() + ms;
@@ -126,5 +150,95 @@ describe('connection pool', () => {
     s.release();
     await until(() => done.n === 2);
     expect(done.n).toBe(2);
+  });
+
+  it('fails a queued request with its own connect error, without crashing, when a connect fails while it waits', async () => {
+    const caught = captureUncaught();
+    const pool = new ConnectionPool(`http://127.0.0.1:${await closedPort()}`, { connections: 1, connectTimeout: 1000 });
+    cleanup.unshift(() => pool.destroy());
+    const done = { n: 0, errors: [] as string[] };
+    // The second waits in the pool's queue (connections: 1); the handlers release in onError, as the engine's do.
+    pool.dispatch({ path: '/a', method: 'GET' }, handler(pool, done));
+    pool.dispatch({ path: '/b', method: 'GET' }, handler(pool, done));
+    expect(pool.queued).toBe(1);
+    await until(() => done.errors.length === 2 || caught.length > 0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(caught.map((e) => e.message)).toEqual([]);
+    expect(done.errors).toHaveLength(2);
+    for (const e of done.errors) expect(e).toMatch(/ECONNREFUSED/);
+    expect(done.n).toBe(0);
+    expect(pool.queued).toBe(0);
+  });
+
+  it('gives every queued request its own connect error when connects keep failing (several connections)', async () => {
+    const caught = captureUncaught();
+    const pool = new ConnectionPool(`http://127.0.0.1:${await closedPort()}`, { connections: 3, maxConnecting: 2, connectTimeout: 1000 });
+    cleanup.unshift(() => pool.destroy());
+    const done = { n: 0, errors: [] as string[] };
+    for (let i = 0; i < 10; i++) pool.dispatch({ path: `/${i}`, method: 'GET' }, handler(pool, done));
+    await until(() => done.errors.length === 10 || caught.length > 0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(caught.map((e) => e.message)).toEqual([]);
+    expect(done.errors).toHaveLength(10);
+    expect(pool.queued).toBe(0);
+    expect(pool.size).toBeLessThanOrEqual(3);
+  });
+
+  it('hands a connection to the next queued request synchronously when a whole response ends', async () => {
+    const s = await holdingServer();
+    const pool = new ConnectionPool(s.origin, { connections: 1, connectTimeout: 1000 });
+    cleanup.unshift(() => pool.destroy());
+    const done = { n: 0, errors: [] as string[] };
+    const second = handler(pool, done);
+    let handedOver: { queued: number; same: boolean } | null = null;
+    const first = handler(pool, done);
+    first.onComplete = () => {
+      const c = first.conn!;
+      first.conn = null;
+      pool.release(c);
+      handedOver = { queued: pool.queued, same: second.conn === c };
+      done.n++;
+    };
+    pool.dispatch({ path: '/first', method: 'GET', headersTimeout: 0, bodyTimeout: 0 }, first);
+    pool.dispatch({ path: '/second', method: 'GET', headersTimeout: 0, bodyTimeout: 0 }, second);
+    await until(() => s.held() === 1);
+    s.release();
+    await until(() => done.n === 1);
+    expect(handedOver).toEqual({ queued: 0, same: true });
+    await until(() => s.held() === 1);
+    s.release();
+    await until(() => done.n === 2);
+    expect(done.n).toBe(2);
+    expect(done.errors).toEqual([]);
+    expect(s.connections()).toBe(1);
+  });
+
+  it('preconnect resolves with 0 when the connect times out (a handshake that never completes)', async () => {
+    const port = await blackhole();
+    const pool = new ConnectionPool(`http://127.0.0.1:${port}`, { connections: 1, connectTimeout: 300 });
+    cleanup.unshift(() => pool.destroy());
+    const sockets = count('TCPSocketWrap');
+    const timers = count('Timeout');
+    const start = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const result = await Promise.race([
+      pool.preconnect(1),
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still pending after 2 s'), 2000))),
+    ]);
+    clearTimeout(timer);
+    const elapsed = performance.now() - start;
+    expect(result).toBe(0);
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(1000);
+    // No socket or timer left behind.
+    await until(() => count('TCPSocketWrap') <= sockets, 1000);
+    expect(count('TCPSocketWrap')).toBeLessThanOrEqual(sockets);
+    expect(count('Timeout')).toBeLessThanOrEqual(timers);
+  });
+
+  it('preconnect resolves with 0 when the connect is refused', async () => {
+    const pool = new ConnectionPool(`http://127.0.0.1:${await closedPort()}`, { connections: 2, connectTimeout: 1000 });
+    cleanup.unshift(() => pool.destroy());
+    expect(await pool.preconnect(2)).toBe(0);
   });
 });

@@ -23,6 +23,9 @@
  *               queue ◀── release(conn) / connect event pump it
  * ```
  *
+ * A connection whose request ended without it ever having a live socket
+ * (its connect failed) is not handed on: see `release`.
+ *
  * Picking a connection is a stack pop (the most recently used one, warm in
  * every cache), not a scan over all connections.
  */
@@ -33,7 +36,10 @@ import type { Dispatcher } from 'undici';
 
 /** One connection. */
 export class Conn {
+  /** Its first connect has not finished yet (counts against `maxConnecting`). */
   connecting = true;
+  /** Has a live socket: from undici's 'connect' to its 'disconnect' or 'connectionError'. */
+  connected = false;
   constructor(readonly client: Client) {}
 }
 
@@ -103,19 +109,35 @@ export class ConnectionPool {
             const socket = netConnect({ host, port });
             socket.setNoDelay(true);
             socket.setKeepAlive(true, 60_000);
-            const timer = setTimeout(() => socket.destroy(), this.options.connectTimeout);
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            // Exactly once, whichever comes first: connect, error, close
+            // (a destroy without an error emits only 'close') or the timeout.
+            const settle = (connected: boolean): void => {
+              if (timer === undefined) return;
+              clearTimeout(timer);
+              timer = undefined;
+              resolve(connected);
+            };
+            timer = setTimeout(() => {
+              socket.destroy();
+              settle(false);
+            }, this.options.connectTimeout);
             socket.once('connect', () => {
-              clearTimeout(timer);
+              if (timer === undefined) return;
+              if (this.closed) {
+                socket.destroy();
+                settle(false);
+                return;
+              }
               this.spare.push(socket);
-              resolve(true);
+              settle(true);
             });
-            socket.on('error', () => {
-              clearTimeout(timer);
-              resolve(false);
-            });
+            // Also keeps a later error on a spare socket from being uncaught.
+            socket.on('error', () => settle(false));
             socket.once('close', () => {
               const i = this.spare.indexOf(socket);
               if (i >= 0) this.spare.splice(i, 1);
+              settle(false);
             });
           }),
       ),
@@ -180,9 +202,26 @@ export class ConnectionPool {
     else this.queue.push({ opts, handler });
   }
 
-  /** The request on `conn` is over (completed or failed): hand the connection to the next waiting request. */
+  /**
+   * The request on `conn` is over (completed or failed): hand the connection
+   * to the next waiting request, synchronously.
+   *
+   * Except when the connection has no live socket, which at the end of a
+   * request means its connect failed. Then undici may be calling us from
+   * inside its client's `onError`, which fails the client's queued requests
+   * one by one and then asserts that the client's queue is empty: a request
+   * dispatched on that client now would make the assertion throw, from a
+   * socket 'error' listener, uncaught. So the connection is retired in a
+   * microtask, after undici is done, and the next waiting request gets a
+   * new connection (counted against `maxConnecting`): a working one, or its
+   * own connect error.
+   */
   release(conn: Conn): void {
     if (this.closed) return;
+    if (!conn.connected) {
+      queueMicrotask(() => this.retire(conn));
+      return;
+    }
     const next = this.dequeue();
     if (next) this.send(conn, next.opts, next.handler);
     else this.idle.push(conn);
@@ -191,6 +230,22 @@ export class ConnectionPool {
   private send(conn: Conn, opts: Dispatcher.DispatchOptions, handler: PooledHandler): void {
     handler.conn = conn;
     conn.client.dispatch(opts, handler);
+  }
+
+  /** Drops a connection whose connect failed and opens new ones for waiting requests. */
+  private retire(conn: Conn): void {
+    if (this.closed) return; // destroy() has destroyed its client
+    const i = this.all.indexOf(conn);
+    if (i >= 0) {
+      this.all[i] = this.all[this.all.length - 1]!;
+      this.all.pop();
+    }
+    if (conn.connecting) {
+      conn.connecting = false;
+      this.connecting--;
+    }
+    conn.client.destroy().catch(() => {});
+    this.pump();
   }
 
   private dequeue(): Queued | undefined {
@@ -222,8 +277,17 @@ export class ConnectionPool {
       this.connecting--;
       this.pump();
     };
-    client.on('connect', settled);
-    client.on('connectionError', settled);
+    client.on('connect', () => {
+      conn.connected = true;
+      settled();
+    });
+    client.on('connectionError', () => {
+      conn.connected = false;
+      settled();
+    });
+    client.on('disconnect', () => {
+      conn.connected = false;
+    });
     this.connecting++;
     this.all.push(conn);
     return conn;

@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { probeSpecSchema } from './spec.ts';
 import type { Probe } from './spec.ts';
 
@@ -89,4 +89,74 @@ export async function closedPort(): Promise<number> {
 /** Parses a probe spec (wire form) into the model, named `name`. */
 export function probe(spec: Record<string, unknown>, name = 'test'): Probe {
   return { name, ...probeSpecSchema.parse(spec) };
+}
+
+export interface StalledListener {
+  port: number;
+  /** Requests the listener answered (after it began accepting). */
+  hits(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback port where TCP handshakes hang (a firewalled or dead host, seen
+ * from the client): a listener (backlog 1) in a worker thread that blocks
+ * right after listening, so nothing accepts, plus filler connections until
+ * the kernel's accept queue is full; Linux then drops every further SYN.
+ * After `acceptAfterMs` (default 30 s, or `close()`) the worker wakes,
+ * accepts, and answers every request `200 ok`. Bounded: at most 8 fillers
+ * of 200 ms each.
+ */
+export async function stalledListener(acceptAfterMs = 30_000): Promise<StalledListener> {
+  const { Worker } = await import('node:worker_threads');
+  const { connect } = await import('node:net');
+  const wake = new Int32Array(new SharedArrayBuffer(4));
+  const code = `
+    const { createServer } = require('node:http');
+    const { parentPort, workerData } = require('node:worker_threads');
+    let hits = 0;
+    const server = createServer((req, res) => { hits++; req.resume(); res.end('ok'); });
+    parentPort.on('message', (m) => { if (m === 'hits') parentPort.postMessage(hits); });
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+      parentPort.postMessage(server.address().port);
+      Atomics.wait(workerData.wake, 0, 0, workerData.acceptAfterMs);
+    });`;
+  const worker = new Worker(code, { eval: true, workerData: { wake, acceptAfterMs } });
+  const fillers: Socket[] = [];
+  const close = async (): Promise<void> => {
+    for (const s of fillers) s.destroy();
+    Atomics.store(wake, 0, 1);
+    Atomics.notify(wake, 0);
+    await worker.terminate();
+  };
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  for (let i = 0; i < 8; i++) {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.on('error', () => {});
+    fillers.push(socket);
+    const connected = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 200);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    // The accept queue is full: handshakes to this port now hang.
+    if (!connected) {
+      return {
+        port,
+        hits: () =>
+          new Promise<number>((resolve) => {
+            worker.once('message', resolve);
+            worker.postMessage('hits');
+          }),
+        close,
+      };
+    }
+  }
+  await close();
+  throw new Error('could not fill the accept queue of a loopback listener: no hanging handshake on this OS');
 }
