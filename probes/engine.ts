@@ -42,6 +42,8 @@ import type { TemplateContext } from './template.ts';
 /** Sentinel errors passed to undici's abort; identity-compared, never shown raw. */
 class EngineAbort extends Error {}
 const TIMEOUT = new EngineAbort('request timed out');
+/** The request's timeout passed before it had a connection to go out on (a TCP connect that hangs). */
+const CONNECT_TIMEOUT = new EngineAbort('timed out waiting for a connection');
 const TOO_LARGE = new EngineAbort('response body larger than maxResponseBytes');
 const INTERRUPTED = new EngineAbort('iteration interrupted (gracefulStop / gracefulRampDown)');
 
@@ -96,6 +98,7 @@ const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
 /** Classifies a transport error; `hadResponse` = headers had arrived. */
 export function classifyError(err: Error, hadResponse: boolean): { outcome: Outcome; message: string } {
   if (err === TIMEOUT) return { outcome: 'timeout', message: hadResponse ? 'timed out reading the body' : 'timed out waiting for the response' };
+  if (err === CONNECT_TIMEOUT) return { outcome: 'connect_error', message: `${err.message} (the TCP connect did not complete within the request timeout)` };
   if (err === TOO_LARGE) return { outcome: 'assertion_failed', message: err.message };
   const code = (err as { code?: string }).code ?? '';
   const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? '';
@@ -163,8 +166,11 @@ class Exchange implements PooledHandler {
     readonly vu: Vu,
   ) {}
 
+  /** undici is about to write the request on a connected socket. */
   onConnect(abort: (err?: Error) => void): void {
     if (this.active) this.abortFn = abort;
+    // Given up (timed out or interrupted) while it waited for its connection: never send it.
+    else abort(INTERRUPTED);
   }
 
   onHeaders(statusCode: number, headers: Buffer[], _resume: () => void, _statusText: string): boolean {
@@ -479,6 +485,9 @@ export class Engine {
         this.setPlanned(this.maxVus);
         break;
     }
+    // A segment or thread whose share of the iterations is empty has nothing to wait for.
+    if (s.executor === 'shared-iterations' || s.executor === 'per-vu-iterations') this.maybeAllDone();
+    if (this.stopping) return;
     this.setTimer(() => this.endRegular(), regularEnd - performance.now());
   }
 
@@ -661,10 +670,11 @@ export class Engine {
     if (notSent) {
       outcome = 'connect_error';
       message = `not sent: ${err.message}`;
-    } else if (err) {
+    } else if (err && !(err === TOO_LARGE && hadResponse && !accepted)) {
       ({ outcome, message } = classifyError(err, hadResponse));
       if (err === TOO_LARGE) message = `response body larger than maxResponseBytes (${this.maxResponseBytes} bytes)`;
     } else if (!accepted) {
+      // An unexpected status is an http_error whatever its body (a large error page is still a failed request).
       outcome = 'http_error';
       message = `HTTP ${ex.status}`;
     } else {
@@ -697,7 +707,8 @@ export class Engine {
       }
     }
     st.received += ex.headerBytes + ex.bodyBytes;
-    if (!notSent) st.sent += ex.sentBytes;
+    // Only a request undici wrote counts as data sent (abortFn is set just before the write).
+    if (!notSent && ex.abortFn) st.sent += ex.sentBytes;
     // Closed model: an iteration is its one request, sent when it started, so
     // its duration is the request's latency; partial() adds those histograms
     // once per interval instead of recording every value twice.
@@ -794,7 +805,8 @@ export class Engine {
         this.abortExchange(ex, INTERRUPTED);
         vu.retireAt = Infinity;
       } else if (now >= ex.deadline) {
-        this.abortExchange(ex, TIMEOUT);
+        // Not yet handed to a socket (abortFn is set when undici writes it): still waiting for a connection.
+        this.abortExchange(ex, ex.abortFn ? TIMEOUT : CONNECT_TIMEOUT);
       }
     }
   }
@@ -802,8 +814,9 @@ export class Engine {
   private abortExchange(ex: Exchange, reason: EngineAbort): void {
     if (ex.abortFn) ex.abortFn(reason);
     if (ex.active) {
-      // Still queued in undici (never connected): record it now and give the
-      // VU a fresh handler; undici's own timeouts end the abandoned request.
+      // Still waiting for a connection (in the pool's queue or on a connect):
+      // record it now and give the VU a fresh handler. The abandoned one is
+      // skipped by the pool, or aborted by onConnect before undici writes it.
       ex.vu.ex = new Exchange(this, ex.vu);
       this.complete(ex, reason);
     }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IntervalSnapshot } from './results.ts';
 import { startRun } from './run.ts';
-import { closedPort, probe, testServer } from './test-support.ts';
+import { closedPort, probe, stalledListener, testServer } from './test-support.ts';
 import type { TestServer } from './test-support.ts';
 
 let server: TestServer | undefined;
@@ -171,6 +171,77 @@ describe('fault paths give a classified outcome, never a crash', () => {
     expect(summary.metrics['http_req_failed{request:down}']!.values.rate).toBe(1);
     expect(summary.metrics['http_req_failed{request:missing}']!.values.rate).toBe(0);
     expect(summary.errors[0]).toMatchObject({ outcome: 'http_error', message: 'HTTP 503', count: 5 });
+  });
+
+  it('a target whose TCP handshake hangs gives connect_error, not a response timeout, and no data sent', async () => {
+    const listener = await stalledListener();
+    try {
+      const summary = await startRun(
+        probe({ target: `http://127.0.0.1:${listener.port}`, timeout: '400ms', scenario: iterations(2, 2), requests: [{ name: 'get', url: '/x' }] }),
+      ).done;
+      expect(summary.outcomes).toMatchObject({ connect_error: 2, timeout: 0 });
+      expect(summary.errors[0]?.message).toMatch(/timed out waiting for a connection/);
+      expect(summary.metrics.data_sent!.values.count).toBe(0);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('a request that timed out before its connection opened is never sent once it opens', async () => {
+    // The listener starts accepting after ~1.5 s, so the connection opens on
+    // a later SYN retry, after the first requests timed out waiting for it.
+    const listener = await stalledListener(1_500);
+    try {
+      const summary = await startRun(
+        probe({
+          target: `http://127.0.0.1:${listener.port}`,
+          timeout: '300ms',
+          scenario: { executor: 'constant-vus', vus: 1, duration: '4s', gracefulStop: '1s' },
+          requests: [{ name: 'get', url: '/x' }],
+        }),
+      ).done;
+      // How many time out before a SYN retry gets through depends on the kernel's retry timing.
+      expect(summary.outcomes.connect_error).toBeGreaterThanOrEqual(1);
+      expect(summary.outcomes.timeout).toBe(0);
+      expect(summary.outcomes.ok).toBeGreaterThan(0);
+      // Every request the target answered was one the run counted: none was sent after it had been given up.
+      expect(await listener.hits()).toBe(summary.outcomes.ok);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('an unexpected status stays an http_error when its body is also larger than maxResponseBytes', async () => {
+    server = await testServer((_req, res) => {
+      res.statusCode = 503;
+      res.end('x'.repeat(2_000));
+    });
+    const summary = await startRun(probe({ target: server.url, maxResponseBytes: 1_000, scenario: iterations(2), requests: [{ name: 'get', url: '/x' }] })).done;
+    expect(summary.outcomes).toMatchObject({ http_error: 2, assertion_failed: 0 });
+    expect(summary.metrics.http_req_failed!.values.rate).toBe(1);
+    expect(summary.errors[0]).toMatchObject({ outcome: 'http_error', message: 'HTTP 503', count: 2 });
+  });
+
+  it('a redirect is not followed, and the summary says which requests got one', async () => {
+    server = await testServer((req, res) => {
+      res.statusCode = req.url === '/old' ? 302 : 200;
+      if (req.url === '/old') res.setHeader('location', '/new');
+      res.end();
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: iterations(3),
+        requests: [{ name: 'old', url: '/old' }],
+      }),
+    ).done;
+    expect(server.hits).toBe(3);
+    expect(summary.outcomes.ok).toBe(3);
+    expect(summary.warnings.find((w) => /redirect/.test(w))).toMatch(/3 responses to old were redirects \(HTTP 302\).*not followed/);
+    // Asserting the redirect itself is deliberate: no warning.
+    const asserted = await startRun(probe({ target: server.url, scenario: iterations(1), requests: [{ name: 'old', url: '/old', expect: { status: [302] } }] })).done;
+    expect(asserted.outcomes.ok).toBe(1);
+    expect(asserted.warnings.filter((w) => /redirect/.test(w))).toEqual([]);
   });
 
   it('header and JSON expectations that do not hold are assertion failures with the reason', async () => {
