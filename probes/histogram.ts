@@ -7,6 +7,8 @@
  * compressed base64 form, which costs a deflate and an inflate per
  * histogram per interval. Base64 (the contract of `IntervalSnapshot`) is
  * produced only when a consumer asked for snapshots.
+ *
+ * Trend values (min, med, avg, max, p(N)) follow k6: see `trendValues`.
  */
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
@@ -19,14 +21,56 @@ export type SparseHistogram = Uint32Array;
 
 export const EMPTY_SPARSE: SparseHistogram = new Uint32Array(0);
 
-/** A histogram for recording (workers: 32-bit counts, reset every interval). */
+/*
+ * The histograms below are hdr-histogram-js's, with k6's trend semantics
+ * wherever a reader asks for a trend value through the `Histogram` API
+ * (thresholds, windowed ones too, read `getValueAtPercentile`, `maxValue`
+ * and `mean`; run.ts its progress p95 and start-lag warning), so that they
+ * agree with `trendValues` (the summary):
+ *   - `getValueAtPercentile(p)` is k6's percentile (`percentileUs`), not
+ *     HDR's nearest rank; `getValueAtPercentile(0)` is the min, 100 the max;
+ *   - `mean` is the mean of the bucket representatives (`meanUs`), not of
+ *     HDR's bucket midpoints;
+ *   - `maxValue` is the representative of the highest bucket, whichever
+ *     value in it was recorded (`addSparse` records a bucket's lowest
+ *     value; hdr-histogram-js would keep that as the max).
+ * Layout, counts, add/subtract and the encoding are hdr-histogram-js's.
+ */
+
+/** 32-bit counts: interval and window aggregates on the main thread. */
+class IntervalTrendHistogram extends hdr.Int32Histogram {
+  override getValueAtPercentile(percentile: number): number {
+    return percentileUs(this, percentile);
+  }
+  override get mean(): number {
+    return meanUs(this);
+  }
+  override updateMinAndMax(value: number): void {
+    super.updateMinAndMax(this.highestEquivalentValue(value));
+  }
+}
+
+/** 64-bit counts: whole-run aggregates. */
+class TotalTrendHistogram extends hdr.Float64Histogram {
+  override getValueAtPercentile(percentile: number): number {
+    return percentileUs(this, percentile);
+  }
+  override get mean(): number {
+    return meanUs(this);
+  }
+  override updateMinAndMax(value: number): void {
+    super.updateMinAndMax(this.highestEquivalentValue(value));
+  }
+}
+
+/** A histogram for an interval or a window (32-bit counts, reset every interval). */
 export function newIntervalHistogram(): Histogram {
-  return hdr.build({ bitBucketSize: 32, autoResize: false, lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3 });
+  return new IntervalTrendHistogram(1, HIGHEST_US, 3);
 }
 
 /** A histogram for accumulating (main thread: 64-bit counts, a 24 h run cannot overflow a bucket). */
 export function newTotalHistogram(): Histogram {
-  return hdr.build({ bitBucketSize: 64, autoResize: false, lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3 });
+  return new TotalTrendHistogram(1, HIGHEST_US, 3);
 }
 
 /**
@@ -110,11 +154,20 @@ export class IntervalRecorder {
   }
 }
 
+/** What hdr-histogram-js's JS histograms (`JsHistogram`) have beyond the `Histogram` interface. */
 interface IndexedHistogram {
+  readonly totalCount: number;
+  readonly countsArrayLength: number;
+  getCountAtIndex(index: number): number;
   valueFromIndex(index: number): number;
+  highestEquivalentValue(value: number): number;
 }
 
-/** Adds sparse pairs (from a histogram of the same configuration) into `h`. */
+/**
+ * Adds sparse pairs (from a histogram of the same configuration) into `h`,
+ * each count at its bucket's lowest value (the histograms of this module
+ * report the bucket's representative whatever value in it was recorded).
+ */
 export function addSparse(h: Histogram, sparse: SparseHistogram): void {
   if (sparse.length === 0) return;
   const ih = h as unknown as IndexedHistogram;
@@ -150,9 +203,87 @@ export interface TrendValues {
   'p(99.9)': number;
 }
 
+/**
+ * The value every recorded value in bucket `index` of `h` stands for: the
+ * bucket's highest equivalent value (µs).
+ *
+ * That is HDR's convention for a reported value ("at most this"), as in
+ * hdr-histogram-js's `getValueAtPercentile`, `countWithin` in
+ * slos/latency.ts and the Prometheus/OTel export in service/telemetry.
+ * Every trend value (min, med, avg, max, p(N)) is then k6's trend value of
+ * the recorded values each rounded up to the top of its bucket, which
+ *   - never puts a value below k6's on the exact samples, and at most one
+ *     bucket width above it: 2^-10 (< 0.1 %) of the value, exact below
+ *     2,048 µs (apart from the rounding to whole µs when recording) — so an
+ *     upper-bound threshold (`p(95)<500`, `max<1000`) never passes where
+ *     k6 would fail it, and may fail when the value is within 0.1 % below
+ *     its limit;
+ *   - keeps min ≤ med ≤ p(90) ≤ … ≤ p(99.9) ≤ max and min ≤ avg ≤ max, since
+ *     every value is read from the same rounded-up samples.
+ * (Exact min and max do not exist: workers ship bucket counts only.)
+ */
+function representative(ih: IndexedHistogram, index: number): number {
+  return ih.highestEquivalentValue(ih.valueFromIndex(index));
+}
+
+/**
+ * k6's percentile (`TrendSink.P`) of a histogram of µs, `percentile` 0–100:
+ * with the n recorded values sorted, i = p/100 · (n − 1), and the result
+ * interpolates linearly between the values at 0-based ranks ⌊i⌋ and ⌈i⌉,
+ * the value at a rank being the representative of the bucket holding it
+ * (see `representative`). One value is itself; none is 0. p(0) is the
+ * min, p(100) the max.
+ */
+export function percentileUs(h: Histogram, percentile: number): number {
+  const ih = h as unknown as IndexedHistogram;
+  const n = ih.totalCount;
+  if (n <= 0) return 0;
+  const i = (Math.min(100, Math.max(0, percentile)) / 100) * (n - 1);
+  const lo = Math.floor(i);
+  const hi = Math.ceil(i);
+  let seen = 0;
+  let j = NaN;
+  let last = 0;
+  for (let b = 0; b < ih.countsArrayLength; b++) {
+    const c = ih.getCountAtIndex(b);
+    if (c <= 0) continue;
+    seen += c;
+    if (seen > lo && Number.isNaN(j)) j = representative(ih, b);
+    if (seen > hi) {
+      const k = representative(ih, b);
+      return j + (k - j) * (i - lo);
+    }
+    last = b;
+  }
+  return representative(ih, last); // counts short of totalCount: the highest bucket
+}
+
+/** The mean (µs) of a histogram of µs over the same bucket representatives as `percentileUs`. */
+export function meanUs(h: Histogram): number {
+  const ih = h as unknown as IndexedHistogram;
+  const n = ih.totalCount;
+  if (n <= 0) return 0;
+  let sum = 0;
+  let seen = 0;
+  for (let b = 0; b < ih.countsArrayLength && seen < n; b++) {
+    const c = ih.getCountAtIndex(b);
+    if (c <= 0) continue;
+    seen += c;
+    sum += representative(ih, b) * c;
+  }
+  return sum / n;
+}
+
 const ms = (us: number): number => Math.round(us) / 1000;
 
-/** k6's trend values (ms) of a histogram of µs; `rate` is count per second over `seconds`. */
+/**
+ * k6's trend values (ms) of a histogram of µs; `rate` is count per second
+ * over `seconds`. Percentiles interpolate between the closest ranks as k6
+ * does (`percentileUs`: med is p(50), min p(0), max p(100)), avg is
+ * `meanUs`: every value within 0.1 % of k6's on the exact samples, never
+ * below it (see `representative`). Any hdr-histogram-js JS histogram of
+ * this configuration, a decoded snapshot too, gives these values.
+ */
 export function trendValues(h: Histogram, seconds: number): TrendValues {
   const count = h.totalCount;
   if (count === 0) {
@@ -161,13 +292,13 @@ export function trendValues(h: Histogram, seconds: number): TrendValues {
   return {
     count,
     rate: seconds > 0 ? count / seconds : 0,
-    avg: Math.round(h.mean) / 1000,
-    min: ms(h.getValueAtPercentile(0)),
-    med: ms(h.getValueAtPercentile(50)),
-    max: ms(h.maxValue),
-    'p(90)': ms(h.getValueAtPercentile(90)),
-    'p(95)': ms(h.getValueAtPercentile(95)),
-    'p(99)': ms(h.getValueAtPercentile(99)),
-    'p(99.9)': ms(h.getValueAtPercentile(99.9)),
+    avg: ms(meanUs(h)),
+    min: ms(percentileUs(h, 0)),
+    med: ms(percentileUs(h, 50)),
+    max: ms(percentileUs(h, 100)),
+    'p(90)': ms(percentileUs(h, 90)),
+    'p(95)': ms(percentileUs(h, 95)),
+    'p(99)': ms(percentileUs(h, 99)),
+    'p(99.9)': ms(percentileUs(h, 99.9)),
   };
 }
