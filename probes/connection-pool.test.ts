@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from 'undici';
 import { ConnectionPool } from './connection-pool.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
 import { closedPort, stalledListener } from './test-support.ts';
@@ -240,5 +241,41 @@ describe('connection pool', () => {
     const pool = new ConnectionPool(`http://127.0.0.1:${await closedPort()}`, { connections: 2, connectTimeout: 1000 });
     cleanup.unshift(() => pool.destroy());
     expect(await pool.preconnect(2)).toBe(0);
+  });
+});
+
+describe('what the engine relies on in undici', () => {
+  it('a handler that throws in onConnect has its request dropped before it is written, and the connection stays open', async () => {
+    let connections = 0;
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.end('ok');
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new Client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    cleanup.push(async () => {
+      await client.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const send = (path: string, giveUp: boolean): Promise<string> =>
+      new Promise((resolve) => {
+        client.dispatch({ path, method: 'GET', headersTimeout: 0, bodyTimeout: 0 }, {
+          onConnect: () => {
+            if (giveUp) throw new Error('given up');
+          },
+          onHeaders: () => true,
+          onData: () => true,
+          onComplete: () => resolve('done'),
+          onError: (err: Error) => resolve(err.message),
+        });
+      });
+    expect(await send('/first', false)).toBe('done');
+    expect(await send('/given-up', true)).toBe('given up');
+    expect(await send('/third', false)).toBe('done');
+    expect(paths).toEqual(['/first', '/third']);
+    expect(connections).toBe(1);
   });
 });

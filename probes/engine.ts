@@ -98,7 +98,7 @@ const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
 /** Classifies a transport error; `hadResponse` = headers had arrived. */
 export function classifyError(err: Error, hadResponse: boolean): { outcome: Outcome; message: string } {
   if (err === TIMEOUT) return { outcome: 'timeout', message: hadResponse ? 'timed out reading the body' : 'timed out waiting for the response' };
-  if (err === CONNECT_TIMEOUT) return { outcome: 'connect_error', message: `${err.message} (the TCP connect did not complete within the request timeout)` };
+  if (err === CONNECT_TIMEOUT) return { outcome: 'connect_error', message: `${err.message} (no connection was opened or free within the request timeout)` };
   if (err === TOO_LARGE) return { outcome: 'assertion_failed', message: err.message };
   const code = (err as { code?: string }).code ?? '';
   const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? '';
@@ -168,9 +168,15 @@ class Exchange implements PooledHandler {
 
   /** undici is about to write the request on a connected socket. */
   onConnect(abort: (err?: Error) => void): void {
-    if (this.active) this.abortFn = abort;
-    // Given up (timed out or interrupted) while it waited for its connection: never send it.
-    else abort(INTERRUPTED);
+    if (this.active) {
+      this.abortFn = abort;
+      return;
+    }
+    // Given up (timed out or interrupted) while it waited for its connection:
+    // never send it. Throwing makes undici drop the request and keep the
+    // socket that just opened (abort() would destroy it, and the next
+    // request would have to connect again).
+    throw INTERRUPTED;
   }
 
   onHeaders(statusCode: number, headers: Buffer[], _resume: () => void, _statusText: string): boolean {
@@ -205,16 +211,24 @@ class Exchange implements PooledHandler {
   }
 
   onError(err: Error): void {
-    this.releaseConn();
+    this.releaseConn(true);
     this.engine.complete(this, err);
   }
 
-  /** undici is done with this request: its connection can take the next one (also for an abandoned exchange). */
-  private releaseConn(): void {
+  /**
+   * undici is done with this request: its connection can take the next one
+   * (also for an abandoned exchange). After an error, a microtask later:
+   * undici may be failing its client's whole queue right now (a reset or a
+   * failed connect) and asserts the queue is empty afterwards, so nothing
+   * may be dispatched on that client until it is done.
+   */
+  private releaseConn(afterError = false): void {
     const conn = this.conn;
     if (conn) {
       this.conn = null;
-      this.pool!.release(conn);
+      const pool = this.pool!;
+      if (afterError) queueMicrotask(() => pool.release(conn));
+      else pool.release(conn);
     }
   }
 }

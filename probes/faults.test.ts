@@ -204,8 +204,11 @@ describe('fault paths give a classified outcome, never a crash', () => {
       expect(summary.outcomes.connect_error).toBeGreaterThanOrEqual(1);
       expect(summary.outcomes.timeout).toBe(0);
       expect(summary.outcomes.ok).toBeGreaterThan(0);
+      const seen = await listener.stats();
       // Every request the target answered was one the run counted: none was sent after it had been given up.
-      expect(await listener.hits()).toBe(summary.outcomes.ok);
+      expect(seen.requests).toBe(summary.outcomes.ok);
+      // And dropping it did not cost the connection that had just opened (the fillers stay open until close()).
+      expect(seen.closedUnused).toBe(0);
     } finally {
       await listener.close();
     }
@@ -220,6 +223,26 @@ describe('fault paths give a classified outcome, never a crash', () => {
     expect(summary.outcomes).toMatchObject({ http_error: 2, assertion_failed: 0 });
     expect(summary.metrics.http_req_failed!.values.rate).toBe(1);
     expect(summary.errors[0]).toMatchObject({ outcome: 'http_error', message: 'HTTP 503', count: 2 });
+  });
+
+  it('a server that resets each connection right after its response gets every iteration classified, no worker crash', async () => {
+    // A reset while a request waits for its idle-socket check makes undici fail that request inside its
+    // client-wide error handler; handing the connection on from there used to crash the worker.
+    server = await testServer((req, res) => {
+      res.end('ok', () => setImmediate(() => req.socket.resetAndDestroy()));
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'constant-arrival-rate', rate: 3000, duration: '2s', preAllocatedVUs: 20, maxVUs: 50 },
+        requests: [{ name: 'get', url: '/x' }],
+      }),
+    ).done;
+    expect(summary.stopReason).toBe('completed');
+    expect(summary.status).toBe('passed');
+    const classified = Object.values(summary.outcomes).reduce((a, b) => a + b, 0);
+    expect(classified + summary.droppedIterations + summary.interruptedIterations).toBe(6000);
+    expect(summary.outcomes.reset).toBeGreaterThan(0);
   });
 
   it('a redirect is not followed, and the summary says which requests got one', async () => {

@@ -93,8 +93,8 @@ export function probe(spec: Record<string, unknown>, name = 'test'): Probe {
 
 export interface StalledListener {
   port: number;
-  /** Requests the listener answered (after it began accepting). */
-  hits(): Promise<number>;
+  /** Requests the listener answered (after it began accepting), and connections that closed before sending one. */
+  stats(): Promise<{ requests: number; closedUnused: number }>;
   close(): Promise<void>;
 }
 
@@ -114,9 +114,11 @@ export async function stalledListener(acceptAfterMs = 30_000): Promise<StalledLi
   const code = `
     const { createServer } = require('node:http');
     const { parentPort, workerData } = require('node:worker_threads');
-    let hits = 0;
-    const server = createServer((req, res) => { hits++; req.resume(); res.end('ok'); });
-    parentPort.on('message', (m) => { if (m === 'hits') parentPort.postMessage(hits); });
+    let requests = 0;
+    let closedUnused = 0;
+    const server = createServer((req, res) => { requests++; req.socket.used = true; req.resume(); res.end('ok'); });
+    server.on('connection', (socket) => socket.on('close', () => { if (!socket.used) closedUnused++; }));
+    parentPort.on('message', (m) => { if (m === 'stats') parentPort.postMessage({ requests, closedUnused }); });
     server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
       parentPort.postMessage(server.address().port);
       Atomics.wait(workerData.wake, 0, 0, workerData.acceptAfterMs);
@@ -148,10 +150,10 @@ export async function stalledListener(acceptAfterMs = 30_000): Promise<StalledLi
     if (!connected) {
       return {
         port,
-        hits: () =>
-          new Promise<number>((resolve) => {
+        stats: () =>
+          new Promise<{ requests: number; closedUnused: number }>((resolve) => {
             worker.once('message', resolve);
-            worker.postMessage('hits');
+            worker.postMessage('stats');
           }),
         close,
       };
