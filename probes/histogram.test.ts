@@ -202,6 +202,17 @@ describe('trendValues: k6 trend semantics over the histogram', () => {
     expect(trendValues(newTotalHistogram(), 1)).toEqual({ count: 0, rate: 0, avg: 0, min: 0, med: 0, max: 0, 'p(90)': 0, 'p(95)': 0, 'p(99)': 0, 'p(99.9)': 0 });
   });
 
+  it('gives a threshold the value the summary prints: whole µs, not an unrounded interpolation', () => {
+    const h = shipped([10, 100.0004]);
+    for (const p of [50, 90, 95, 99]) {
+      const us = h.getValueAtPercentile(p);
+      expect(Number.isInteger(us)).toBe(true);
+      expect(us / 1000).toBe(trendValues(h, 1)[p === 50 ? 'med' : (`p(${p})` as 'p(90)')]);
+    }
+    expect(Number.isInteger(h.mean)).toBe(true);
+    expect(h.mean / 1000).toBe(trendValues(h, 1).avg);
+  });
+
   it('matches k6 within the histogram\'s precision for every distribution, whole-run and interval histograms alike', () => {
     for (const [name, samples] of Object.entries(distributions())) {
       const want = k6Trend(samples);

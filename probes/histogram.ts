@@ -46,7 +46,7 @@ class IntervalTrendHistogram extends hdr.Int32Histogram {
     return meanUs(this);
   }
   override updateMinAndMax(value: number): void {
-    super.updateMinAndMax(this.highestEquivalentValue(value));
+    if (value > this.maxValue || (value !== 0 && value < this.minNonZeroValue)) super.updateMinAndMax(this.highestEquivalentValue(value));
   }
 }
 
@@ -59,7 +59,7 @@ class TotalTrendHistogram extends hdr.Float64Histogram {
     return meanUs(this);
   }
   override updateMinAndMax(value: number): void {
-    super.updateMinAndMax(this.highestEquivalentValue(value));
+    if (value > this.maxValue || (value !== 0 && value < this.minNonZeroValue)) super.updateMinAndMax(this.highestEquivalentValue(value));
   }
 }
 
@@ -251,18 +251,18 @@ export function percentileUs(h: Histogram, percentile: number): number {
     if (seen > lo && Number.isNaN(j)) j = representative(ih, b);
     if (seen > hi) {
       const k = representative(ih, b);
-      return j + (k - j) * (i - lo);
+      // Whole µs, as recorded and as the summary shows: a threshold compares the value the summary prints.
+      return Math.round(j + (k - j) * (i - lo));
     }
     last = b;
   }
   return representative(ih, last); // counts short of totalCount: the highest bucket
 }
 
-/** The mean (µs) of a histogram of µs over the same bucket representatives as `percentileUs`. */
-export function meanUs(h: Histogram): number {
+/** The sum (µs) of the values of a histogram of µs, each taken as its bucket's representative (see `representative`). */
+export function sumUs(h: Histogram): number {
   const ih = h as unknown as IndexedHistogram;
   const n = ih.totalCount;
-  if (n <= 0) return 0;
   let sum = 0;
   let seen = 0;
   for (let b = 0; b < ih.countsArrayLength && seen < n; b++) {
@@ -271,7 +271,13 @@ export function meanUs(h: Histogram): number {
     seen += c;
     sum += representative(ih, b) * c;
   }
-  return sum / n;
+  return sum;
+}
+
+/** The mean (µs, whole) of a histogram of µs over the same bucket representatives as `percentileUs`. */
+export function meanUs(h: Histogram): number {
+  const n = h.totalCount;
+  return n > 0 ? Math.round(sumUs(h) / n) : 0;
 }
 
 const ms = (us: number): number => Math.round(us) / 1000;

@@ -7,6 +7,7 @@
  * not load the engine's worker and HTTP modules.
  */
 import * as hdr from 'hdr-histogram-js';
+import { sumUs } from '../../probes/histogram.ts';
 
 export interface DecodedLatency {
   /** Number of recorded values. */
@@ -32,7 +33,7 @@ export function decodeLatency(base64: string): DecodedLatency {
   if (count === 0) return EMPTY;
   return {
     count,
-    sumUs: h.mean * count,
+    sumUs: sumUs(h),
     forEachValue(visit) {
       const it = h.recordedValuesIterator;
       it.reset();
