@@ -37,31 +37,28 @@ export const EMPTY_SPARSE: SparseHistogram = new Uint32Array(0);
  * Layout, counts, add/subtract and the encoding are hdr-histogram-js's.
  */
 
-/** 32-bit counts: interval and window aggregates on the main thread. */
-class IntervalTrendHistogram extends hdr.Int32Histogram {
-  override getValueAtPercentile(percentile: number): number {
-    return percentileUs(this, percentile);
-  }
-  override get mean(): number {
-    return meanUs(this);
-  }
-  override updateMinAndMax(value: number): void {
-    if (value > this.maxValue || (value !== 0 && value < this.minNonZeroValue)) super.updateMinAndMax(this.highestEquivalentValue(value));
-  }
+/** hdr-histogram-js's typed-array histogram classes (Int32Histogram, Float64Histogram: the same members). */
+type JsHistogramClass = new (lowestDiscernibleValue: number, highestTrackableValue: number, numberOfSignificantValueDigits: number) => hdr.Int32Histogram;
+
+/** `Base` with k6's trend semantics (above). */
+function withTrendSemantics(Base: JsHistogramClass): JsHistogramClass {
+  return class extends Base {
+    override getValueAtPercentile(percentile: number): number {
+      return percentileUs(this, percentile);
+    }
+    override get mean(): number {
+      return meanUs(this);
+    }
+    override updateMinAndMax(value: number): void {
+      if (value > this.maxValue || (value !== 0 && value < this.minNonZeroValue)) super.updateMinAndMax(this.highestEquivalentValue(value));
+    }
+  };
 }
 
+/** 32-bit counts: interval and window aggregates on the main thread. */
+const IntervalTrendHistogram = withTrendSemantics(hdr.Int32Histogram);
 /** 64-bit counts: whole-run aggregates. */
-class TotalTrendHistogram extends hdr.Float64Histogram {
-  override getValueAtPercentile(percentile: number): number {
-    return percentileUs(this, percentile);
-  }
-  override get mean(): number {
-    return meanUs(this);
-  }
-  override updateMinAndMax(value: number): void {
-    if (value > this.maxValue || (value !== 0 && value < this.minNonZeroValue)) super.updateMinAndMax(this.highestEquivalentValue(value));
-  }
-}
+const TotalTrendHistogram = withTrendSemantics(hdr.Float64Histogram);
 
 /** A histogram for an interval or a window (32-bit counts, reset every interval). */
 export function newIntervalHistogram(): Histogram {
