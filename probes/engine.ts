@@ -830,7 +830,7 @@ export class Engine {
     if (ex.active) {
       // Still waiting for a connection (in the pool's queue or on a connect):
       // record it now and give the VU a fresh handler. The abandoned one is
-      // skipped by the pool, or aborted by onConnect before undici writes it.
+      // skipped by the pool, or dropped by onConnect before undici writes it.
       ex.vu.ex = new Exchange(this, ex.vu);
       this.complete(ex, reason);
     }

@@ -95,8 +95,9 @@ const REDIRECTS = new Set(['301', '302', '303', '307', '308']);
 /**
  * burnwatch does not follow redirects (k6 follows up to 10): a redirect is
  * a response like any other, `ok` under the default 200–399. One warning per
- * request without an explicit `expect.status` that got any, so a probe aimed at a moved URL does not pass on the
- * redirect's own latency unnoticed.
+ * request without an explicit `expect.status` that got any, so a probe
+ * aimed at a moved URL does not pass on the redirect's own latency
+ * unnoticed.
  */
 function redirectWarnings(total: Agg, probe: Probe): string[] {
   const out: string[] = [];
