@@ -215,10 +215,14 @@ export class ConnectionPool {
    * microtask, after undici is done, and the next waiting request gets a
    * new connection (counted against `maxConnecting`): a working one, or its
    * own connect error.
+   *
+   * `refused`: the request failed inside `dispatch()` itself (undici refused
+   * it before queueing; it never touched the connection), so the connection
+   * is handed on synchronously whatever its state, as after a response.
    */
-  release(conn: Conn): void {
+  release(conn: Conn, refused = false): void {
     if (this.closed) return;
-    if (!conn.connected) {
+    if (!conn.connected && !refused) {
       queueMicrotask(() => this.retire(conn));
       return;
     }

@@ -211,7 +211,7 @@ class Exchange implements PooledHandler {
   }
 
   onError(err: Error): void {
-    this.releaseConn(true);
+    this.releaseConn(this.engine.inDispatch ? 'refused' : 'error');
     this.engine.complete(this, err);
   }
 
@@ -220,15 +220,18 @@ class Exchange implements PooledHandler {
    * (also for an abandoned exchange). After an error, a microtask later:
    * undici may be failing its client's whole queue right now (a reset or a
    * failed connect) and asserts the queue is empty afterwards, so nothing
-   * may be dispatched on that client until it is done.
+   * may be dispatched on that client until it is done. Except a request
+   * undici refused inside our own dispatch() call: it never reached the
+   * connection, and the connection must be free for the next arrival of the
+   * same tick at once (else each one ties up a VU until the microtask).
    */
-  private releaseConn(afterError = false): void {
+  private releaseConn(how: 'done' | 'error' | 'refused' = 'done'): void {
     const conn = this.conn;
     if (conn) {
       this.conn = null;
       const pool = this.pool!;
-      if (afterError) queueMicrotask(() => pool.release(conn));
-      else pool.release(conn);
+      if (how === 'error') queueMicrotask(() => pool.release(conn));
+      else pool.release(conn, how === 'refused');
     }
   }
 }
@@ -309,6 +312,10 @@ export class Engine {
   private samples: RequestSample[] = [];
   private seqCounter = 0;
   private dispatching = false;
+  /** Inside `send`'s call to the pool's dispatch (a failure now is undici refusing the request). */
+  get inDispatch(): boolean {
+    return this.dispatching;
+  }
   /** During warmUp: where a finished warm-up iteration goes instead of the VU pool. */
   private warming: ((vu: Vu) => void) | undefined;
 
