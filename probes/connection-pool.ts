@@ -206,8 +206,8 @@ export class ConnectionPool {
    * The request on `conn` is over (completed or failed): hand the connection
    * to the next waiting request, synchronously.
    *
-   * Except when the connection has no live socket, which at the end of a
-   * request means its connect failed. Then undici may be calling us from
+   * Except when the connection has no live socket (its connect failed, or
+   * the socket was reset or destroyed). Then undici may be calling us from
    * inside its client's `onError`, which fails the client's queued requests
    * one by one and then asserts that the client's queue is empty: a request
    * dispatched on that client now would make the assertion throw, from a
@@ -236,7 +236,7 @@ export class ConnectionPool {
     conn.client.dispatch(opts, handler);
   }
 
-  /** Drops a connection whose connect failed and opens new ones for waiting requests. */
+  /** Drops a connection whose socket is gone (connect failed, reset, destroyed) and opens new ones for waiting requests. */
   private retire(conn: Conn): void {
     if (this.closed) return; // destroy() has destroyed its client
     const i = this.all.indexOf(conn);
