@@ -200,6 +200,8 @@ describe('ramping-vus steps', () => {
     const s = rv({ stages: [{ duration: '1s', target: 1 }, { duration: '1s', target: 2 }] });
     expect(stageAt(s, 500)).toEqual({ index: 0, count: 2 });
     expect(stageAt(s, 1500)).toEqual({ index: 1, count: 2 });
+    // Before the scenario's startTime no stage is running (progress must not say "stage 1/2").
+    expect(stageAt(s, -200)).toBeUndefined();
     expect(stageAt(scenario({ executor: 'constant-vus', duration: '1s' }), 0)).toBeUndefined();
   });
 });

@@ -235,9 +235,9 @@ export function arrivalRateAt(scenario: ArrivalScenario, tMs: number): number {
   return 0;
 }
 
-/** Which stage (0-based) is running at `tMs`, and how many there are; `undefined` for executors without stages. */
+/** Which stage (0-based) is running at `tMs` from the scenario's start, and how many there are; `undefined` for executors without stages and before the start (`tMs` < 0, within `startTime`). */
 export function stageAt(scenario: Scenario, tMs: number): { index: number; count: number } | undefined {
-  if (scenario.executor !== 'ramping-arrival-rate' && scenario.executor !== 'ramping-vus') return undefined;
+  if ((scenario.executor !== 'ramping-arrival-rate' && scenario.executor !== 'ramping-vus') || tMs < 0) return undefined;
   let end = 0;
   for (let i = 0; i < scenario.stages.length; i++) {
     end += scenario.stages[i]!.duration;
