@@ -50,7 +50,7 @@ function handler(pool: ConnectionPool, done: { n: number; errors: string[] }): P
     onError: (err: Error) => {
       const c = h.conn;
       h.conn = null;
-      if (c) pool.release(c);
+      if (c) pool.release(c, 'error');
       done.errors.push(err.message);
     },
   };

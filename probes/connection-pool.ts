@@ -23,8 +23,9 @@
  *               queue ◀── release(conn) / connect event pump it
  * ```
  *
- * A connection whose request ended without it ever having a live socket
- * (its connect failed) is not handed on: see `release`.
+ * A connection whose socket is gone (a failed connect, a reset) is not
+ * handed on but replaced, and one whose request failed is handed on only
+ * after undici is done with its client: see `release`.
  *
  * Picking a connection is a stack pop (the most recently used one, warm in
  * every cache), not a scan over all connections.
@@ -203,24 +204,30 @@ export class ConnectionPool {
   }
 
   /**
-   * The request on `conn` is over (completed or failed): hand the connection
-   * to the next waiting request, synchronously.
-   *
-   * Except when the connection has no live socket (its connect failed, or
-   * the socket was reset or destroyed). Then undici may be calling us from
-   * inside its client's `onError`, which fails the client's queued requests
-   * one by one and then asserts that the client's queue is empty: a request
-   * dispatched on that client now would make the assertion throw, from a
-   * socket 'error' listener, uncaught. So the connection is retired in a
-   * microtask, after undici is done, and the next waiting request gets a
-   * new connection (counted against `maxConnecting`): a working one, or its
-   * own connect error.
-   *
-   * `refused`: the request failed inside `dispatch()` itself (undici refused
-   * it before queueing; it never touched the connection), so the connection
-   * is handed on synchronously whatever its state, as after a response.
+   * The request on `conn` is over: hand the connection to the next waiting
+   * request. How it ended (`ended`) decides when:
+   *   - `response` (undici's onComplete): synchronously;
+   *   - `error` (undici's onError): a microtask later. undici may be calling
+   *     from inside its client's `onError` (a failed connect, a reset), which
+   *     fails the client's queued requests one by one and then asserts the
+   *     client's queue is empty: a request dispatched on that client now
+   *     would make the assertion throw, from a socket 'error' listener,
+   *     uncaught;
+   *   - `refused` (undici refused the request inside `dispatch()`, before
+   *     queueing it; it never touched the connection): synchronously, so the
+   *     other arrivals of the same tick find the connection free.
+   * A connection with no live socket (its connect failed, or the socket was
+   * reset or destroyed) is retired instead, a microtask later, and the next
+   * waiting request gets a new connection (counted against
+   * `maxConnecting`): a working one, or its own connect error.
    */
-  release(conn: Conn, refused = false): void {
+  release(conn: Conn, ended: 'response' | 'error' | 'refused' = 'response'): void {
+    if (this.closed) return;
+    if (ended === 'error') queueMicrotask(() => this.handOn(conn, false));
+    else this.handOn(conn, ended === 'refused');
+  }
+
+  private handOn(conn: Conn, refused: boolean): void {
     if (this.closed) return;
     if (!conn.connected && !refused) {
       queueMicrotask(() => this.retire(conn));

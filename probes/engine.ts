@@ -206,7 +206,7 @@ class Exchange implements PooledHandler {
   }
 
   onComplete(_trailers: string[] | null): void {
-    this.releaseConn();
+    this.releaseConn('response');
     this.engine.complete(this, undefined);
   }
 
@@ -215,23 +215,12 @@ class Exchange implements PooledHandler {
     this.engine.complete(this, err);
   }
 
-  /**
-   * undici is done with this request: its connection can take the next one
-   * (also for an abandoned exchange). After an error, a microtask later:
-   * undici may be failing its client's whole queue right now (a reset or a
-   * failed connect) and asserts the queue is empty afterwards, so nothing
-   * may be dispatched on that client until it is done. Except a request
-   * undici refused inside our own dispatch() call: it never reached the
-   * connection, and the connection must be free for the next arrival of the
-   * same tick at once (else each one ties up a VU until the microtask).
-   */
-  private releaseConn(how: 'done' | 'error' | 'refused' = 'done'): void {
+  /** undici is done with this request: its connection can take the next one (also for an abandoned exchange; when, the pool's `release` decides). */
+  private releaseConn(ended: 'response' | 'error' | 'refused'): void {
     const conn = this.conn;
     if (conn) {
       this.conn = null;
-      const pool = this.pool!;
-      if (how === 'error') queueMicrotask(() => pool.release(conn));
-      else pool.release(conn, how === 'refused');
+      this.pool!.release(conn, ended);
     }
   }
 }
