@@ -211,7 +211,8 @@ export interface TrendValues {
  * the recorded values each rounded up to the top of its bucket, which
  *   - never puts a value below k6's on the exact samples, and at most one
  *     bucket width above it: 2^-10 (< 0.1 %) of the value, exact below
- *     2,048 µs (apart from the rounding to whole µs when recording) — so an
+ *     2,048 µs (apart from the rounding to whole µs, when recording and of
+ *     each result) — so an
  *     upper-bound threshold (`p(95)<500`, `max<1000`) never passes where
  *     k6 would fail it, and may fail when the value is within 0.1 % below
  *     its limit;
@@ -283,9 +284,10 @@ const ms = (us: number): number => Math.round(us) / 1000;
  * k6's trend values (ms) of a histogram of µs; `rate` is count per second
  * over `seconds`. Percentiles interpolate between the closest ranks as k6
  * does (`percentileUs`: med is p(50), min p(0), max p(100)), avg is
- * `meanUs`: every value within 0.1 % of k6's on the exact samples, never
- * below it (see `representative`). Any hdr-histogram-js JS histogram of
- * this configuration, a decoded snapshot too, gives these values.
+ * `meanUs`: every value within 0.1 % (or 1 µs) of k6's on the exact
+ * samples, rounded up rather than down (see `representative`). Any
+ * hdr-histogram-js JS histogram of this configuration, a decoded snapshot
+ * too, gives these values.
  */
 export function trendValues(h: Histogram, seconds: number): TrendValues {
   const count = h.totalCount;
