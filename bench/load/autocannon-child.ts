@@ -6,6 +6,7 @@
  * Usage: node bin/run-ts.js bench/load/autocannon-child.ts '<json: { url, connections, duration, overallRate?, ignoreCoordinatedOmission? }>'
  */
 import autocannon from 'autocannon';
+import { BENCH_HEADERS_BUT_CONNECTION } from './wire.ts';
 
 interface ChildConfig {
   url: string;
@@ -25,6 +26,7 @@ const instance = autocannon(
   {
     url: cfg.url,
     connections: cfg.connections,
+    headers: { ...BENCH_HEADERS_BUT_CONNECTION },
     duration: cfg.duration,
     ...(cfg.overallRate ? { overallRate: cfg.overallRate } : {}),
     ...(cfg.ignoreCoordinatedOmission ? { ignoreCoordinatedOmission: true } : {}),

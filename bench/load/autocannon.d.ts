@@ -6,6 +6,7 @@ declare module 'autocannon' {
     duration?: number;
     overallRate?: number;
     ignoreCoordinatedOmission?: boolean;
+    headers?: Record<string, string>;
   }
   interface Histogram {
     p50: number;

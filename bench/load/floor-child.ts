@@ -21,6 +21,7 @@
 import { connect } from 'node:net';
 import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
+import { BENCH_HEADERS, BENCH_HEADERS_BUT_CONNECTION } from './wire.ts';
 
 interface FloorConfig {
   url: string;
@@ -55,7 +56,8 @@ function onResponse(conn: Conn): void {
 
 /** A bare socket; a response is counted by its status line (the bench target's responses are tiny). */
 function socketConn(): Promise<Conn> {
-  const request = Buffer.from(`GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`);
+  const headers = Object.entries(BENCH_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const request = Buffer.from(`GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\n${headers}\r\n`);
   const statusLine = Buffer.from('HTTP/1.1 ');
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
@@ -72,7 +74,7 @@ function socketConn(): Promise<Conn> {
 /** An undici Client with burnwatch's options and an empty handler, warmed by one request. */
 async function undiciConn(): Promise<Conn> {
   const client = new Client(url.origin, { pipelining: 1 });
-  const options: Dispatcher.DispatchOptions = Object.freeze({ path: url.pathname, method: 'GET', headers: ['user-agent', 'floor'], headersTimeout: 0, bodyTimeout: 0 });
+  const options: Dispatcher.DispatchOptions = Object.freeze({ path: url.pathname, method: 'GET', headers: Object.entries(BENCH_HEADERS_BUT_CONNECTION).flat(), headersTimeout: 0, bodyTimeout: 0 });
   const conn: Conn = { send: () => client.dispatch(options, handler) };
   const handler = {
     onConnect: (): void => {},
@@ -84,7 +86,7 @@ async function undiciConn(): Promise<Conn> {
       process.exit(1);
     },
   } as unknown as Dispatcher.DispatchHandler;
-  await (await client.request({ path: url.pathname, method: 'GET' })).body.text();
+  await (await client.request({ path: url.pathname, method: 'GET', headers: { ...BENCH_HEADERS_BUT_CONNECTION } })).body.text();
   return conn;
 }
 

@@ -40,6 +40,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BENCH_HEADERS } from './wire.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -153,7 +154,7 @@ async function runChild<T>(script: string, cfg: object, durationS: number): Prom
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
 }
 
-function runBurnwatch(cfg: { url: string; scenario: Record<string, unknown>; rssEveryMs?: number }, durationS: number): Promise<BurnwatchResult> {
+export function runBurnwatch(cfg: { url: string; scenario: Record<string, unknown>; rssEveryMs?: number }, durationS: number): Promise<BurnwatchResult> {
   return runChild('burnwatch-child.ts', cfg, durationS);
 }
 
@@ -164,11 +165,11 @@ interface FloorResult {
 }
 
 /** Bare sockets (what the machine charges any Node generator) or undici alone (burnwatch's HTTP client without burnwatch): floor-child.ts. */
-function runFloor(cfg: { url: string; client: 'socket' | 'undici'; mode: 'closed' | 'paced'; rate?: number; duration: number }): Promise<FloorResult> {
+export function runFloor(cfg: { url: string; client: 'socket' | 'undici'; mode: 'closed' | 'paced'; rate?: number; duration: number }): Promise<FloorResult> {
   return runChild('floor-child.ts', cfg, cfg.duration);
 }
 
-function runAutocannon(cfg: { url: string; connections: number; duration: number; overallRate?: number; ignoreCoordinatedOmission?: boolean }): Promise<AutocannonResult> {
+export function runAutocannon(cfg: { url: string; connections: number; duration: number; overallRate?: number; ignoreCoordinatedOmission?: boolean }): Promise<AutocannonResult> {
   return runChild('autocannon-child.ts', cfg, cfg.duration);
 }
 
@@ -177,10 +178,15 @@ function parseMs(value: string, unit: string): number {
   return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
 }
 
+/** wrk's arguments: one thread, 50 connections, the bench's request headers; `delayMs` paces each connection (wrk-delay.lua, which reads WRK_DELAY_MS). */
+export function wrkArgs(url: string, durationS: number, delayMs?: number): string[] {
+  const headers = Object.entries(BENCH_HEADERS).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+  return ['-t1', '-c50', `-d${durationS}s`, '--latency', ...headers, ...(delayMs ? ['-s', join(HERE, 'wrk-delay.lua')] : []), url];
+}
+
 async function runWrk(url: string, durationS: number, delayMs?: number): Promise<WrkResult> {
-  const args = ['-f', 'cpu %U %S', WRK, '-t1', '-c50', `-d${durationS}s`, '--latency', ...(delayMs ? ['-s', join(HERE, 'wrk-delay.lua')] : []), url];
   const env = { ...process.env, WRK_DELAY_MS: String(delayMs ?? 0) };
-  const { stdout, stderr } = await runProcess(TIME, args, (durationS + 60) * 1000, env);
+  const { stdout, stderr } = await runProcess(TIME, ['-f', 'cpu %U %S', WRK, ...wrkArgs(url, durationS, delayMs)], (durationS + 60) * 1000, env);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN);
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN);
   const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
