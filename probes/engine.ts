@@ -232,13 +232,19 @@ class RequestStats {
   readonly latency = new IntervalRecorder();
   readonly waiting = new IntervalRecorder();
   readonly expectedLatency = new IntervalRecorder();
+  /** Indexed by status code: recorders for the statuses thresholds filter latency by, undefined for the rest. */
+  readonly byStatus: ({ latency: IntervalRecorder; waiting: IntervalRecorder } | undefined)[] = [];
   within: number[];
   headers: Record<string, Record<string, number>> = {};
   received = 0;
   sent = 0;
 
-  constructor(withinCount: number) {
+  constructor(
+    withinCount: number,
+    private readonly latencyStatuses: readonly number[],
+  ) {
     this.within = new Array<number>(withinCount).fill(0);
+    for (const status of latencyStatuses) this.byStatus[status] = { latency: new IntervalRecorder(), waiting: new IntervalRecorder() };
   }
 
   flush(): WorkerRequestPartial {
@@ -249,11 +255,19 @@ class RequestStats {
       latency: this.latency.toSparse(),
       waiting: this.waiting.toSparse(),
       expectedLatency: this.expectedLatency.toSparse(),
+      byStatus: {},
       within: this.within,
       headers: this.headers,
       received: this.received,
       sent: this.sent,
     };
+    for (const status of this.latencyStatuses) {
+      const r = this.byStatus[status]!;
+      if (r.latency.totalCount === 0) continue;
+      out.byStatus[status] = { latency: r.latency.toSparse(), waiting: r.waiting.toSparse() };
+      r.latency.reset();
+      r.waiting.reset();
+    }
     this.outcomes = new Array<number>(OUTCOMES.length).fill(0);
     this.statuses = {};
     this.expected = 0;
@@ -335,7 +349,7 @@ export class Engine {
     this.pick = weightedPicker(probe.requests.map((r) => r.weight));
     this.thresholdsMs = [...init.latencyThresholdsMs];
     this.countHeaders = init.countHeaders.map((h) => h.toLowerCase());
-    this.stats = this.requests.map(() => new RequestStats(this.thresholdsMs.length));
+    this.stats = this.requests.map(() => new RequestStats(this.thresholdsMs.length, init.latencyStatuses));
     this.open = isArrivalRate(this.scenario);
     const seg = init.segment;
     const s = this.scenario;
@@ -697,7 +711,15 @@ export class Engine {
     const latencyMs = now - ex.scheduled;
     const latencyUs = latencyMs * 1000;
     st.latency.record(latencyUs);
-    if (hadResponse) st.waiting.record((ex.headersAt - ex.sent) * 1000);
+    if (hadResponse) {
+      const waitingUs = (ex.headersAt - ex.sent) * 1000;
+      st.waiting.record(waitingUs);
+      const byStatus = st.byStatus[ex.status];
+      if (byStatus) {
+        byStatus.latency.record(latencyUs);
+        byStatus.waiting.record(waitingUs);
+      }
+    }
     if (accepted) {
       st.expected++;
       st.expectedLatency.record(latencyUs);

@@ -278,6 +278,7 @@ function partialOf(samplesMs: readonly number[]): WorkerPartial {
         latency,
         waiting: latency,
         expectedLatency: latency,
+        byStatus: {},
         within: [],
         headers: {},
         received: 0,

@@ -8,6 +8,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { OUTCOMES } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
 import { addSparse, newIntervalHistogram, newTotalHistogram } from './histogram.ts';
+import type { SparseHistogram } from './histogram.ts';
 import type { ErrorCount, WorkerPartial } from './protocol.ts';
 import type { ProbeSpec } from './spec.ts';
 
@@ -15,10 +16,12 @@ export type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
 
 /**
  * Which tags a metric can be filtered by: `none`; `request` (the request's
- * name, method and static tags); `latency` (those and `expected_response`);
- * `response` (those and `status` and `outcome`).
+ * name, method and static tags); `waiting` (those and `status`); `latency`
+ * (those and `expected_response`); `response` (those and `outcome`).
+ * Latency by status is kept only for the statuses thresholds name
+ * (`latencyStatuses`), as k6 keeps a sub-metric only when one is referenced.
  */
-type Scope = 'none' | 'request' | 'latency' | 'response';
+type Scope = 'none' | 'request' | 'waiting' | 'latency' | 'response';
 
 interface MetricDef {
   type: MetricType;
@@ -36,7 +39,7 @@ export const METRIC_DEFS = {
     scope: 'latency',
     description: 'latency, ms: from the scheduled start (open model) or from sending (closed model) to the end of the body',
   },
-  http_req_waiting: { type: 'trend', contains: 'time', scope: 'request', description: 'time to first byte, ms: from sending to the response headers' },
+  http_req_waiting: { type: 'trend', contains: 'time', scope: 'waiting', description: 'time to first byte, ms: from sending to the response headers' },
   checks: { type: 'rate', contains: 'default', scope: 'request', description: 'share of responses with an accepted status that passed their header and JSON expectations' },
   data_received: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes received' },
   data_sent: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes sent' },
@@ -71,7 +74,8 @@ export function requestTags(probe: ProbeSpec): Record<string, string>[] {
 const DYNAMIC: Record<Scope, string[]> = {
   none: [],
   request: [],
-  latency: ['expected_response'],
+  waiting: ['status'],
+  latency: ['expected_response', 'status'],
   response: ['expected_response', 'status', 'outcome'],
 };
 
@@ -106,7 +110,12 @@ export function buildFilter(metric: MetricName, tags: readonly [string, string][
     }
     if (!staticKeys.includes(key)) {
       if (key === 'status' || key === 'outcome' || key === 'expected_response') {
-        throw new RangeError(`${metric} cannot be filtered by ${key}${key !== 'expected_response' && metric === 'http_req_duration' ? '; use expected_response:true, or a counter such as http_reqs{status:500}' : ''}`);
+        const instead: Partial<Record<string, string>> = {
+          'http_req_duration outcome': '; use status:N or expected_response:false, or a counter such as http_reqs{outcome:timeout}',
+          'http_req_waiting outcome': '; use status:N, or a counter such as http_reqs{outcome:timeout}',
+          'http_req_waiting expected_response': '; use status:N, or http_req_duration{expected_response:true}',
+        };
+        throw new RangeError(`${metric} cannot be filtered by ${key}${instead[`${metric} ${key}`] ?? ''}`);
       }
       const can = [...staticKeys.filter((k) => k !== 'name'), ...dynamic];
       throw new RangeError(`unknown tag "${key}" for ${metric}; it can be filtered by ${can.join(', ')}`);
@@ -139,12 +148,17 @@ class RequestTotals {
   latency: Histogram;
   waiting: Histogram;
   expectedLatency: Histogram;
+  /** Latency and waiting time of responses with a status a threshold filters by (`latencyStatuses`). */
+  readonly byStatus = new Map<string, { latency: Histogram; waiting: Histogram }>();
   within: number[];
   headers = new Map<string, Map<string, number>>();
   received = 0;
   sent = 0;
 
-  constructor(withinCount: number, make: () => Histogram) {
+  constructor(
+    withinCount: number,
+    private readonly make: () => Histogram,
+  ) {
     this.latency = make();
     this.waiting = make();
     this.expectedLatency = make();
@@ -157,6 +171,13 @@ class RequestTotals {
     return n;
   }
 
+  addStatus(status: string, latency: SparseHistogram, waiting: SparseHistogram): void {
+    let h = this.byStatus.get(status);
+    if (!h) this.byStatus.set(status, (h = { latency: this.make(), waiting: this.make() }));
+    addSparse(h.latency, latency);
+    addSparse(h.waiting, waiting);
+  }
+
   reset(): void {
     this.outcomes.fill(0);
     this.statuses.clear();
@@ -164,6 +185,10 @@ class RequestTotals {
     this.latency.reset();
     this.waiting.reset();
     this.expectedLatency.reset();
+    for (const h of this.byStatus.values()) {
+      h.latency.reset();
+      h.waiting.reset();
+    }
     this.within.fill(0);
     this.headers.clear();
     this.received = 0;
@@ -240,6 +265,7 @@ export class Agg {
         addSparse(dst.latency, src.latency);
         addSparse(dst.waiting, src.waiting);
         addSparse(dst.expectedLatency, src.expectedLatency);
+        for (const [status, h] of Object.entries(src.byStatus)) dst.addStatus(status, h.latency, h.waiting);
         src.within.forEach((n, k) => (dst.within[k]! += n));
         for (const [header, values] of Object.entries(src.headers)) {
           let m = dst.headers.get(header);
@@ -298,7 +324,10 @@ export class Agg {
         const h = this.scratch;
         h.reset();
         for (const r of this.selected(filter)) {
-          if (metric === 'http_req_waiting') h.add(r.waiting);
+          if (filter.status !== undefined) {
+            const s = r.byStatus.get(filter.status);
+            if (s) h.add(metric === 'http_req_waiting' ? s.waiting : s.latency);
+          } else if (metric === 'http_req_waiting') h.add(r.waiting);
           else if (filter.expected === true) h.add(r.expectedLatency);
           else {
             h.add(r.latency);

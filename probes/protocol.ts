@@ -18,6 +18,8 @@ export interface WorkerInit {
   worker: number;
   intervalMs: number;
   latencyThresholdsMs: number[];
+  /** Statuses whose latency and waiting time are kept apart (thresholds such as `http_req_duration{status:200}`). */
+  latencyStatuses: number[];
   countHeaders: string[];
   traceSampleRatio: number;
   /** This worker's share of `maxSamplesPerInterval`. */
@@ -43,6 +45,8 @@ export interface WorkerRequestPartial {
   latency: SparseHistogram;
   waiting: SparseHistogram;
   expectedLatency: SparseHistogram;
+  /** Latency and waiting time per response status, for the statuses in `WorkerInit.latencyStatuses` that occurred. */
+  byStatus: Record<string, { latency: SparseHistogram; waiting: SparseHistogram }>;
   /** Parallel to `latencyThresholdsMs`. */
   within: number[];
   headers: Record<string, Record<string, number>>;

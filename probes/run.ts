@@ -17,7 +17,7 @@ import { BurnwatchError, errorMessage, formatDuration, OUTCOMES, siblingModule, 
 import type { Outcome } from '../common/index.ts';
 import { compileExpect } from './expect.ts';
 import { encodeSparse } from './histogram.ts';
-import { Agg } from './metrics.ts';
+import { Agg, METRIC_DEFS } from './metrics.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerPartial } from './protocol.ts';
 import type { IntervalSnapshot, RequestIntervalStats, RequestSample } from './results.ts';
 import { arrivalRateAt, isArrivalRate, maxRunDurationMs, maxVus, peakArrivalRate, regularDurationMs, stageAt, subSegment, WHOLE } from './schedule.ts';
@@ -254,6 +254,7 @@ class RunController {
         worker: i,
         intervalMs: this.intervalMs,
         latencyThresholdsMs: this.options.latencyThresholdsMs ?? [],
+        latencyStatuses: [...new Set(this.states.flatMap(({ t }) => (METRIC_DEFS[t.metric].type === 'trend' && t.filter.status !== undefined ? [Number(t.filter.status)] : [])))],
         countHeaders: this.options.countHeaders ?? [],
         traceSampleRatio: this.options.traceSampleRatio ?? 0,
         maxSamples: Math.ceil(maxSamples / this.threads),

@@ -41,6 +41,48 @@ describe('thresholds in a run', () => {
     expect(summary.metrics.http_req_duration!.thresholds).toEqual({ 'p(95)<1000': { ok: true }, 'med<10': { ok: false } });
   });
 
+  it('latency filtered by status sees only responses with that status (slow 503s do not spoil the 200s)', async () => {
+    // Every fifth request gets a 503 after 150 ms; the others a 200 at once.
+    let seen = 0;
+    server = await testServer((_req, res) => {
+      seen++;
+      const failing = seen % 5 === 0;
+      setTimeout(
+        () => {
+          res.statusCode = failing ? 503 : 200;
+          res.end('x');
+        },
+        failing ? 150 : 0,
+      );
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: arrival(50, '2s'),
+        requests: [{ name: 'get', url: '/x' }],
+        thresholds: {
+          http_req_duration: ['p(95)<100'],
+          'http_req_duration{status:200}': ['p(95)<100'],
+          'http_req_duration{status:503}': ['min>=150'],
+          'http_req_waiting{status:503}': ['med>=150'],
+          'http_req_duration{status:404}': ['max<1'],
+        },
+      }),
+    ).done;
+    const byKey = Object.fromEntries(summary.thresholds.map((t) => [`${t.metric} ${t.threshold}`, t]));
+    expect(byKey['http_req_duration p(95)<100']).toMatchObject({ ok: false });
+    expect(byKey['http_req_duration{status:200} p(95)<100']).toMatchObject({ ok: true });
+    expect(byKey['http_req_duration{status:200} p(95)<100']!.value).toBeLessThan(100);
+    expect(byKey['http_req_duration{status:503} min>=150']).toMatchObject({ ok: true });
+    expect(byKey['http_req_waiting{status:503} med>=150']).toMatchObject({ ok: true });
+    expect(byKey['http_req_waiting{status:503} med>=150']!.value).toBeLessThan(300);
+    // No 404 was seen: no data, so it holds, and the summary says so.
+    expect(byKey['http_req_duration{status:404} max<1']).toMatchObject({ ok: true, value: null });
+    expect(summary.metrics['http_req_duration{status:503}']!.values.count).toBe(20);
+    expect(summary.metrics['http_req_duration{status:200}']!.values.count).toBe(80);
+    expect(summary.status).toBe('failed');
+  });
+
   it('abortOnFail stops the run at the first interval that fails, long before its end', async () => {
     server = await testServer(delayed(0, 500));
     const summary = await startRun(

@@ -73,7 +73,10 @@ describe('threshold grammar', () => {
         http_req_duration: ['p(95)<500', 'rate<0.1'],
         'http_req_duration{request:get_varient}': ['p(95)<500'],
         'http_req_duration{status:500}': ['p(95)<500'],
+        'http_req_duration{status:500,expected_response:true}': ['p(95)<500'],
         'http_req_waiting{team:exp}': ['p(99)<100'],
+        'http_req_waiting{status:200}': ['p(99)<100'],
+        'http_req_waiting{expected_response:true}': ['p(99)<100'],
         'iterations{request:evaluate}': ['count>1'],
         http_req_failed: [{ threshold: 'p(90)<1', abortOnFail: true }],
         'http_reqs{region:eu}': ['count>0'],
@@ -85,7 +88,10 @@ describe('threshold grammar', () => {
     const byPath = Object.fromEntries(problems.map((p) => [p.path.join('/'), p.message]));
     expect(byPath['thresholds/http_req_duration/1']).toMatch(/rate is not available on http_req_duration \(a trend\); use avg, min, max, med, p\(N\)/);
     expect(byPath['thresholds/http_req_duration{request:get_varient}']).toMatch(/no request named "get_varient"; the probe's requests: get_variant, evaluate/);
-    expect(byPath['thresholds/http_req_duration{status:500}']).toMatch(/cannot be filtered by status; use expected_response:true, or a counter such as http_reqs\{status:500\}/);
+    expect(byPath['thresholds/http_req_duration{status:500}']).toBeUndefined();
+    expect(byPath['thresholds/http_req_duration{status:500,expected_response:true}']).toMatch(/status and expected_response cannot be combined in one filter/);
+    expect(byPath['thresholds/http_req_waiting{status:200}']).toBeUndefined();
+    expect(byPath['thresholds/http_req_waiting{expected_response:true}']).toMatch(/http_req_waiting cannot be filtered by expected_response; use status:N, or http_req_duration\{expected_response:true\}/);
     expect(byPath['thresholds/iterations{request:evaluate}']).toMatch(/iterations has no tags to filter by/);
     expect(byPath['thresholds/http_req_failed/0/threshold']).toMatch(/p\(90\) is not available on http_req_failed \(a rate\); use rate/);
     expect(byPath['thresholds/http_reqs{region:eu}']).toMatch(/unknown tag "region" for http_reqs; it can be filtered by .*team.*request.*status/);
@@ -93,7 +99,7 @@ describe('threshold grammar', () => {
     expect(byPath['thresholds/http_req_timing']).toMatch(/unknown metric "http_req_timing"/);
     expect(byPath['thresholds/http_req_waiting{team:exp}']).toBeUndefined();
     expect(byPath['thresholds/vus']).toBeUndefined();
-    expect(problems).toHaveLength(8);
+    expect(problems).toHaveLength(9);
   });
 
   it('rejects a window shorter than the snapshot interval', () => {
@@ -119,6 +125,7 @@ function fakePartial(requests: { ms: number[]; status?: number; outcome?: Outcom
       latency: h.toSparse(),
       waiting: h.toSparse(),
       expectedLatency: e.toSparse(),
+      byStatus: r.ms.length > 0 ? { [status]: { latency: h.toSparse(), waiting: h.toSparse() } } : {},
       within: [],
       headers: {},
       received: 100 * r.ms.length,
@@ -149,6 +156,10 @@ describe('threshold evaluation', () => {
     'http_req_duration{request:evaluate}': ['p(50)<30'],
     'http_req_duration{expected_response:true}': ['p(99)<200'],
     'http_req_duration{team:exp}': ['med<60'],
+    'http_req_duration{status:503}': ['p(50)<500'],
+    'http_req_duration{status:404,request:evaluate}': ['max<25'],
+    'http_req_duration{status:500}': ['p(99)<1'],
+    'http_req_waiting{status:503}': ['min>800'],
     http_req_failed: ['rate<0.2'],
     'http_req_failed{request:evaluate}': ['rate==0'],
     'http_reqs{status:404}': ['count==10'],
@@ -189,6 +200,14 @@ describe('threshold evaluation', () => {
     expect(results['http_req_duration{request:evaluate} p(50)<30']).toEqual({ value: expect.closeTo(20, 1) as unknown, ok: true });
     expect(results['http_req_duration{expected_response:true} p(99)<200']!.value).toBeCloseTo(50, 0);
     expect(results['http_req_duration{team:exp} med<60']!.value).toBeCloseTo(50, 0);
+  });
+
+  it('filters latency and waiting time by status, alone or with a request', () => {
+    expect(results['http_req_duration{status:503} p(50)<500']).toEqual({ value: expect.closeTo(900, -1) as unknown, ok: false });
+    expect(results['http_req_duration{status:404,request:evaluate} max<25']).toEqual({ value: expect.closeTo(20, 1) as unknown, ok: true });
+    expect(results['http_req_waiting{status:503} min>800']).toEqual({ value: expect.closeTo(900, -1) as unknown, ok: true });
+    // No response with that status: no data, so the threshold holds (as in k6).
+    expect(results['http_req_duration{status:500} p(99)<1']).toEqual({ value: undefined, ok: true });
   });
 
   it('counts failures by status expectations, statuses and rates per second', () => {
