@@ -154,5 +154,23 @@ describe('closed-model executors against a local server', () => {
     expect(summary.metrics.iterations!.values.count).toBeLessThanOrEqual(8);
     expect(summary.interruptedIterations).toBe(2);
     expect(summary.durationMs).toBeLessThan(1500);
+    // As in k6, the iterations that never started by maxDuration are dropped, and the warning says why.
+    expect(summary.droppedIterations).toBe(1000 - summary.metrics.iterations!.values.count! - 2);
+    expect(summary.warnings.join('\n')).toMatch(/iterations \([\d.]+ %\) did not start before maxDuration \(1s\) ended the scenario/);
+    expect(summary.warnings.join('\n')).not.toMatch(/VUs were busy/);
+  });
+
+  it('per-vu-iterations drops, per VU, the iterations that maxDuration leaves unstarted', async () => {
+    server = await testServer(delayed(300));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'per-vu-iterations', vus: 2, iterations: 50, maxDuration: '1s', gracefulStop: '100ms' },
+        requests: [{ name: 'slow', url: '/x' }],
+      }),
+    ).done;
+    const done = summary.metrics.iterations!.values.count!;
+    expect(summary.interruptedIterations).toBe(2);
+    expect(summary.droppedIterations).toBe(100 - done - 2);
   });
 });

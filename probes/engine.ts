@@ -874,6 +874,14 @@ export class Engine {
         return;
       }
     }
+    // As k6 does: the iterations maxDuration left unstarted are dropped.
+    const s = this.scenario;
+    if (s.executor === 'shared-iterations') {
+      this.dropped += this.remaining;
+      this.remaining = 0;
+    } else if (s.executor === 'per-vu-iterations') {
+      for (const vu of this.vus) this.dropped += Math.max(0, this.perVuIterations - vu.ctx.iter);
+    }
     this.beginStop(this.scenario.gracefulStop);
   }
 

@@ -630,7 +630,12 @@ class RunController {
     }
     const warnings: string[] = [];
     const dropped = this.total.dropped;
-    if (dropped > 0) {
+    if (dropped > 0 && (s.executor === 'shared-iterations' || s.executor === 'per-vu-iterations')) {
+      const planned = this.total.iterations + this.total.interrupted + dropped;
+      warnings.push(
+        `${formatCount(dropped)} of ${formatCount(planned)} iterations (${Math.round((dropped / Math.max(1, planned)) * 1000) / 10} %) did not start before maxDuration (${formatDuration(s.maxDuration)}) ended the scenario: raise maxDuration or vus, or lower iterations.`,
+      );
+    } else if (dropped > 0) {
       const started = this.total.iterations + this.total.interrupted + dropped;
       const vusMax = this.total.vusMax.max;
       const p99 = metrics.http_req_duration?.values['p(99)'] ?? 0;
