@@ -12,6 +12,21 @@ afterEach(async () => {
 });
 
 describe('open-model executors against a local server', () => {
+  it('threads share the arrivals in proportion to their VUs: 3 VUs on 2 threads drop nothing that 1 thread does not', async () => {
+    // 60/s against a 40 ms target needs ~2.4 VUs: with 3 VUs split 2 + 1, an even split of the
+    // arrivals would give the 1-VU thread 30/s (1.2 VUs' worth) and drop a quarter of them.
+    server = await testServer(delayed(40));
+    const p = probe({
+      target: server.url,
+      scenario: { executor: 'constant-arrival-rate', rate: 60, duration: '2s', preAllocatedVUs: 3 },
+      requests: [{ name: 'get', url: '/x' }],
+    });
+    const summary = await startRun(p, { threads: 2 }).done;
+    expect(summary.threads).toBe(2);
+    expect(summary.droppedIterations).toBe(0);
+    expect(server.hits).toBe(120);
+  });
+
   it('constant-arrival-rate at 500/s for 4s sends 2,000 requests ± 1 %, spread evenly over the 4 s', async () => {
     server = await testServer();
     const p = probe({

@@ -140,6 +140,23 @@ describe('closed-model executors against a local server', () => {
     expect(Object.fromEntries(perVu)).toEqual({ 1: 7, 2: 7, 3: 7 });
   });
 
+  it('shared-iterations on two threads splits the iterations by VUs (3 VUs: 20 + 10 of 30) and numbers them 0…29 once each', async () => {
+    const seqs: number[] = [];
+    server = await testServer((req, res) => {
+      seqs.push(Number(new URL(req.url!, 'http://x').searchParams.get('s')));
+      setTimeout(() => res.end('ok'), 40);
+    });
+    const summary = await startRun(
+      probe({ target: server.url, scenario: { executor: 'shared-iterations', vus: 3, iterations: 30, maxDuration: '20s' }, requests: [{ name: 'get', url: '/x?s={{seq}}' }] }),
+      { threads: 2 },
+    ).done;
+    expect(summary.threads).toBe(2);
+    expect(summary.metrics.iterations!.values.count).toBe(30);
+    expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    // 10 rounds of 3 parallel 40 ms requests (~420 ms), not 15 rounds on the thread with 1 VU (~630 ms).
+    expect(summary.durationMs).toBeLessThan(540);
+  });
+
   it('maxDuration and gracefulStop bound an iteration-based run against a slow target', async () => {
     server = await testServer(delayed(300));
     const summary = await startRun(

@@ -34,7 +34,8 @@ import type { ErrorCount, WorkerInit, WorkerPartial, WorkerRequestPartial } from
 import { buildRequest, compileRequests, weightedPicker } from './requests.ts';
 import type { CompiledRequest } from './requests.ts';
 import type { RequestSample } from './results.ts';
-import { arrivalCursor, isArrivalRate, rampingVuSteps, regularDurationMs, shareOf } from './schedule.ts';
+import { arrivalCursor, isArrivalRate, iterationsIn, nthIteration, rampingVuSteps, regularDurationMs, scenarioIterationShare, shareOf } from './schedule.ts';
+import type { IterationShare } from './schedule.ts';
 import type { ArrivalCursor } from './schedule.ts';
 import type { Scenario } from './spec.ts';
 import type { TemplateContext } from './template.ts';
@@ -314,6 +315,8 @@ export class Engine {
   private errors = new Map<string, ErrorCount>();
   private samples: RequestSample[] = [];
   private seqCounter = 0;
+  /** Which global iteration numbers this worker runs (arrival-rate and shared-iterations: in proportion to its VUs). */
+  private readonly share: IterationShare;
   private dispatching = false;
   /** Inside `send`'s call to the pool's dispatch (a failure now is undici refusing the request). */
   get inDispatch(): boolean {
@@ -351,19 +354,21 @@ export class Engine {
     this.countHeaders = init.countHeaders.map((h) => h.toLowerCase());
     this.stats = this.requests.map(() => new RequestStats(this.thresholdsMs.length, init.latencyStatuses));
     this.open = isArrivalRate(this.scenario);
+    this.share = scenarioIterationShare(this.scenario, init.segment);
     const seg = init.segment;
     const s = this.scenario;
     switch (s.executor) {
       case 'constant-arrival-rate':
       case 'ramping-arrival-rate':
-        // Every segment gets at least one VU: VUs are capacity, not load.
+        // A segment without a VU unit gets no arrivals (scenarioIterationShare); it keeps one idle VU.
         this.maxVus = Math.max(1, shareOf(s.maxVUs, seg));
         break;
       case 'ramping-vus':
         this.maxVus = rampingVuSteps(s, seg).reduce((m, st) => Math.max(m, st.vus), 0);
         break;
       case 'shared-iterations':
-        this.maxVus = shareOf(s.iterations, seg) > 0 ? Math.max(1, shareOf(s.vus, seg)) : 0;
+        // Iterations follow VUs (scenarioIterationShare): a share with iterations has a VU.
+        this.maxVus = iterationsIn(this.share, s.iterations) > 0 ? shareOf(s.vus, seg) : 0;
         break;
       default:
         this.maxVus = shareOf(s.vus, seg);
@@ -501,7 +506,7 @@ export class Engine {
         break;
       }
       case 'shared-iterations':
-        this.remaining = shareOf(s.iterations, this.init.segment);
+        this.remaining = iterationsIn(this.share, s.iterations);
         this.setPlanned(this.maxVus);
         break;
       case 'per-vu-iterations':
@@ -619,7 +624,7 @@ export class Engine {
       return;
     }
     vu.running = true;
-    vu.ctx.seq = this.seqCounter++ * this.init.segment.count + this.init.segment.index;
+    vu.ctx.seq = this.scenario.executor === 'shared-iterations' ? nthIteration(this.share, this.seqCounter++) : this.seqCounter++ * this.init.segment.count + this.init.segment.index;
     this.send(vu, undefined);
   }
 

@@ -20,7 +20,7 @@ import { encodeSparse } from './histogram.ts';
 import { Agg, METRIC_DEFS } from './metrics.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerPartial } from './protocol.ts';
 import type { IntervalSnapshot, RequestIntervalStats, RequestSample } from './results.ts';
-import { arrivalRateAt, isArrivalRate, maxRunDurationMs, maxVus, peakArrivalRate, regularDurationMs, stageAt, subSegment, WHOLE } from './schedule.ts';
+import { arrivalRateAt, isArrivalRate, maxRunDurationMs, maxVus, peakArrivalRate, regularDurationMs, scenarioIterationShare, shareFraction, stageAt, subSegment, WHOLE } from './schedule.ts';
 import type { Segment } from './schedule.ts';
 import type { Probe } from './spec.ts';
 import { formatCount, formatMs, formatObserved, outcomeTotals, summaryMetrics } from './summary.ts';
@@ -120,7 +120,7 @@ export function defaultThreads(probe: Probe, segment: Segment = WHOLE): number {
   const spare = Math.max(1, availableParallelism() - 1);
   const peak = peakArrivalRate(probe.scenario);
   const units = Math.max(1, maxVus(probe.scenario, segment));
-  const wanted = peak !== undefined ? Math.ceil(peak / segment.count / RATE_PER_THREAD) : Math.ceil(units / VUS_PER_THREAD);
+  const wanted = peak !== undefined ? Math.ceil((peak * shareFraction(scenarioIterationShare(probe.scenario, segment))) / RATE_PER_THREAD) : Math.ceil(units / VUS_PER_THREAD);
   return Math.max(1, Math.min(spare, wanted, units));
 }
 
@@ -409,7 +409,7 @@ class RunController {
   private targetRateAt(elapsed: number): number | undefined {
     const s = this.probe.scenario;
     if (!isArrivalRate(s)) return undefined;
-    return arrivalRateAt(s, elapsed - s.startTime) / this.segment.count;
+    return arrivalRateAt(s, elapsed - s.startTime) * shareFraction(scenarioIterationShare(s, this.segment));
   }
 
   private snapshot(_k: number, partials: WorkerPartial[], start: number, end: number, targetRate: number | undefined): IntervalSnapshot {
@@ -641,7 +641,7 @@ class RunController {
       const p99 = metrics.http_req_duration?.values['p(99)'] ?? 0;
       const peak = peakArrivalRate(s) ?? 0;
       warnings.push(
-        `${formatCount(dropped)} of ${formatCount(started)} iterations (${Math.round((dropped / Math.max(1, started)) * 1000) / 10} %) were dropped because all ${vusMax} VUs were busy: the load generator, not the target, limited the load. Raise maxVUs (about rate × latency ≈ ${formatCount(Math.ceil(((peak / this.segment.count) * p99) / 1000) + 1)} VUs) or lower the rate.`,
+        `${formatCount(dropped)} of ${formatCount(started)} iterations (${Math.round((dropped / Math.max(1, started)) * 1000) / 10} %) were dropped because all ${vusMax} VUs were busy: the load generator, not the target, limited the load. Raise maxVUs (about rate × latency ≈ ${formatCount(Math.ceil((peak * shareFraction(scenarioIterationShare(s, this.segment)) * p99) / 1000) + 1)} VUs) or lower the rate.`,
       );
     }
     const lag = this.total.lag;

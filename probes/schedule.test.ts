@@ -139,8 +139,25 @@ describe('execution segments', () => {
     }
   });
 
+  it('a segment gets the share of the iterations that it has of the VUs, as k6 re-segments by maxVUs', () => {
+    // maxVUs 3 in two segments: VU units 0 and 2 in the first, 1 in the second, so 2/3 and 1/3 of the arrivals.
+    const s = arrival({ executor: 'constant-arrival-rate', rate: 300, duration: '1s', preAllocatedVUs: 3 });
+    const halves = [0, 1].map((i) => arrivalOffsets(s, { index: i, count: 2 }));
+    expect(halves.map((h) => h.length)).toEqual([200, 100]);
+    expect([...halves[0]!, ...halves[1]!].sort((a, b) => a - b)).toEqual(arrivalOffsets(s));
+    expect([0, 1].map((i) => plannedIterations(s, { index: i, count: 2 }))).toEqual([200, 100]);
+    // A segment without a VU gets no arrivals, and the others still add up to the whole.
+    const thirds = [0, 1, 2].map((i) => arrivalOffsets(arrival({ executor: 'ramping-arrival-rate', stages: [{ duration: '2s', target: 50 }], preAllocatedVUs: 2 }), { index: i, count: 3 }));
+    expect(thirds.map((t) => t.length)).toEqual([25, 25, 0]);
+    const shared = scenario({ executor: 'shared-iterations', vus: 3, iterations: 31 });
+    expect([0, 1].map((i) => plannedIterations(shared, { index: i, count: 2 }))).toEqual([21, 10]);
+    // VUs divisible by the segment count: the plain stripe (iteration k to segment k mod n).
+    const even = arrival({ executor: 'constant-arrival-rate', rate: 10, duration: '1s', preAllocatedVUs: 4 });
+    expect(arrivalOffsets(even, { index: 1, count: 2 })).toEqual([100, 300, 500, 700, 900]);
+  });
+
   it('threads inside a segment compose: thread t of T in segment i/n is segment i + t·n of n·T', () => {
-    const s = arrival({ executor: 'constant-arrival-rate', rate: 1000, duration: '1s', preAllocatedVUs: 1 });
+    const s = arrival({ executor: 'constant-arrival-rate', rate: 1000, duration: '1s', preAllocatedVUs: 30 });
     const seg = { index: 1, count: 3 };
     const threads = [0, 1].map((t) => arrivalOffsets(s, subSegment(seg, t, 2)));
     expect([...threads[0]!, ...threads[1]!].sort((a, b) => a - b)).toEqual(arrivalOffsets(s, seg));

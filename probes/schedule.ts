@@ -76,6 +76,64 @@ export function shareOf(total: number, seg: Segment): number {
   return Math.floor((total - 1 - seg.index) / seg.count) + 1;
 }
 
+/**
+ * Which global iteration numbers a segment runs when its iterations follow
+ * its VUs, as k6 splits arrival-rate and shared-iterations scenarios (it
+ * re-segments them by maxVUs / vus): iteration k belongs to the segment that
+ * owns VU unit k mod `vuUnits`, VU units being striped like everything else
+ * (`shareOf`). So a segment's share of the iterations equals its share of the
+ * VUs — 3 VUs on 2 threads give 2/3 and 1/3 of the arrivals, not half each,
+ * which would overload the 1-VU thread — and a segment without a VU runs
+ * none. The segments still partition the iterations exactly, and threads
+ * inside a segment compose with it. When `vuUnits` is a multiple of the
+ * segment count this is the plain stripe, k ≡ index (mod count).
+ */
+export interface IterationShare {
+  /** Iteration k is in the share when k mod `period` is one of `residues` (ascending). */
+  readonly period: number;
+  readonly residues: readonly number[];
+}
+
+export function iterationShare(vuUnits: number, seg: Segment): IterationShare {
+  if (vuUnits < 1 || vuUnits % seg.count === 0) return { period: seg.count, residues: [seg.index] };
+  const residues: number[] = [];
+  for (let r = seg.index; r < vuUnits; r += seg.count) residues.push(r);
+  return { period: vuUnits, residues };
+}
+
+/** The global number of a share's n-th (0-based) iteration; Infinity for an empty share. */
+export function nthIteration(share: IterationShare, n: number): number {
+  const m = share.residues.length;
+  if (m === 0) return Infinity;
+  return Math.floor(n / m) * share.period + share.residues[n % m]!;
+}
+
+/** How many of the iterations 0 … total−1 are in a share. */
+export function iterationsIn(share: IterationShare, total: number): number {
+  const rest = total % share.period;
+  let n = Math.floor(total / share.period) * share.residues.length;
+  for (const r of share.residues) if (r < rest) n++;
+  return n;
+}
+
+/** The fraction of all iterations a share holds. */
+export function shareFraction(share: IterationShare): number {
+  return share.residues.length / share.period;
+}
+
+/** The iteration share of a segment of an arrival-rate or shared-iterations scenario (by maxVUs / vus); the plain stripe for the others. */
+export function scenarioIterationShare(scenario: Scenario, seg: Segment): IterationShare {
+  switch (scenario.executor) {
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate':
+      return iterationShare(scenario.maxVUs, seg);
+    case 'shared-iterations':
+      return iterationShare(scenario.vus, seg);
+    default:
+      return iterationShare(0, seg);
+  }
+}
+
 /** iterations per timeUnit → per millisecond. */
 function perMs(rate: number, timeUnitMs: number): number {
   return rate / timeUnitMs;
@@ -176,7 +234,9 @@ export interface ArrivalCursor {
  * for (let t = c.next(); t !== Infinity; t = c.next()) schedule(t);
  */
 export function arrivalCursor(scenario: ArrivalScenario, seg: Segment): ArrivalCursor {
-  let k = seg.index - seg.count;
+  const share = scenarioIterationShare(scenario, seg);
+  let n = 0;
+  let k = -1;
   if (scenario.executor === 'constant-arrival-rate') {
     const { rate, timeUnit, duration } = scenario;
     return {
@@ -184,7 +244,7 @@ export function arrivalCursor(scenario: ArrivalScenario, seg: Segment): ArrivalC
         return k;
       },
       next() {
-        k += seg.count;
+        k = nthIteration(share, n++);
         const t = (k * timeUnit) / rate;
         return t < duration ? t : Infinity;
       },
@@ -200,7 +260,7 @@ export function arrivalCursor(scenario: ArrivalScenario, seg: Segment): ArrivalC
       return k;
     },
     next() {
-      k += seg.count;
+      k = nthIteration(share, n++);
       const r = k + 1;
       if (r > total + eps) return Infinity;
       while (j < stages.length - 1 && r > stages[j]!.areaBefore + stages[j]!.area + eps) j++;
@@ -310,12 +370,12 @@ export function plannedIterations(scenario: Scenario, seg: Segment = WHOLE): num
     case 'constant-arrival-rate': {
       // offsets k·timeUnit/rate < duration
       const n = Math.ceil((scenario.duration * scenario.rate) / scenario.timeUnit - 1e-9);
-      return shareOf(n, seg);
+      return iterationsIn(scenarioIterationShare(scenario, seg), n);
     }
     case 'ramping-arrival-rate':
       return arrivalOffsets(scenario, seg).length;
     case 'shared-iterations':
-      return shareOf(scenario.iterations, seg);
+      return iterationsIn(scenarioIterationShare(scenario, seg), scenario.iterations);
     case 'per-vu-iterations':
       return shareOf(scenario.vus, seg) * scenario.iterations;
     default:
