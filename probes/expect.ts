@@ -82,6 +82,11 @@ export function valueAtPath(doc: unknown, segments: readonly JsonPathSegment[]):
   return { exists: true, value: cur };
 }
 
+/** `{ exists: … }` (the only key): a JSON expectation on presence, not a value to compare. */
+function isExistsRule(expected: unknown): expected is { exists: unknown } {
+  return expected !== null && typeof expected === 'object' && !Array.isArray(expected) && Object.keys(expected).length === 1 && 'exists' in expected;
+}
+
 function short(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
@@ -99,7 +104,11 @@ export function expectProblems(spec: ExpectSpec): { path: (string | number)[]; m
       }
     }
   }
-  for (const path of Object.keys(spec.json)) {
+  for (const [path, expected] of Object.entries(spec.json)) {
+    // `{exists: no}` is the string "no" in YAML 1.2, which would mean "exists" if taken as truthy.
+    if (isExistsRule(expected) && typeof expected.exists !== 'boolean') {
+      out.push({ path: ['json', path, 'exists'], message: `expected true or false, got ${JSON.stringify(expected.exists)}` });
+    }
     try {
       parseJsonPath(path);
     } catch (err) {
@@ -140,9 +149,7 @@ export function compileExpect(spec: ExpectSpec): CompiledExpect {
   });
   const json: JsonCheck[] = Object.entries(spec.json).map(([path, expected]) => {
     const segments = parseJsonPath(path);
-    if (expected !== null && typeof expected === 'object' && !Array.isArray(expected) && Object.keys(expected).length === 1 && 'exists' in expected) {
-      return { path, segments, exists: Boolean(expected.exists) };
-    }
+    if (isExistsRule(expected)) return { path, segments, exists: expected.exists === true };
     return { path, segments, equals: expected };
   });
   return { acceptedStatus, headers, json, needsBody: json.length > 0 };

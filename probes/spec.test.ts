@@ -30,16 +30,35 @@ describe('probe spec validation', () => {
   });
 
   it('rejects a URL with a character a request line cannot carry (a space, a control character, beyond one byte)', () => {
-    const urls = ['/a b', '/a\tb', '/€', '/x?u={{pick a b}}&s=1 2', '/ok/é?x=%20&u={{userId 1 9}}', '/x?q={{pick "a b" c}}', "/x?q={{pick 'd\te' f}}"];
+    const urls = [
+      '/a b',
+      '/a\tb',
+      '/€',
+      '/x?u={{pick a b}}&s=1 2',
+      '/ok/%C3%A9?x=%20&u={{userId 1 9}}',
+      '/x?q={{pick "a b" c}}',
+      "/x?q={{pick 'd\te' f}}",
+      '/ok/é',
+      '/x?q={{pick ä b}}',
+      '/x\u007f',
+      '/x?a=1#frag',
+      'http://127.0.0.1:8081/x#top',
+    ];
     const found = urls.map((url) => problems({ requests: [{ name: 'a', url }] }).map((p) => p.message));
+    const fragment = 'the URL contains "#": a fragment is never sent to a server; remove it, or percent-encode it as %23 if it is part of a value';
     expect(found).toEqual([
       ['the URL contains a space; percent-encode it as %20'],
       ['the URL contains the control character U+0009; percent-encode it'],
-      ['the URL contains U+20AC ("€"), beyond what a request line can carry; percent-encode it'],
+      ['the URL contains U+20AC ("€"), which a request line cannot carry as it is; percent-encode it as UTF-8: %E2%82%AC'],
       ['the URL contains a space; percent-encode it as %20'],
       [],
       ['the URL contains a space; percent-encode it as %20'],
       ['the URL contains the control character U+0009; percent-encode it'],
+      ['the URL contains U+00E9 ("é"), which a request line cannot carry as it is; percent-encode it as UTF-8: %C3%A9'],
+      ['the URL contains U+00E4 ("ä"), which a request line cannot carry as it is; percent-encode it as UTF-8: %C3%A4'],
+      ['the URL contains the control character U+007F; percent-encode it'],
+      [fragment],
+      [fragment],
     ]);
   });
 
@@ -66,6 +85,11 @@ describe('probe spec validation', () => {
     expect(problems({ requests: [{ name: 'a', url: 'v1/x' }] })[0]?.message).toMatch(/neither a path starting with "\/"/);
     expect(problems({ requests: [{ name: 'a', url: 'http://host-{{randInt 1 2}}:80/x' }] })[0]?.message).toMatch(/cannot be templated/);
     expect(problems({ requests: [{ name: 'a', url: 'http://127.0.0.1:9/x?{{uuid}}' }] })).toEqual([]);
+    // An origin that only the URL parser rejects: caught here, not by the load worker at run time.
+    expect(problems({ requests: [{ name: 'a', url: 'http://127.0.0.1:99999/x' }] })).toEqual([
+      { path: 'requests.0.url', message: '"http://127.0.0.1:99999" is not a valid origin (Invalid URL); expected scheme://host[:port] with a port of at most 65535' },
+    ]);
+    expect(problems({ requests: [{ name: 'a', url: 'http://[::1/x' }] })[0]?.message).toMatch(/"http:\/\/\[::1" is not a valid origin/);
   });
 
   it('rejects a body on GET, duplicate request names, bad JSON paths and regexes', () => {
@@ -80,6 +104,13 @@ describe('probe spec validation', () => {
     ).toEqual({ path: 'requests.1.name', message: expect.stringMatching(/duplicate request name "a"/) as unknown });
     expect(problems({ requests: [{ name: 'a', url: '/x', expect: { json: { '$.a..b': 1 } } }] })[0]?.message).toMatch(/is not a JSON path/);
     expect(problems({ requests: [{ name: 'a', url: '/x', expect: { headers: { 'x-cache': { matches: '(' } } } }] })[0]?.message).toMatch(/not a valid regular expression/);
+    // `exists: no` is the string "no" in YAML 1.2: it must not silently mean "exists".
+    for (const exists of ['no', 'false', 0]) {
+      expect(problems({ requests: [{ name: 'a', url: '/x', expect: { json: { '$.a': { exists } } } }] })).toEqual([
+        { path: 'requests.0.expect.json.$.a.exists', message: `expected true or false, got ${JSON.stringify(exists)}` },
+      ]);
+    }
+    expect(problems({ requests: [{ name: 'a', url: '/x', expect: { json: { '$.a': { exists: false } } } }] })).toEqual([]);
   });
 
   it('rejects what k6 rejects: fewer shared iterations than VUs, maxVUs below preAllocatedVUs', () => {
@@ -94,6 +125,10 @@ describe('probe spec validation', () => {
     expect(problems({ scenario: { executor: 'ramping-arrival-rate', preAllocatedVUs: 5, maxVUs: 4, stages: [{ duration: '1s', target: 5 }] } })[0]?.path).toBe(
       'scenario.maxVUs',
     );
+    expect(problems({ scenario: { executor: 'ramping-vus', startVUs: 0, stages: [{ duration: '1s', target: 0 }] } })[0]).toEqual({
+      path: 'scenario.stages',
+      message: "either startVUs or one of the stages' targets must be greater than 0 (k6's rule): this scenario would run no VU",
+    });
   });
 
   it('rejects fractional ramping-vus targets and stages that last 0s in total', () => {

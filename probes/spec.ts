@@ -82,6 +82,9 @@ const rampingVus = z
     if (s.stages.reduce((sum, st) => sum + st.duration, 0) <= 0) {
       ctx.addIssue({ code: 'custom', path: ['stages'], message: 'the stages last 0s in total; expected at least one stage with a duration' });
     }
+    if (s.startVUs === 0 && s.stages.every((st) => st.target === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['stages'], message: "either startVUs or one of the stages' targets must be greater than 0 (k6's rule): this scenario would run no VU" });
+    }
   });
 
 const sharedIterations = z
@@ -136,8 +139,15 @@ const expectSchema = z.strictObject({
 });
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** What undici refuses in a request path: spaces, control characters and anything beyond one byte. */
-const URL_FORBIDDEN = /[^\x21-\xff]/u;
+/**
+ * What a request line cannot carry as it is: spaces, control characters and
+ * anything beyond ASCII (undici would send U+0080–U+00FF as raw bytes, which
+ * servers reject or misread; k6 percent-encodes them as UTF-8).
+ */
+const URL_FORBIDDEN = /[^\x21-\x7e]/u;
+
+/** `%C3%A9` for "é". */
+const utf8PercentEncoded = (ch: string): string => [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 
 /** `U+0007` for a character. */
 const codePoint = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -168,18 +178,29 @@ const requestSchema = z
       const m = /^(https?):\/\/([^/?#]*)/.exec(r.url);
       if (!m) add(['url'], `"${r.url}" is neither a path starting with "/" (relative to target) nor an absolute http(s) URL`);
       else if (m[2]!.includes('{{')) add(['url'], 'the scheme, host and port of an absolute URL cannot be templated; template the path or query instead');
+      else {
+        try {
+          new URL(m[0]);
+        } catch (err) {
+          add(['url'], `"${m[0]}" is not a valid origin (${(err as Error).message}); expected scheme://host[:port] with a port of at most 65535`);
+        }
+      }
     }
-    const badInUrl = urlProblem ? null : URL_FORBIDDEN.exec(templateLiterals(r.url));
+    const literals = urlProblem ? '' : templateLiterals(r.url);
+    const badInUrl = URL_FORBIDDEN.exec(literals);
     if (badInUrl) {
       const ch = badInUrl[0];
       add(
         ['url'],
         ch === ' '
           ? 'the URL contains a space; percent-encode it as %20'
-          : ch.codePointAt(0)! > 0xff
-            ? `the URL contains ${codePoint(ch)} ("${ch}"), beyond what a request line can carry; percent-encode it`
+          : ch.codePointAt(0)! > 0x7f
+            ? `the URL contains ${codePoint(ch)} ("${ch}"), which a request line cannot carry as it is; percent-encode it as UTF-8: ${utf8PercentEncoded(ch)}`
             : `the URL contains the control character ${codePoint(ch)}; percent-encode it`,
       );
+    }
+    if (literals.includes('#')) {
+      add(['url'], 'the URL contains "#": a fragment is never sent to a server; remove it, or percent-encode it as %23 if it is part of a value');
     }
     for (const [name, value] of Object.entries(r.headers)) {
       if (!HEADER_NAME.test(name)) add(['headers', name], `"${name}" is not a valid HTTP header name`);
