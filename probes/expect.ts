@@ -167,15 +167,22 @@ export function checkHeaders(expect: CompiledExpect, raw: readonly Buffer[] | nu
   return undefined;
 }
 
-/** The value of header `lowerName` in a raw header list (first occurrence), without parsing the others. */
+/**
+ * The value of header `lowerName` in a raw header list, without parsing the
+ * others; a repeated field's values joined with ", " (RFC 9110 §5.3).
+ */
 export function rawHeader(raw: readonly Buffer[] | null, lowerName: string): string | undefined {
   if (!raw) return undefined;
   const len = lowerName.length;
+  let value: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const key = raw[i]!;
-    if (key.length === len && key.toString('latin1').toLowerCase() === lowerName) return raw[i + 1]!.toString('latin1');
+    if (key.length === len && key.toString('latin1').toLowerCase() === lowerName) {
+      const v = raw[i + 1]!.toString('latin1');
+      value = value === undefined ? v : `${value}, ${v}`;
+    }
   }
-  return undefined;
+  return value;
 }
 
 /** Checks JSON expectations against a response body; returns the first problem. */

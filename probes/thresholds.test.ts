@@ -63,6 +63,7 @@ describe('threshold grammar', () => {
     });
     expect(() => parseMetricKey('http_req_durations')).toThrow(/unknown metric "http_req_durations" \(did you mean http_req_duration\?\)/);
     expect(() => parseMetricKey('latency')).toThrow(/did you mean http_req_duration/);
+    expect(() => parseMetricKey('constructor')).toThrow(/^unknown metric "constructor"; expected one of http_reqs, /);
     expect(() => parseMetricKey('http_reqs{}')).toThrow(/tag filter is empty/);
     expect(() => parseMetricKey('http_reqs{status}')).toThrow(/expected key:value pairs/);
   });

@@ -117,7 +117,7 @@ function suggestMetric(name: string): string | undefined {
     error_rate: 'http_req_failed',
     dropped: 'dropped_iterations',
   };
-  if (aliases[lower]) return aliases[lower];
+  if (Object.hasOwn(aliases, lower)) return aliases[lower];
   return METRIC_NAMES.find((n) => n.startsWith(lower) || lower.startsWith(n) || n.replace(/_/g, '') === lower.replace(/_/g, ''));
 }
 

@@ -180,6 +180,14 @@ spec:
     expect(lines[0]).toMatch(/^k\.yaml:3:1: YAML syntax: Map keys must be unique/);
   });
 
+  it('rejects a __proto__ key, which would otherwise vanish silently (and validate)', () => {
+    const text = probe('p', '      expect: { json: { "__proto__": 1 } }\n  thresholds: { "__proto__": ["count>1"] }\n');
+    expect(errorLines(loadConfigText(text, 'p.yaml'))).toEqual([
+      'p.yaml:11:25 spec.requests[0].expect.json: the key "__proto__" is not allowed',
+      'p.yaml:12:17 spec.thresholds: the key "__proto__" is not allowed',
+    ]);
+  });
+
   it('names the expected kinds and api versions', () => {
     expect(errorLines(loadConfigText('apiVersion: burnwatch/v1\nkind: Probes\nmetadata: { name: x }\nspec: {}\n', 'k.yaml'))).toEqual([
       'k.yaml:2:7 kind: unknown kind "Probes"; expected one of Probe, SLO, Notifier, Report, Service',

@@ -131,6 +131,22 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     substituteInDocument(doc, env, (node, message) => {
       into.issues.push({ file, ...at(node.range?.[0] ?? 0), path: formatPath(pathOf(doc, node)), message, severity: 'error' });
     }, into.secrets);
+    // A `__proto__` key would set the prototype of the object toJS builds instead of adding a key: the
+    // entry would vanish and the file validate.
+    visit(doc, {
+      Pair(_, pair, path) {
+        if (isScalar(pair.key) && pair.key.value === '__proto__') {
+          const map = path[path.length - 1];
+          into.issues.push({
+            file,
+            ...at(pair.key.range?.[0] ?? 0),
+            path: formatPath(isMap(map) ? pathOf(doc, map) : []),
+            message: 'the key "__proto__" is not allowed',
+            severity: 'error',
+          });
+        }
+      },
+    });
     const data: unknown = doc.toJS({ maxAliasCount: 1000 });
     into.documents.push({
       file,
