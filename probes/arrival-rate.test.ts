@@ -129,7 +129,25 @@ describe('open-model executors against a local server', () => {
     expect(server.hits).toBe(200);
     // ~100/s × 60 ms ≈ 6 requests in flight at once.
     expect(summary.metrics.vus_max!.values.max).toBeGreaterThanOrEqual(5);
-    expect(summary.metrics.vus!.values.max).toBeGreaterThanOrEqual(5);
+    expect(summary.metrics.vus!.values.max).toBe(summary.metrics.vus_max!.values.max);
+    expect(summary.metrics.vus_busy!.values.max).toBeGreaterThanOrEqual(5);
     expect(summary.metrics.http_req_duration!.values.med).toBeGreaterThanOrEqual(60);
+  });
+
+  it('vus counts every allocated VU, as k6 does; vus_busy how many were busy at once', async () => {
+    server = await testServer();
+    const p = probe({
+      target: server.url,
+      scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '2s', preAllocatedVUs: 20 },
+      requests: [{ name: 'get', url: '/x' }],
+      thresholds: { vus: ['value==20'] },
+    });
+    const summary = await startRun(p, { threads: 1 }).done;
+    expect(summary.status).toBe('passed');
+    expect(summary.metrics.vus!.values).toMatchObject({ value: 20, min: 20, max: 20 });
+    expect(summary.metrics.vus_max!.values.max).toBe(20);
+    // One request every 50 ms against a fast target: rarely more than one in flight.
+    expect(summary.metrics.vus_busy!.values.max).toBeGreaterThanOrEqual(1);
+    expect(summary.metrics.vus_busy!.values.max).toBeLessThanOrEqual(3);
   });
 });

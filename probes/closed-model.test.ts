@@ -173,8 +173,25 @@ describe('closed-model executors against a local server', () => {
     expect(summary.durationMs).toBeLessThan(1500);
     // As in k6, the iterations that never started by maxDuration are dropped, and the warning says why.
     expect(summary.droppedIterations).toBe(1000 - summary.metrics.iterations!.values.count! - 2);
+    expect(summary.metrics.dropped_iterations!.values.count).toBe(summary.droppedIterations);
     expect(summary.warnings.join('\n')).toMatch(/iterations \([\d.]+ %\) did not start before maxDuration \(1s\) ended the scenario/);
     expect(summary.warnings.join('\n')).not.toMatch(/VUs were busy/);
+  });
+
+  it('vus of a run shorter than its first interval is the VUs that ran, not those left at its end (0)', async () => {
+    server = await testServer(delayed(20));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'shared-iterations', vus: 3, iterations: 9 },
+        requests: [{ name: 'get', url: '/x' }],
+        thresholds: { vus: ['value>0'] },
+      }),
+    ).done;
+    expect(summary.durationMs).toBeLessThan(1000);
+    expect(summary.status).toBe('passed');
+    expect(summary.metrics.vus!.values).toMatchObject({ value: 3, max: 3 });
+    expect(summary.metrics.vus_busy!.values.max).toBe(3);
   });
 
   it('per-vu-iterations drops, per VU, the iterations that maxDuration leaves unstarted', async () => {

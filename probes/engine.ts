@@ -312,6 +312,8 @@ export class Engine {
   private interrupted = 0;
   private inFlight = 0;
   private peakInFlight = 0;
+  /** Closed model: the most VUs active at once since the last partial. */
+  private peakActive = 0;
   private errors = new Map<string, ErrorCount>();
   private samples: RequestSample[] = [];
   private seqCounter = 0;
@@ -601,6 +603,14 @@ export class Engine {
       }
     }
     this.planned = target;
+    this.peakActive = Math.max(this.peakActive, this.activeVus());
+  }
+
+  /** Closed model: VUs active or still finishing an iteration. */
+  private activeVus(): number {
+    let n = 0;
+    for (const v of this.vus) if (v.active || v.running) n++;
+    return n;
   }
 
   /** Closed model: the VU's next iteration, if it should have one. */
@@ -935,8 +945,9 @@ export class Engine {
       iterations: this.iterations,
       dropped: this.dropped,
       interrupted: this.interrupted,
-      vus: this.open ? this.peakInFlight : this.vus.reduce((n, v) => n + (v.active || v.running ? 1 : 0), 0),
+      vus: this.open ? this.vus.length : Math.max(this.peakActive, this.activeVus()),
       vusMax: this.open ? this.vus.length : this.maxVus,
+      busy: this.peakInFlight,
       inFlight: this.inFlight,
       samples: this.samples,
       errors: [...this.errors.values()],
@@ -944,6 +955,7 @@ export class Engine {
     this.iterationHist.reset();
     this.lagHist.reset();
     this.peakInFlight = this.inFlight;
+    if (!this.open) this.peakActive = this.activeVus();
     this.iterations = 0;
     this.dropped = 0;
     this.interrupted = 0;

@@ -292,6 +292,7 @@ function partialOf(samplesMs: readonly number[]): WorkerPartial {
     interrupted: 0,
     vus: 1,
     vusMax: 1,
+    busy: 1,
     inFlight: 0,
     samples: [],
     errors: [],

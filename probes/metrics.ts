@@ -47,8 +47,14 @@ export const METRIC_DEFS = {
   iterations: { type: 'counter', contains: 'default', scope: 'none', description: 'iterations completed' },
   dropped_iterations: { type: 'counter', contains: 'default', scope: 'none', description: 'iterations not started because no VU was free' },
   http_req_start_lag: { type: 'trend', contains: 'time', scope: 'none', description: 'open model: actual send − scheduled start, ms (the generator’s own delay)' },
-  vus: { type: 'gauge', contains: 'default', scope: 'none', description: 'VUs in use' },
+  vus: { type: 'gauge', contains: 'default', scope: 'none', description: 'VUs active (k6: open model, every allocated VU)' },
   vus_max: { type: 'gauge', contains: 'default', scope: 'none', description: 'VUs allocated' },
+  vus_busy: {
+    type: 'gauge',
+    contains: 'default',
+    scope: 'none',
+    description: 'burnwatch: the most VUs busy at once in an interval (requests in flight: the concurrency the target saw), summed over threads',
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricName = keyof typeof METRIC_DEFS;
@@ -217,6 +223,7 @@ export class Agg {
   interrupted = 0;
   vus: GaugeValues = { value: 0, min: Infinity, max: 0 };
   vusMax: GaugeValues = { value: 0, min: Infinity, max: 0 };
+  vusBusy: GaugeValues = { value: 0, min: Infinity, max: 0 };
   /** Epoch ms of the span. */
   start = Infinity;
   end = -Infinity;
@@ -246,6 +253,7 @@ export class Agg {
     this.interrupted = 0;
     this.vus = { value: 0, min: Infinity, max: 0 };
     this.vusMax = { value: 0, min: Infinity, max: 0 };
+    this.vusBusy = { value: 0, min: Infinity, max: 0 };
     this.start = Infinity;
     this.end = -Infinity;
     this.intervals = 0;
@@ -256,6 +264,7 @@ export class Agg {
   addInterval(partials: readonly WorkerPartial[], start: number, end: number): void {
     let vus = 0;
     let vusMax = 0;
+    let busy = 0;
     for (const p of partials) {
       p.requests.forEach((src, i) => {
         const dst = this.requests[i]!;
@@ -282,6 +291,7 @@ export class Agg {
       this.interrupted += p.interrupted;
       vus += p.vus;
       vusMax += p.vusMax;
+      busy += p.busy;
       for (const e of p.errors) {
         const key = `${e.outcome}\u0000${e.message}`;
         const known = this.errors.get(key);
@@ -292,6 +302,7 @@ export class Agg {
     for (const [g, v] of [
       [this.vus, vus],
       [this.vusMax, vusMax],
+      [this.vusBusy, busy],
     ] as const) {
       g.value = v;
       g.min = Math.min(g.min, v);
@@ -399,7 +410,7 @@ export class Agg {
   }
 
   gauge(metric: MetricName): GaugeValues {
-    const g = metric === 'vus' ? this.vus : metric === 'vus_max' ? this.vusMax : undefined;
+    const g = metric === 'vus' ? this.vus : metric === 'vus_max' ? this.vusMax : metric === 'vus_busy' ? this.vusBusy : undefined;
     if (!g) throw new RangeError(`${metric} is not a gauge`);
     return { value: g.value, min: g.min === Infinity ? 0 : g.min, max: g.max };
   }

@@ -18,7 +18,8 @@ export function formatProgress(p: Progress): string {
   if (p.stage) parts.push(`stage ${p.stage.index}/${p.stage.count}`);
   const rate = formatCount(p.currentRate);
   parts.push(p.targetRate !== undefined ? `${rate}/${formatCount(p.targetRate)} req/s` : `${rate} req/s`);
-  parts.push(`vus ${p.vus}/${p.vusMax}`);
+  // Busy, not k6's `vus`: in the open model every allocated VU counts as active.
+  parts.push(`vus ${p.vusBusy}/${p.vusMax}`);
   parts.push(`p95 ${p.p95Ms !== undefined ? formatMs(p.p95Ms) : '-'}`);
   parts.push(`err ${Math.round(p.errorRate * 1000) / 10}%`);
   parts.push(`dropped ${formatCount(p.dropped)}`);

@@ -75,12 +75,15 @@ export interface WorkerPartial {
   dropped: number;
   interrupted: number;
   /**
-   * Closed model: VUs active at the end of the interval. Open model: the
-   * most VUs busy at once during the interval (concurrency = rate × latency).
+   * k6's `vus`: closed model, the most VUs active at once during the
+   * interval; open model, the VUs allocated (k6 activates every one).
    * `vusMax`: VUs allocated (open model: what the pool grew to) / planned.
+   * `busy`: the most VUs busy at once during the interval — requests in
+   * flight, the concurrency the target saw (open model: rate × latency).
    */
   vus: number;
   vusMax: number;
+  busy: number;
   inFlight: number;
   samples: RequestSample[];
   errors: ErrorCount[];

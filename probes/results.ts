@@ -64,11 +64,13 @@ export interface IntervalSnapshot {
   iterations: number;
   droppedIterations: number;
   /**
-   * Closed-model executors: VUs active at the end of the interval.
-   * Open-model executors: the most VUs busy at once during the interval
-   * (the concurrency the target saw, rate × latency).
+   * k6's `vus`: closed-model executors, the most VUs active at once during
+   * the interval; open-model executors, the VUs allocated (k6 activates
+   * every one).
    */
   vus: number;
+  /** The most VUs busy at once during the interval: requests in flight, the concurrency the target saw (open model: rate × latency). */
+  vusBusy: number;
   /** VUs allocated: the pool an open-model run grew to (≤ maxVUs), or the planned VUs of a closed-model run. */
   vusMax: number;
   samples: RequestSample[];

@@ -68,6 +68,8 @@ export interface Progress {
   currentRate: number;
   vus: number;
   vusMax: number;
+  /** The most VUs busy at once over the last interval (requests in flight). */
+  vusBusy: number;
   /** p95 of http_req_duration over the last interval (ms). */
   p95Ms?: number;
   /** http_req_failed over the last interval (0–1). */
@@ -440,6 +442,7 @@ class RunController {
       droppedIterations: this.interval.dropped,
       vus: this.interval.vus.value,
       vusMax: this.interval.vusMax.value,
+      vusBusy: this.interval.vusBusy.value,
       samples,
       ...(targetRate !== undefined ? { targetRate } : {}),
     };
@@ -552,6 +555,7 @@ class RunController {
       currentRate: seconds > 0 ? total / seconds : 0,
       vus: this.interval.vus.value,
       vusMax: this.interval.vusMax.value,
+      vusBusy: this.interval.vusBusy.value,
       ...(latency.totalCount > 0 ? { p95Ms: latency.getValueAtPercentile(95) / 1000 } : {}),
       errorRate: total > 0 ? failed / total : 0,
       requests: this.total.count('http_reqs'),

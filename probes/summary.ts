@@ -128,10 +128,11 @@ export function summaryMetrics(agg: Agg, probe: Probe, extra: readonly MetricSel
   }
   add('iteration_duration', 'iteration_duration', {});
   add('iterations', 'iterations', {});
-  if (open) add('dropped_iterations', 'dropped_iterations', {});
+  if (open || agg.dropped > 0) add('dropped_iterations', 'dropped_iterations', {});
   if (open) add('http_req_start_lag', 'http_req_start_lag', {});
   add('vus', 'vus', {});
   add('vus_max', 'vus_max', {});
+  add('vus_busy', 'vus_busy', {});
   add('data_received', 'data_received', {});
   add('data_sent', 'data_sent', {});
   for (const s of extra) add(s.key, s.metric, s.filter);
@@ -229,7 +230,7 @@ function describe(m: MetricSummary): string {
 
 const GROUPS: [string, (key: string) => boolean][] = [
   ['HTTP', (k) => k.startsWith('http_') || k.startsWith('checks')],
-  ['EXECUTION', (k) => ['iteration_duration', 'iterations', 'dropped_iterations', 'vus', 'vus_max'].some((n) => k === n || k.startsWith(`${n}{`))],
+  ['EXECUTION', (k) => ['iteration_duration', 'iterations', 'dropped_iterations', 'vus', 'vus_max', 'vus_busy'].some((n) => k === n || k.startsWith(`${n}{`))],
   ['NETWORK', (k) => k.startsWith('data_')],
 ];
 

@@ -145,6 +145,7 @@ function fakePartial(requests: { ms: number[]; status?: number; outcome?: Outcom
     interrupted: 0,
     vus: 4,
     vusMax: 10,
+    busy: 2,
     inFlight: 0,
     samples: [],
     errors: [],

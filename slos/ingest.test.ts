@@ -33,7 +33,7 @@ function stats(request: string, o: Partial<Record<Outcome, number>>, extra: Part
 }
 
 function snapshot(requests: RequestIntervalStats[], probe = 'p'): IntervalSnapshot {
-  return { runId: 'r1', probe, start: T, end: T + 1000, requests, iterations: 0, droppedIterations: 0, vus: 1, vusMax: 1, samples: [] };
+  return { runId: 'r1', probe, start: T, end: T + 1000, requests, iterations: 0, droppedIterations: 0, vus: 1, vusMax: 1, vusBusy: 1, samples: [] };
 }
 
 const slo = (indicator: unknown, name = 's', probe = 'p'): Slo => toSlo(name, sloSpecSchema.parse({ probe, indicator, objective: 99 }));

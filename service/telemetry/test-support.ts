@@ -28,7 +28,7 @@ export function snapshot(
   requests: readonly SyntheticRequest[],
   thresholdsMs: readonly number[],
   samples: readonly RequestSample[] = [],
-  extra: Partial<Pick<IntervalSnapshot, 'droppedIterations' | 'vus' | 'vusMax'>> = {},
+  extra: Partial<Pick<IntervalSnapshot, 'droppedIterations' | 'vus' | 'vusMax' | 'vusBusy'>> = {},
 ): IntervalSnapshot {
   const start = base.start ?? 1_700_000_000_000;
   const byName = new Map<string, RequestIntervalStats>();
@@ -81,6 +81,7 @@ export function snapshot(
     droppedIterations: extra.droppedIterations ?? 0,
     vus: extra.vus ?? 10,
     vusMax: extra.vusMax ?? 20,
+    vusBusy: extra.vusBusy ?? 5,
     samples: [...samples],
   };
 }
