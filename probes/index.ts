@@ -3,7 +3,7 @@ export type { ProbeRun, Progress, RunOptions } from './run.ts';
 export { formatProgress } from './progress.ts';
 export { describeScenario, formatSummary, requestCount, thresholdCounts } from './summary.ts';
 export type { MetricSummary, RunStatus, RunSummary, ThresholdResult } from './summary.ts';
-export { parseMetricKey, parseThreshold, thresholdProblems } from './thresholds.ts';
+export { parseMetricKey, parseThreshold, rawThresholdProblems, thresholdProblems } from './thresholds.ts';
 export type { ParsedMetricKey, ParsedThreshold } from './thresholds.ts';
 export { arrivalOffsets, parseSegment, peakArrivalRate, rampingVuSteps, regularDurationMs } from './schedule.ts';
 export type { Segment } from './schedule.ts';

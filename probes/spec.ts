@@ -155,6 +155,13 @@ const codePoint = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16).t
 /** What undici refuses in a header value: control characters other than tab, DEL, and anything beyond one byte. */
 const HEADER_VALUE_FORBIDDEN = /[^\t\x20-\x7e\x80-\xff]/u;
 
+/**
+ * The fields the request checks below read: they also run when another
+ * field of the request is invalid (a bad `timeout` must not hide a bad URL
+ * template), as long as these parsed.
+ */
+const REQUEST_CHECK_READS = new Set(['url', 'headers', 'body', 'method', 'expect']);
+
 const requestSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'expected a request name of letters, digits, "_", "-" or "."' }),
@@ -223,7 +230,7 @@ const requestSchema = z
       if (r.method === 'GET' || r.method === 'HEAD') add(['body'], `a ${r.method} request cannot have a body`);
     }
     for (const p of expectProblems(r.expect)) add(['expect', ...p.path], p.message);
-  });
+  }, { when: (payload) => payload.issues.every((i) => (i.path?.length ?? 0) > 0 && !REQUEST_CHECK_READS.has(String(i.path![0]))) });
 
 const thresholdEntry = z.union([
   z.string(),
@@ -241,6 +248,9 @@ const thresholdEntry = z.union([
   }),
 ]);
 
+/** A probe's `thresholds`: metric key → expressions (checked further by thresholds.ts). */
+export const thresholdsSchema = z.record(z.string(), z.array(thresholdEntry));
+
 export const probeSpecSchema = z.strictObject({
   description: z.string().optional(),
   /** Cron expression (node-cron, 5 or 6 fields); omitted = on demand only. */
@@ -250,7 +260,7 @@ export const probeSpecSchema = z.strictObject({
   target: z.url({ protocol: /^https?$/, error: 'expected an absolute http(s) URL such as http://127.0.0.1:8081' }),
   scenario: scenarioSchema,
   requests: z.array(requestSchema).min(1, { message: 'expected at least one request' }),
-  thresholds: z.record(z.string(), z.array(thresholdEntry)).default({}),
+  thresholds: thresholdsSchema.default({}),
   /** Default per-request timeout. */
   timeout: positiveDurationMs.default(10_000),
   /**

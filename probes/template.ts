@@ -189,7 +189,16 @@ function tokenize(inner: string): string[] {
 
 type Part = string | Generator;
 
-function parse(text: string): Part[] {
+/**
+ * Splits a template into text and generators. Throws a `TemplateError` at
+ * the first bad tag, or, given `problems`, collects every bad tag's message
+ * there and goes on (validation reports them all at once).
+ */
+function parse(text: string, problems?: string[]): Part[] {
+  const fail = (err: TemplateError): void => {
+    if (!problems) throw err;
+    problems.push(err.message);
+  };
   const parts: Part[] = [];
   let pos = 0;
   while (pos < text.length) {
@@ -200,17 +209,29 @@ function parse(text: string): Part[] {
     }
     if (open > pos) parts.push(text.slice(pos, open));
     const close = text.indexOf('}}', open + 2);
-    if (close < 0) throw new TemplateError(`unterminated tag "${text.slice(open, open + 20)}": expected "}}"`);
+    if (close < 0) {
+      fail(new TemplateError(`unterminated tag "${text.slice(open, open + 20)}": expected "}}"`));
+      break;
+    }
+    pos = close + 2;
     const inner = text.slice(open + 2, close);
     const [name, ...args] = tokenize(inner);
-    if (name === undefined) throw new TemplateError('empty tag "{{}}"; expected a generator such as {{randInt 1 100}}');
+    if (name === undefined) {
+      fail(new TemplateError('empty tag "{{}}"; expected a generator such as {{randInt 1 100}}'));
+      continue;
+    }
     const factory = Object.hasOwn(GENERATORS, name) ? GENERATORS[name] : undefined;
     if (!factory) {
       const hint = suggest(name, TEMPLATE_GENERATORS);
-      throw new TemplateError(`unknown generator "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${TEMPLATE_GENERATORS.join(', ')}`);
+      fail(new TemplateError(`unknown generator "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${TEMPLATE_GENERATORS.join(', ')}`));
+      continue;
     }
-    parts.push(factory(args));
-    pos = close + 2;
+    try {
+      parts.push(factory(args));
+    } catch (err) {
+      if (err instanceof TemplateError) fail(err);
+      else throw err;
+    }
   }
   return parts;
 }
@@ -255,15 +276,11 @@ export function compileTemplate(text: string): CompiledTemplate {
   }
 }
 
-/** Why a template string is invalid, or `undefined` when it compiles. */
+/** Why a template string is invalid (every bad tag, joined with "; "), or `undefined` when it compiles. */
 export function templateProblem(text: string): string | undefined {
-  try {
-    parse(text);
-    return undefined;
-  } catch (err) {
-    if (err instanceof TemplateError) return err.message;
-    throw err;
-  }
+  const problems: string[] = [];
+  parse(text, problems);
+  return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
 /**

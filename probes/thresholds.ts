@@ -15,9 +15,11 @@
  * parseThreshold('p(99.9) < 250') // { aggregation: 'percentile', percentile: 99.9, operator: '<', value: 250, ... }
  * parseMetricKey('http_req_duration{request:get_variant}') // { metric: 'http_req_duration', tags: [['request', 'get_variant']] }
  */
-import { BurnwatchError } from '../common/index.ts';
 import { buildFilter, isMetricName, METRIC_DEFS, METRIC_NAMES, requestTags } from './metrics.ts';
 import type { Agg, Filter, MetricName, MetricType } from './metrics.ts';
+import { z } from 'zod';
+import { BurnwatchError, labels } from '../common/index.ts';
+import { thresholdsSchema } from './spec.ts';
 import type { ProbeSpec } from './spec.ts';
 
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -202,6 +204,27 @@ export function thresholdProblems(probe: ProbeSpec): Problem[] {
   const problems: Problem[] = [];
   compile(probe, problems);
   return problems;
+}
+
+/** What threshold checks read of a spec besides the thresholds: the tags of the probe, the scenario and each request. */
+const taggedSpec = z.object({
+  tags: labels.default({}),
+  scenario: z.object({ tags: labels.default({}) }),
+  requests: z.array(z.object({ name: z.string(), method: z.string().default('GET'), tags: labels.default({}) })),
+});
+
+/**
+ * `thresholdProblems` for a spec that is invalid elsewhere, so that its
+ * threshold problems come in the same pass as the others. Checked only when
+ * the thresholds and what tag filters are judged against (names, methods,
+ * tags) parse; otherwise [] — the schema's own errors cover those.
+ */
+export function rawThresholdProblems(raw: unknown): Problem[] {
+  if (raw === null || typeof raw !== 'object') return [];
+  const thresholds = thresholdsSchema.safeParse((raw as { thresholds?: unknown }).thresholds ?? {});
+  const tagged = taggedSpec.safeParse(raw);
+  if (!thresholds.success || !tagged.success) return [];
+  return thresholdProblems({ ...tagged.data, thresholds: thresholds.data } as unknown as ProbeSpec);
 }
 
 /** Compiles a probe's thresholds; throws a `BurnwatchError` (`PROBE_THRESHOLD_INVALID`) listing every problem. */

@@ -180,6 +180,32 @@ spec:
     expect(lines[0]).toMatch(/^k\.yaml:3:1: YAML syntax: Map keys must be unique/);
   });
 
+  it('reports every problem of a broken probe in one pass: schema, templates (each bad tag), request checks and thresholds', () => {
+    const text = `
+apiVersion: burnwatch/v1
+kind: Probe
+metadata: { name: broken }
+spec:
+  target: http://127.0.0.1:8081
+  scenario: { executor: per-vu-iterations, vus: 0 }
+  requests:
+    - { name: a, url: "/x?u={{userid 1 5}}&v={{randInt 5 1}}", timeout: 5 }
+    - { name: b, url: "/y", headers: { X-A: "{{pick}}" } }
+  thresholds:
+    http_req_duration: ["p95<500"]
+    http_req_duration{request:zzz}: ["avg<1"]
+`;
+    const lines = errorLines(loadConfigText(text, 'b.yaml'));
+    const find = (re: RegExp): string | undefined => lines.find((l) => re.test(l));
+    expect(find(/spec\.scenario\.vus: /)).toBeDefined();
+    expect(find(/spec\.requests\[0\]\.timeout: /)).toBeDefined();
+    expect(find(/spec\.requests\[0\]\.url: unknown generator "userid".*; \{\{randInt 5 1\}\}: MIN must not be greater than MAX/)).toBeDefined();
+    expect(find(/spec\.requests\[1\]\.headers\.X-A: /)).toBeDefined();
+    expect(find(/spec\.thresholds\.http_req_duration\[0\]: "p95" is not an aggregation/)).toBeDefined();
+    expect(find(/spec\.thresholds\["http_req_duration\{request:zzz\}"\]: no request named "zzz"/)).toBeDefined();
+    expect(lines).toHaveLength(6);
+  });
+
   it('rejects a __proto__ key, which would otherwise vanish silently (and validate)', () => {
     const text = probe('p', '      expect: { json: { "__proto__": 1 } }\n  thresholds: { "__proto__": ["count>1"] }\n');
     expect(errorLines(loadConfigText(text, 'p.yaml'))).toEqual([

@@ -10,7 +10,7 @@ import { errorMessage, labels, resourceName, suggest } from '../../common/index.
 import { notifierSpecSchema } from '../../alerts/spec.ts';
 import type { Notifier } from '../../alerts/spec.ts';
 import { validateDetailed } from 'node-cron';
-import { peakArrivalRate, probeSpecSchema, thresholdProblems } from '../../probes/index.ts';
+import { peakArrivalRate, probeSpecSchema, rawThresholdProblems, thresholdProblems } from '../../probes/index.ts';
 import type { Probe } from '../../probes/index.ts';
 import { reportSpecSchema } from '../../reports/spec.ts';
 import type { Report } from '../../reports/spec.ts';
@@ -145,6 +145,8 @@ function buildConfig(read: ReadResult): LoadResult {
     let model: unknown;
     if (!spec.success) {
       for (const i of explainIssues(spec.error.issues, raw, schema)) report(doc, ['spec', ...i.path], i.message, 'error', i.unknownKey);
+      // The thresholds are checked after the schema passes; a broken probe still gets theirs in this pass.
+      if (k === 'Probe') for (const p of rawThresholdProblems(raw)) report(doc, ['spec', ...p.path], p.message);
     } else {
       try {
         model = toModel(metadata.name, spec.data, doc.file);
