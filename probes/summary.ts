@@ -28,7 +28,7 @@ export interface MetricSummary {
 }
 
 export interface ThresholdResult {
-  /** Metric key as written, e.g. `http_req_duration{request:get_variant}`. */
+  /** Metric key, normalised (one spelling per tag set), e.g. `http_req_duration{request:get_variant}`. */
   metric: string;
   /** Expression as written, e.g. `p(95)<500`. */
   threshold: string;

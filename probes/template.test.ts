@@ -57,6 +57,15 @@ describe('templates', () => {
     }
   });
 
+  it('quotes are honoured when finding the end of a tag; a literal "{{" is written {{pick "{{"}}', () => {
+    expect(compileTemplate('a{{pick "}}"}}b').render(ctx)).toBe('a}}b');
+    expect(compileTemplate('{{pick "{{"}}x}}').render(ctx)).toBe('{{x}}');
+    expect(compileTemplate("{{pick 'a}}b'}}").render(ctx)).toBe('a}}b');
+    expect(templateProblem('{{pick "unterminated}}')).toBe('unterminated quote in tag "{{pick "unterminated}}"; close it, or escape a literal " as \\"');
+    expect(templateProblem("{{pick 'it''s'}}")).toBe('in tag "{{pick \'it\'\'s\'}}": a quoted item must be followed by a space or the end of the tag; quote each item whole, e.g. {{pick "it\'s" other}}');
+    expect(templateProblem('{{pick "a"b}}')).toMatch(/a quoted item must be followed by a space or the end of the tag/);
+  });
+
   it('invalid tags are rejected with a sentence that says what to write', () => {
     expect(templateProblem('{{randint 1 5}}')).toMatch(/unknown generator "randint" \(did you mean "randInt"\?\)/);
     expect(templateProblem('{{randInt 5}}')).toMatch(/takes 2 arguments \(randInt MIN MAX\), got 1/);

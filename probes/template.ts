@@ -172,19 +172,47 @@ const GENERATORS: Record<string, Factory> = {
 export const TEMPLATE_GENERATORS = Object.keys(GENERATORS);
 
 
-function tokenize(inner: string): string[] {
+/**
+ * A tag's words: bare words, "double-quoted" (backslash escapes) or
+ * 'single-quoted' (none). `tag` is the whole tag, for messages.
+ */
+function tokenize(inner: string, tag: string): string[] {
   const tokens: string[] = [];
-  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))/y;
+  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s"']\S*))/y;
   let pos = 0;
   while (pos < inner.length) {
     re.lastIndex = pos;
     const m = re.exec(inner);
-    if (!m) break;
-    if (m[0].trim() === '') break;
+    if (!m || m[0].trim() === '') {
+      if (inner.slice(pos).trim() === '') break;
+      throw new TemplateError(`unterminated quote in tag "${tag}"; close it, or escape a literal " as \\"`);
+    }
+    const quoted = m[1] ?? m[2];
     tokens.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3] ?? ''));
     pos = re.lastIndex;
+    if (quoted !== undefined && pos < inner.length && !/\s/.test(inner[pos]!)) {
+      throw new TemplateError(`in tag "${tag}": a quoted item must be followed by a space or the end of the tag; quote each item whole, e.g. {{pick "it's" other}}`);
+    }
   }
   return tokens;
+}
+
+/** Where the `}}` closing the tag opened before `from` is, skipping quoted text; -1 when there is none. */
+function tagEnd(text: string, from: number): number {
+  let quote: string | undefined;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote !== undefined) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") {
+      // A quote opens a quoted item only at the start of a word.
+      if (i === from || /\s/.test(text[i - 1]!)) quote = c;
+    } else if (c === '}' && text[i + 1] === '}') {
+      return i;
+    }
+  }
+  return -1;
 }
 
 type Part = string | Generator;
@@ -208,14 +236,24 @@ function parse(text: string, problems?: string[]): Part[] {
       break;
     }
     if (open > pos) parts.push(text.slice(pos, open));
-    const close = text.indexOf('}}', open + 2);
+    let close = tagEnd(text, open + 2);
+    // An unterminated quote: the tag's end as written, so that the message can say so.
+    if (close < 0) close = text.indexOf('}}', open + 2);
     if (close < 0) {
       fail(new TemplateError(`unterminated tag "${text.slice(open, open + 20)}": expected "}}"`));
       break;
     }
     pos = close + 2;
     const inner = text.slice(open + 2, close);
-    const [name, ...args] = tokenize(inner);
+    let words: string[];
+    try {
+      words = tokenize(inner, text.slice(open, pos));
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      fail(err);
+      continue;
+    }
+    const [name, ...args] = words;
     if (name === undefined) {
       fail(new TemplateError('empty tag "{{}}"; expected a generator such as {{randInt 1 100}}'));
       continue;

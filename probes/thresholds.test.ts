@@ -6,7 +6,7 @@ import { EMPTY_SPARSE, IntervalRecorder } from './histogram.ts';
 import { Agg } from './metrics.ts';
 import type { WorkerPartial, WorkerRequestPartial } from './protocol.ts';
 import { probeSpecSchema } from './spec.ts';
-import { compileThresholds, holds, observe, parseMetricKey, parseThreshold, thresholdProblems } from './thresholds.ts';
+import { canonicalKey, compileThresholds, holds, observe, parseMetricKey, parseThreshold, thresholdProblems } from './thresholds.ts';
 
 const spec = (thresholds: Record<string, unknown>) =>
   probeSpecSchema.parse({
@@ -66,6 +66,19 @@ describe('threshold grammar', () => {
     expect(() => parseMetricKey('constructor')).toThrow(/^unknown metric "constructor"; expected one of http_reqs, /);
     expect(() => parseMetricKey('http_reqs{}')).toThrow(/tag filter is empty/);
     expect(() => parseMetricKey('http_reqs{status}')).toThrow(/expected key:value pairs/);
+  });
+
+  it('spells equal sub-metrics one way, so differently written keys share one summary entry', () => {
+    const keys = compileThresholds(
+      spec({
+        'http_req_duration {request:get_variant}': ['p(95)<500'],
+        'http_req_duration{ request: "get_variant" }': ['p(99)<900'],
+        'http_reqs{status:500, request:evaluate}': ['count<1'],
+        'http_reqs{team:"exp"}': ['count<1'],
+      }),
+    ).map((t) => t.key);
+    expect(keys).toEqual(['http_req_duration{request:get_variant}', 'http_req_duration{request:get_variant}', 'http_reqs{status:500,request:evaluate}', 'http_reqs{team:exp}']);
+    expect(canonicalKey({ metric: 'http_reqs', tags: [['tier', 'gold plan']] })).toBe('http_reqs{tier:"gold plan"}');
   });
 
   it('thresholdProblems names the key path and explains each problem', () => {

@@ -42,7 +42,7 @@ export interface ParsedMetricKey {
 
 /** One compiled threshold, ready to evaluate. */
 export interface Threshold {
-  /** The metric key as written, e.g. `http_req_duration{request:get_variant}`. */
+  /** The metric key, normalised (`canonicalKey`), e.g. `http_req_duration{request:get_variant}`. */
   key: string;
   metric: MetricName;
   filter: Filter;
@@ -123,6 +123,18 @@ function suggestMetric(name: string): string | undefined {
   return METRIC_NAMES.find((n) => n.startsWith(lower) || lower.startsWith(n) || n.replace(/_/g, '') === lower.replace(/_/g, ''));
 }
 
+/**
+ * One spelling per sub-metric, so that keys written differently
+ * (`http_req_duration {request:a}`, `{ request: "a" }`) name one entry of
+ * the summary, as k6 merges equal tag sets: `name{k:v,k2:v2}` in the order
+ * written, a value quoted only when it needs to be.
+ */
+export function canonicalKey(parsed: ParsedMetricKey): string {
+  if (parsed.tags.length === 0) return parsed.metric;
+  const value = (v: string): string => (/^[\w.\-/]+$/.test(v) ? v : JSON.stringify(v));
+  return `${parsed.metric}{${parsed.tags.map(([k, v]) => `${k}:${value(v)}`).join(',')}}`;
+}
+
 /** Parses `name` or `name{k:v,...}`; throws a `BurnwatchError` (`PROBE_THRESHOLD_INVALID`). */
 export function parseMetricKey(key: string): ParsedMetricKey {
   const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\{(.*)\})?\s*$/.exec(key);
@@ -177,7 +189,7 @@ function compile(probe: ProbeSpec, problems: Problem[]): Threshold[] {
         checkAggregation(parsedKey.metric, expr);
         if (long?.window !== undefined && long.window < 1000) throw invalid(`window ${long.window}ms is shorter than the 1s snapshot interval; use at least 1s`);
         out.push({
-          key: key.trim(),
+          key: canonicalKey(parsedKey),
           metric: parsedKey.metric,
           filter,
           expr,
