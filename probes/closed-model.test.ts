@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from './run.ts';
+import type { RunSummary } from './summary.ts';
 import { delayed, probe, testServer } from './test-support.ts';
 import type { TestServer } from './test-support.ts';
 
@@ -157,15 +158,14 @@ describe('closed-model executors against a local server', () => {
     expect(summary.durationMs).toBeLessThan(540);
   });
 
-  it('maxDuration and gracefulStop bound an iteration-based run against a slow target', async () => {
+  /** Two VUs against a 300 ms target, stopped by a 1 s maxDuration with a 100 ms gracefulStop. */
+  async function boundedSlowRun(scenario: Record<string, unknown>): Promise<RunSummary> {
     server = await testServer(delayed(300));
-    const summary = await startRun(
-      probe({
-        target: server.url,
-        scenario: { executor: 'shared-iterations', vus: 2, iterations: 1000, maxDuration: '1s', gracefulStop: '100ms' },
-        requests: [{ name: 'slow', url: '/x' }],
-      }),
-    ).done;
+    return startRun(probe({ target: server.url, scenario: { vus: 2, maxDuration: '1s', gracefulStop: '100ms', ...scenario }, requests: [{ name: 'slow', url: '/x' }] })).done;
+  }
+
+  it('maxDuration and gracefulStop bound an iteration-based run against a slow target', async () => {
+    const summary = await boundedSlowRun({ executor: 'shared-iterations', iterations: 1000 });
     // Two VUs at ~3 requests/s each for 1 s; the two in flight at the end are interrupted.
     expect(summary.metrics.iterations!.values.count).toBeGreaterThanOrEqual(4);
     expect(summary.metrics.iterations!.values.count).toBeLessThanOrEqual(8);
@@ -195,14 +195,7 @@ describe('closed-model executors against a local server', () => {
   });
 
   it('per-vu-iterations drops, per VU, the iterations that maxDuration leaves unstarted', async () => {
-    server = await testServer(delayed(300));
-    const summary = await startRun(
-      probe({
-        target: server.url,
-        scenario: { executor: 'per-vu-iterations', vus: 2, iterations: 50, maxDuration: '1s', gracefulStop: '100ms' },
-        requests: [{ name: 'slow', url: '/x' }],
-      }),
-    ).done;
+    const summary = await boundedSlowRun({ executor: 'per-vu-iterations', iterations: 50 });
     const done = summary.metrics.iterations!.values.count!;
     expect(summary.interruptedIterations).toBe(2);
     expect(summary.droppedIterations).toBe(100 - done - 2);
