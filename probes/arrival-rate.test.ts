@@ -134,6 +134,20 @@ describe('open-model executors against a local server', () => {
     expect(summary.metrics.http_req_duration!.values.med).toBeGreaterThanOrEqual(60);
   });
 
+  it('a segment that owns no VU (maxVUs 2, segment 3/3) sends nothing and holds no VU', async () => {
+    server = await testServer();
+    const p = probe({
+      target: server.url,
+      scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '1s', preAllocatedVUs: 2 },
+      requests: [{ name: 'get', url: '/x' }],
+    });
+    const summary = await startRun(p, { segment: { index: 2, count: 3 } }).done;
+    expect(server.hits).toBe(0);
+    expect(server.connections).toBe(0);
+    expect(summary.metrics.vus_max!.values.max).toBe(0);
+    expect(summary.status).toBe('passed');
+  });
+
   it('vus counts every allocated VU, as k6 does; vus_busy how many were busy at once', async () => {
     server = await testServer();
     const p = probe({

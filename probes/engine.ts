@@ -362,8 +362,8 @@ export class Engine {
     switch (s.executor) {
       case 'constant-arrival-rate':
       case 'ramping-arrival-rate':
-        // A segment without a VU unit gets no arrivals (scenarioIterationShare); it keeps one idle VU.
-        this.maxVus = Math.max(1, shareOf(s.maxVUs, seg));
+        // A segment without a VU unit gets no arrivals (scenarioIterationShare) and holds no VU.
+        this.maxVus = shareOf(s.maxVUs, seg);
         break;
       case 'ramping-vus':
         this.maxVus = rampingVuSteps(s, seg).reduce((m, st) => Math.max(m, st.vus), 0);
@@ -384,7 +384,7 @@ export class Engine {
       );
     }
     if (this.open) {
-      const pre = s.executor === 'constant-arrival-rate' || s.executor === 'ramping-arrival-rate' ? Math.max(1, Math.min(this.maxVus, shareOf(s.preAllocatedVUs, seg))) : 0;
+      const pre = (s.executor === 'constant-arrival-rate' || s.executor === 'ramping-arrival-rate') && this.maxVus > 0 ? Math.max(1, Math.min(this.maxVus, shareOf(s.preAllocatedVUs, seg))) : 0;
       for (let i = 0; i < pre; i++) this.free.push(this.newVu());
     } else {
       for (let i = 0; i < this.maxVus; i++) this.newVu();
@@ -434,7 +434,7 @@ export class Engine {
     // Open the VUs' connections to the target now, as k6 pre-allocates VUs
     // (TCP only, no request): see ConnectionPool.preconnect. Not for a
     // scenario that starts much later (idle connections may be closed).
-    if (this.scenario.startTime <= 30_000) {
+    if (this.scenario.startTime <= 30_000 && this.maxVus > 0) {
       const s = this.scenario;
       const wanted = s.executor === 'constant-arrival-rate' || s.executor === 'ramping-arrival-rate' ? shareOf(s.preAllocatedVUs, this.init.segment) : this.maxVus;
       const perOrigin = Math.min(MAX_PRECONNECT, Math.max(1, wanted));
@@ -746,7 +746,7 @@ export class Engine {
     }
     if (this.countHeaders.length > 0) {
       for (const name of this.countHeaders) {
-        const value = hadResponse ? (rawHeader(ex.rawHeaders, name) ?? '') : '';
+        const value = hadResponse ? (rawHeader(ex.rawHeaders, name, false) ?? '') : '';
         if (!hadResponse) continue;
         const counts = (st.headers[name] ??= {});
         if (value in counts || Object.keys(counts).length < MAX_HEADER_VALUES) counts[value] = (counts[value] ?? 0) + 1;

@@ -169,9 +169,12 @@ export function checkHeaders(expect: CompiledExpect, raw: readonly Buffer[] | nu
 
 /**
  * The value of header `lowerName` in a raw header list, without parsing the
- * others; a repeated field's values joined with ", " (RFC 9110 §5.3).
+ * others. A repeated field: `all` joins its values with ", " (what
+ * `expect.headers` checks, as k6 and RFC 9110 §5.3 combine them); otherwise
+ * the first line's value (what cache counting classifies: behind layered
+ * caches, the one nearest the client).
  */
-export function rawHeader(raw: readonly Buffer[] | null, lowerName: string): string | undefined {
+export function rawHeader(raw: readonly Buffer[] | null, lowerName: string, all = true): string | undefined {
   if (!raw) return undefined;
   const len = lowerName.length;
   let value: string | undefined;
@@ -179,6 +182,7 @@ export function rawHeader(raw: readonly Buffer[] | null, lowerName: string): str
     const key = raw[i]!;
     if (key.length === len && key.toString('latin1').toLowerCase() === lowerName) {
       const v = raw[i + 1]!.toString('latin1');
+      if (!all) return v;
       value = value === undefined ? v : `${value}, ${v}`;
     }
   }

@@ -45,7 +45,7 @@ export const METRIC_DEFS = {
   data_sent: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes sent' },
   iteration_duration: { type: 'trend', contains: 'time', scope: 'none', description: 'iteration time, ms: from sending to the end of the body' },
   iterations: { type: 'counter', contains: 'default', scope: 'none', description: 'iterations completed' },
-  dropped_iterations: { type: 'counter', contains: 'default', scope: 'none', description: 'iterations not started because no VU was free' },
+  dropped_iterations: { type: 'counter', contains: 'default', scope: 'none', description: 'iterations not started: no VU free (open model), or left when maxDuration ended (shared-iterations, per-vu-iterations)' },
   http_req_start_lag: { type: 'trend', contains: 'time', scope: 'none', description: 'open model: actual send − scheduled start, ms (the generator’s own delay)' },
   vus: { type: 'gauge', contains: 'default', scope: 'none', description: 'VUs active (k6: open model, every allocated VU)' },
   vus_max: { type: 'gauge', contains: 'default', scope: 'none', description: 'VUs allocated' },

@@ -117,7 +117,8 @@ describe('interval snapshots', () => {
     const traceparents: string[] = [];
     server = await testServer((req, res) => {
       if (req.headers.traceparent) traceparents.push(req.headers.traceparent as string);
-      res.setHeader('x-cache', req.url?.includes('hit') ? 'HIT' : 'MISS');
+      // Layered caches send one line each: the first (the cache nearest the client) is what is counted.
+      res.setHeader('x-cache', req.url?.includes('hit') ? ['HIT', 'MISS from origin-shield'] : 'MISS');
       res.end('ok');
     });
     const snapshots: IntervalSnapshot[] = [];

@@ -163,6 +163,14 @@ describe('execution segments', () => {
     expect([...threads[0]!, ...threads[1]!].sort((a, b) => a - b)).toEqual(arrivalOffsets(s, seg));
     expect(plannedIterations(s, seg)).toBe(333);
     expect(plannedIterations(s, { index: 0, count: 3 })).toBe(334);
+    // VUs that divide neither the segments nor the threads: 5 VUs, segment 2/2 (units 1, 3) on 3 threads.
+    const odd = arrival({ executor: 'ramping-arrival-rate', stages: [{ duration: '2s', target: 90 }], preAllocatedVUs: 5 });
+    const half = { index: 1, count: 2 };
+    const parts = [0, 1, 2].map((t) => arrivalOffsets(odd, subSegment(half, t, 3)));
+    expect(parts.flat().sort((a, b) => a - b)).toEqual(arrivalOffsets(odd, half));
+    // 90 arrivals: 2/5 to the segment (36), 1/5 to each of its threads that owns a unit.
+    expect(parts.map((p) => p.length)).toEqual([18, 18, 0]);
+    expect(arrivalOffsets(odd, { index: 0, count: 2 })).toHaveLength(54);
   });
 });
 

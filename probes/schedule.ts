@@ -51,7 +51,7 @@ export function isArrivalRate(s: Scenario): s is ArrivalScenario {
  */
 export function parseSegment(text: string): Segment {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!m) throw new RangeError(`"${text}" is not a segment; expected i/n such as 1/4 (the first of four equal shares)`);
+  if (!m) throw new RangeError(`"${text}" is not a segment; expected i/n such as 1/4 (the first of four shares)`);
   const i = Number(m[1]);
   const n = Number(m[2]);
   if (n < 1) throw new RangeError(`segment "${text}": n must be at least 1`);
@@ -59,7 +59,7 @@ export function parseSegment(text: string): Segment {
   return { index: i - 1, count: n };
 }
 
-/** The `part`-th of `parts` equal shares of `seg`. */
+/** The `part`-th of `parts` shares of `seg` (equal in VU units; iterations follow them: `iterationShare`). */
 export function subSegment(seg: Segment, part: number, parts: number): Segment {
   return { index: seg.index + part * seg.count, count: seg.count * parts };
 }

@@ -62,6 +62,14 @@ describe('probe spec validation', () => {
     ]);
   });
 
+  it('checks a request\'s URL, headers, body and expect even when another of its fields is wrong or unknown', () => {
+    for (const extra of [{ timeot: 5 }, { timeout: 5 }]) {
+      const found = problems({ requests: [{ name: 'a', url: '/x?q=é', ...extra }] });
+      expect(found).toHaveLength(2);
+      expect(found.map((p) => p.message)).toContainEqual(expect.stringMatching(/percent-encode it as UTF-8: %C3%A9/));
+    }
+  });
+
   it('reports an invalid template in a URL, a header and a body leaf at its key path', () => {
     const found = problems({
       requests: [

@@ -157,8 +157,8 @@ const HEADER_VALUE_FORBIDDEN = /[^\t\x20-\x7e\x80-\xff]/u;
 
 /**
  * The fields the request checks below read: they also run when another
- * field of the request is invalid (a bad `timeout` must not hide a bad URL
- * template), as long as these parsed.
+ * field of the request is invalid or unknown (a bad `timeout` or a typo
+ * such as `timeot` must not hide a bad URL template), as long as these parsed.
  */
 const REQUEST_CHECK_READS = new Set(['url', 'headers', 'body', 'method', 'expect']);
 
@@ -230,7 +230,7 @@ const requestSchema = z
       if (r.method === 'GET' || r.method === 'HEAD') add(['body'], `a ${r.method} request cannot have a body`);
     }
     for (const p of expectProblems(r.expect)) add(['expect', ...p.path], p.message);
-  }, { when: (payload) => payload.issues.every((i) => (i.path?.length ?? 0) > 0 && !REQUEST_CHECK_READS.has(String(i.path![0]))) });
+  }, { when: (payload) => payload.issues.every((i) => i.code === 'unrecognized_keys' || ((i.path?.length ?? 0) > 0 && !REQUEST_CHECK_READS.has(String(i.path![0])))) });
 
 const thresholdEntry = z.union([
   z.string(),

@@ -62,6 +62,7 @@ describe('templates', () => {
     expect(compileTemplate('{{pick "{{"}}x}}').render(ctx)).toBe('{{x}}');
     expect(compileTemplate("{{pick 'a}}b'}}").render(ctx)).toBe('a}}b');
     expect(templateProblem('{{pick "unterminated}}')).toBe('unterminated quote in tag "{{pick "unterminated}}"; close it, or escape a literal " as \\"');
+    expect(templateProblem("{{pick 'tis}}")).toBe(`unterminated quote in tag "{{pick 'tis}}"; close it, or quote an item holding ' with "…" (e.g. "it's")`);
     expect(templateProblem("{{pick 'it''s'}}")).toBe('in tag "{{pick \'it\'\'s\'}}": a quoted item must be followed by a space or the end of the tag; quote each item whole, e.g. {{pick "it\'s" other}}');
     expect(templateProblem('{{pick "a"b}}')).toMatch(/a quoted item must be followed by a space or the end of the tag/);
   });

@@ -184,8 +184,13 @@ function tokenize(inner: string, tag: string): string[] {
     re.lastIndex = pos;
     const m = re.exec(inner);
     if (!m || m[0].trim() === '') {
-      if (inner.slice(pos).trim() === '') break;
-      throw new TemplateError(`unterminated quote in tag "${tag}"; close it, or escape a literal " as \\"`);
+      const rest = inner.slice(pos).trim();
+      if (rest === '') break;
+      throw new TemplateError(
+        rest.startsWith('"')
+          ? `unterminated quote in tag "${tag}"; close it, or escape a literal " as \\"`
+          : `unterminated quote in tag "${tag}"; close it, or quote an item holding ' with "…" (e.g. "it's")`,
+      );
     }
     const quoted = m[1] ?? m[2];
     tokens.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3] ?? ''));

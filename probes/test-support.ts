@@ -19,6 +19,8 @@ export interface TestServer {
   /** Most requests in progress at once. */
   maxConcurrent: number;
   concurrent: number;
+  /** TCP connections accepted. */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function testServer(handler: Handler = okHandler): Promise<TestServ
     arrivals: [],
     maxConcurrent: 0,
     concurrent: 0,
+    connections: 0,
     close: async () => {},
   };
   const server = createServer((req, res) => {
@@ -54,6 +57,7 @@ export async function testServer(handler: Handler = okHandler): Promise<TestServ
     req.resume();
     req.on('end', () => handler(req, res, state));
   });
+  server.on('connection', () => state.connections++);
   server.keepAliveTimeout = 10_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

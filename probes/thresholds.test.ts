@@ -77,8 +77,15 @@ describe('threshold grammar', () => {
         'http_reqs{team:"exp"}': ['count<1'],
       }),
     ).map((t) => t.key);
-    expect(keys).toEqual(['http_req_duration{request:get_variant}', 'http_req_duration{request:get_variant}', 'http_reqs{status:500,request:evaluate}', 'http_reqs{team:exp}']);
-    expect(canonicalKey({ metric: 'http_reqs', tags: [['tier', 'gold plan']] })).toBe('http_reqs{tier:"gold plan"}');
+    expect(keys).toEqual(['http_req_duration{request:get_variant}', 'http_req_duration{request:get_variant}', 'http_reqs{request:evaluate,status:500}', 'http_reqs{team:exp}']);
+    for (const [tags, spelled] of [
+      [[['tier', 'gold plan']], 'http_reqs{tier:"gold plan"}'],
+      [[['tier', 'say "hi"']], `http_reqs{tier:'say "hi"'}`],
+      [[['status', '200'], ['method', 'GET']], 'http_reqs{method:GET,status:200}'],
+    ] as [[string, string][], string][]) {
+      expect(canonicalKey({ metric: 'http_reqs', tags })).toBe(spelled);
+      expect(canonicalKey(parseMetricKey(spelled))).toBe(spelled);
+    }
   });
 
   it('thresholdProblems names the key path and explains each problem', () => {
@@ -219,7 +226,7 @@ describe('threshold evaluation', () => {
 
   it('filters latency and waiting time by status, alone or with a request', () => {
     expect(results['http_req_duration{status:503} p(50)<500']).toEqual({ value: expect.closeTo(900, -1) as unknown, ok: false });
-    expect(results['http_req_duration{status:404,request:evaluate} max<25']).toEqual({ value: expect.closeTo(20, 1) as unknown, ok: true });
+    expect(results['http_req_duration{request:evaluate,status:404} max<25']).toEqual({ value: expect.closeTo(20, 1) as unknown, ok: true });
     expect(results['http_req_waiting{status:503} min>800']).toEqual({ value: expect.closeTo(900, -1) as unknown, ok: true });
     // No response with that status: no data, so the threshold holds (as in k6).
     expect(results['http_req_duration{status:500} p(99)<1']).toEqual({ value: undefined, ok: true });

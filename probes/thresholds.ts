@@ -125,14 +125,17 @@ function suggestMetric(name: string): string | undefined {
 
 /**
  * One spelling per sub-metric, so that keys written differently
- * (`http_req_duration {request:a}`, `{ request: "a" }`) name one entry of
- * the summary, as k6 merges equal tag sets: `name{k:v,k2:v2}` in the order
- * written, a value quoted only when it needs to be.
+ * (`http_req_duration {request:a}`, `{ request: "a" }`, tags in another
+ * order) name one entry of the summary, as k6 merges equal tag sets:
+ * `name{k1:v1,k2:v2}`, tags sorted by name, a value quoted only when it
+ * needs to be (with the quote it does not contain; `parseMetricKey` reads
+ * the result back).
  */
 export function canonicalKey(parsed: ParsedMetricKey): string {
   if (parsed.tags.length === 0) return parsed.metric;
-  const value = (v: string): string => (/^[\w.\-/]+$/.test(v) ? v : JSON.stringify(v));
-  return `${parsed.metric}{${parsed.tags.map(([k, v]) => `${k}:${value(v)}`).join(',')}}`;
+  const value = (v: string): string => (/^[\w.\-/]+$/.test(v) ? v : v.includes('"') ? `'${v}'` : `"${v}"`);
+  const tags = [...parsed.tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `${parsed.metric}{${tags.map(([k, v]) => `${k}:${value(v)}`).join(',')}}`;
 }
 
 /** Parses `name` or `name{k:v,...}`; throws a `BurnwatchError` (`PROBE_THRESHOLD_INVALID`). */

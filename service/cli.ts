@@ -59,7 +59,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config.`
     .argument('<probe-file>', 'YAML file holding the Probe (and optionally a Service document for maxRps), or a config file or folder with --probe')
     .option('--probe <name>', 'the Probe to run when the file or folder holds several (e.g. a scheduled probe of the service config)')
     .option('--summary-export <file>', 'write the JSON summary (k6 metric names) to this file')
-    .option('--segment <i/n>', "run the i-th of n equal shares of the scenario (k6 execution segments), e.g. 2/4")
+    .option('--segment <i/n>', "run the i-th of n shares of the scenario (k6 execution segments: equal VU shares, iterations following the VUs), e.g. 2/4")
     .option('--threads <n>', 'load-generating worker threads (default: enough for the load, at most cores − 1)', positiveInt)
     .action(async (file: string, opts: { probe?: string; summaryExport?: string; segment?: string; threads?: number }) => {
       setExit(await runCommand(file, opts));

@@ -131,8 +131,8 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     substituteInDocument(doc, env, (node, message) => {
       into.issues.push({ file, ...at(node.range?.[0] ?? 0), path: formatPath(pathOf(doc, node)), message, severity: 'error' });
     }, into.secrets);
-    // A `__proto__` key would set the prototype of the object toJS builds instead of adding a key: the
-    // entry would vanish and the file validate.
+    // A `__proto__` key is dropped by the schemas (zod builds plain objects, where assigning it sets the
+    // prototype), so the entry would vanish and the file validate.
     visit(doc, {
       Pair(_, pair, path) {
         if (isScalar(pair.key) && pair.key.value === '__proto__') {

@@ -58,13 +58,13 @@ export class ProbeMetrics {
     );
     this.dropped = new client.Counter({
       name: METRIC.probeDroppedIterationsTotal,
-      help: 'Iterations an arrival-rate probe could not start for lack of a free VU.',
+      help: 'Iterations a probe could not start: no free VU (arrival-rate executors), or left unstarted when maxDuration ended (shared-iterations, per-vu-iterations).',
       labelNames: [LABEL.probe],
       registers,
     });
     this.vus = new client.Gauge({
       name: METRIC.probeVus,
-      help: 'Virtual users busy or idle in the probe run now; 0 when the probe is not running.',
+      help: 'Virtual users of the probe run now, as k6 counts vus (closed-model executors: active; arrival-rate: allocated, busy or idle); 0 when the probe is not running.',
       labelNames: [LABEL.probe],
       registers,
     });
