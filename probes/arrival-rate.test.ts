@@ -134,6 +134,20 @@ describe('open-model executors against a local server', () => {
     expect(summary.metrics.http_req_duration!.values.med).toBeGreaterThanOrEqual(60);
   });
 
+  it('preAllocatedVUs: 0 (k6 allows it) starts VUs as arrivals need them', async () => {
+    server = await testServer(delayed(5));
+    const p = probe({
+      target: server.url,
+      scenario: { executor: 'constant-arrival-rate', rate: 50, duration: '1s', preAllocatedVUs: 0, maxVUs: 5 },
+      requests: [{ name: 'get', url: '/x' }],
+    });
+    const summary = await startRun(p).done;
+    expect(server.hits).toBe(50);
+    expect(summary.droppedIterations).toBe(0);
+    expect(summary.metrics.vus_max!.values.max).toBeGreaterThanOrEqual(1);
+    expect(summary.metrics.vus_max!.values.max).toBeLessThanOrEqual(5);
+  });
+
   it('a segment that owns no VU (maxVUs 2, segment 3/3) sends nothing and holds no VU', async () => {
     server = await testServer();
     const p = probe({

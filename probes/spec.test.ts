@@ -139,6 +139,15 @@ describe('probe spec validation', () => {
     });
   });
 
+  it('accepts preAllocatedVUs: 0 with maxVUs, as k6 does, but not a scenario with no VU at all', () => {
+    expect(problems({ scenario: { executor: 'constant-arrival-rate', rate: 10, duration: '1s', preAllocatedVUs: 0, maxVUs: 5 } })).toEqual([]);
+    expect(problems({ scenario: { executor: 'ramping-arrival-rate', preAllocatedVUs: 0, maxVUs: 2, stages: [{ duration: '1s', target: 5 }] } })).toEqual([]);
+    expect(problems({ scenario: { executor: 'constant-arrival-rate', rate: 10, duration: '1s', preAllocatedVUs: 0 } })).toEqual([
+      { path: 'scenario.maxVUs', message: 'with preAllocatedVUs 0, give maxVUs (at least 1): the VUs arrivals may use' },
+    ]);
+    expect(problems({ scenario: { executor: 'constant-arrival-rate', rate: 10, duration: '1s', preAllocatedVUs: -1, maxVUs: 2 } })[0]?.path).toBe('scenario.preAllocatedVUs');
+  });
+
   it('rejects fractional ramping-vus targets and stages that last 0s in total', () => {
     expect(problems({ scenario: { executor: 'ramping-vus', stages: [{ duration: '1s', target: 2.5 }] } })[0]).toEqual({
       path: 'scenario.stages.0.target',

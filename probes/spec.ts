@@ -20,12 +20,21 @@ const common = {
   tags: labels.default({}),
 };
 
-/** k6 rejects an arrival-rate scenario whose maxVUs is below its preAllocatedVUs, rather than raising it silently. */
+/**
+ * k6 rejects an arrival-rate scenario whose maxVUs is below its
+ * preAllocatedVUs, rather than raising it silently; preAllocatedVUs may be
+ * 0 (VUs start as arrivals need them) when maxVUs gives at least one.
+ */
 function maxVusAtLeastPreallocated(s: { preAllocatedVUs: number; maxVUs?: number | undefined }, ctx: z.RefinementCtx): void {
   if (s.maxVUs !== undefined && s.maxVUs < s.preAllocatedVUs) {
     ctx.addIssue({ code: 'custom', path: ['maxVUs'], message: `maxVUs (${s.maxVUs}) can't be less than preAllocatedVUs (${s.preAllocatedVUs})` });
+  } else if (s.preAllocatedVUs === 0 && !s.maxVUs) {
+    ctx.addIssue({ code: 'custom', path: ['maxVUs'], message: 'with preAllocatedVUs 0, give maxVUs (at least 1): the VUs arrivals may use' });
   }
 }
+
+/** preAllocatedVUs: whole, 0 allowed (k6). */
+const preAllocatedVus = z.number({ error: 'expected a whole number of VUs' }).int().nonnegative();
 
 const constantArrivalRate = z
   .strictObject({
@@ -33,7 +42,7 @@ const constantArrivalRate = z
     rate: z.number({ error: 'expected a rate (iterations per timeUnit)' }).positive(),
     timeUnit: positiveDurationMs.default(1_000),
     duration: positiveDurationMs,
-    preAllocatedVUs: vuCount,
+    preAllocatedVUs: preAllocatedVus,
     maxVUs: vuCount.optional(),
     ...common,
   })
@@ -46,7 +55,7 @@ const rampingArrivalRate = z
     startRate: z.number().nonnegative().default(0),
     timeUnit: positiveDurationMs.default(1_000),
     stages: z.array(stage).min(1, { message: 'expected at least one stage' }),
-    preAllocatedVUs: vuCount,
+    preAllocatedVUs: preAllocatedVus,
     maxVUs: vuCount.optional(),
     ...common,
   })
