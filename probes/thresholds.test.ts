@@ -64,6 +64,15 @@ describe('threshold grammar', () => {
     expect(() => parseMetricKey('http_req_durations')).toThrow(/unknown metric "http_req_durations" \(did you mean http_req_duration\?\)/);
     expect(() => parseMetricKey('latency')).toThrow(/did you mean http_req_duration/);
     expect(() => parseMetricKey('constructor')).toThrow(/^unknown metric "constructor"; expected one of http_reqs, /);
+    // As k6 reads them: quoted tag names, and unquoted values with inner spaces.
+    expect(parseMetricKey('http_reqs{"request":evaluate, tier:gold plan}')).toEqual({
+      metric: 'http_reqs',
+      tags: [
+        ['request', 'evaluate'],
+        ['tier', 'gold plan'],
+      ],
+    });
+    expect(parseThreshold('count<+5')).toMatchObject({ operator: '<', value: 5 });
     expect(() => parseMetricKey('http_reqs{}')).toThrow(/tag filter is empty/);
     expect(() => parseMetricKey('http_reqs{status}')).toThrow(/expected key:value pairs/);
   });

@@ -103,7 +103,7 @@ export function parseThreshold(expr: string): ParsedThreshold {
     if (unit[2] === '%') throw invalid(`"${source}": rates are fractions; write ${Number(unit[1]) / 100} instead of ${rest}`);
     throw invalid(`"${source}": thresholds compare plain numbers (milliseconds for time metrics); write ${unit[2] === 's' ? Number(unit[1]) * 1000 : unit[2] === 'm' ? Number(unit[1]) * 60_000 : unit[2] === 'ms' ? unit[1] : Number(unit[1]) / 1000} instead of ${rest}`);
   }
-  if (!/^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(rest)) throw invalid(`"${source}": "${rest}" is not a number`);
+  if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(rest)) throw invalid(`"${source}": "${rest}" is not a number`);
   return { source, aggregation, ...(percentile !== undefined ? { percentile } : {}), operator, value: Number(rest) };
 }
 
@@ -151,9 +151,10 @@ export function parseMetricKey(key: string): ParsedMetricKey {
   if (m[2] !== undefined) {
     if (m[2].trim() === '') throw invalid(`"${key}": the tag filter is empty; write e.g. ${name}{request:get_variant} or drop the braces`);
     for (const part of m[2].split(',')) {
-      const kv = /^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*:\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))\s*$/.exec(part);
+      // As k6 reads them: a tag name may be quoted, an unquoted value may hold inner spaces.
+      const kv = /^\s*(?:"([A-Za-z_][A-Za-z0-9_.-]*)"|'([A-Za-z_][A-Za-z0-9_.-]*)'|([A-Za-z_][A-Za-z0-9_.-]*))\s*:\s*(?:"([^"]*)"|'([^']*)'|([^\s"'](?:[^"']*[^\s"'])?))\s*$/.exec(part);
       if (!kv) throw invalid(`"${key}": "${part.trim()}" is not a tag; expected key:value pairs separated by commas, e.g. {request:get_variant,status:200}`);
-      tags.push([kv[1]!, kv[2] ?? kv[3] ?? kv[4] ?? '']);
+      tags.push([kv[1] ?? kv[2] ?? kv[3]!, kv[4] ?? kv[5] ?? kv[6] ?? '']);
     }
   }
   return { metric: name, tags };
