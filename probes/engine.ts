@@ -384,7 +384,7 @@ export class Engine {
       );
     }
     if (this.open) {
-      const pre = (s.executor === 'constant-arrival-rate' || s.executor === 'ramping-arrival-rate') && this.maxVus > 0 ? Math.max(1, Math.min(this.maxVus, shareOf(s.preAllocatedVUs, seg))) : 0;
+      const pre = isArrivalRate(s) && this.maxVus > 0 ? Math.max(1, Math.min(this.maxVus, shareOf(s.preAllocatedVUs, seg))) : 0;
       for (let i = 0; i < pre; i++) this.free.push(this.newVu());
     } else {
       for (let i = 0; i < this.maxVus; i++) this.newVu();
@@ -436,7 +436,7 @@ export class Engine {
     // scenario that starts much later (idle connections may be closed).
     if (this.scenario.startTime <= 30_000 && this.maxVus > 0) {
       const s = this.scenario;
-      const wanted = s.executor === 'constant-arrival-rate' || s.executor === 'ramping-arrival-rate' ? shareOf(s.preAllocatedVUs, this.init.segment) : this.maxVus;
+      const wanted = isArrivalRate(s) ? shareOf(s.preAllocatedVUs, this.init.segment) : this.maxVus;
       const perOrigin = Math.min(MAX_PRECONNECT, Math.max(1, wanted));
       await Promise.all([...this.pools.values()].map((p) => p.preconnect(perOrigin)));
     }
@@ -634,7 +634,8 @@ export class Engine {
       return;
     }
     vu.running = true;
-    vu.ctx.seq = this.scenario.executor === 'shared-iterations' ? nthIteration(this.share, this.seqCounter++) : this.seqCounter++ * this.init.segment.count + this.init.segment.index;
+    // The share is the plain stripe (k ≡ index mod count) for the executors whose iterations do not follow VUs.
+    vu.ctx.seq = nthIteration(this.share, this.seqCounter++);
     this.send(vu, undefined);
   }
 

@@ -196,6 +196,8 @@ class RunController {
   readonly done: Promise<RunSummary>;
   private resolve!: (s: RunSummary) => void;
   private readonly segment: Segment;
+  /** The fraction of the scenario's iterations this process runs (its segment's share, following VUs). */
+  private readonly loadShare: number;
   private readonly threads: number;
   private readonly intervalMs: number;
   private readonly workers: WorkerHandle[] = [];
@@ -227,6 +229,7 @@ class RunController {
   ) {
     this.runId = options.runId ?? randomUUID();
     this.segment = options.segment ?? WHOLE;
+    this.loadShare = shareFraction(scenarioIterationShare(probe.scenario, this.segment));
     this.intervalMs = options.intervalMs ?? 1000;
     const units = Math.max(1, maxVus(probe.scenario, this.segment));
     this.threads = Math.max(1, Math.min(options.threads ?? defaultThreads(probe, this.segment), units));
@@ -248,6 +251,8 @@ class RunController {
       else signal.addEventListener('abort', this.abortListener, { once: true });
     }
     const maxSamples = this.options.maxSamplesPerInterval ?? 50;
+    // Statuses whose latency thresholds filter by: the workers keep those apart.
+    const latencyStatuses = [...new Set(this.states.flatMap(({ t }) => (METRIC_DEFS[t.metric].type === 'trend' && t.filter.status !== undefined ? [Number(t.filter.status)] : [])))];
     for (let i = 0; i < this.threads; i++) {
       const init: WorkerInit = {
         runId: this.runId,
@@ -256,7 +261,7 @@ class RunController {
         worker: i,
         intervalMs: this.intervalMs,
         latencyThresholdsMs: this.options.latencyThresholdsMs ?? [],
-        latencyStatuses: [...new Set(this.states.flatMap(({ t }) => (METRIC_DEFS[t.metric].type === 'trend' && t.filter.status !== undefined ? [Number(t.filter.status)] : [])))],
+        latencyStatuses,
         countHeaders: this.options.countHeaders ?? [],
         traceSampleRatio: this.options.traceSampleRatio ?? 0,
         maxSamples: Math.ceil(maxSamples / this.threads),
@@ -411,7 +416,7 @@ class RunController {
   private targetRateAt(elapsed: number): number | undefined {
     const s = this.probe.scenario;
     if (!isArrivalRate(s)) return undefined;
-    return arrivalRateAt(s, elapsed - s.startTime) * shareFraction(scenarioIterationShare(s, this.segment));
+    return arrivalRateAt(s, elapsed - s.startTime) * this.loadShare;
   }
 
   private snapshot(_k: number, partials: WorkerPartial[], start: number, end: number, targetRate: number | undefined): IntervalSnapshot {
@@ -645,7 +650,7 @@ class RunController {
       const p99 = metrics.http_req_duration?.values['p(99)'] ?? 0;
       const peak = peakArrivalRate(s) ?? 0;
       warnings.push(
-        `${formatCount(dropped)} of ${formatCount(started)} iterations (${Math.round((dropped / Math.max(1, started)) * 1000) / 10} %) were dropped because all ${vusMax} VUs were busy: the load generator, not the target, limited the load. Raise maxVUs (about rate × latency ≈ ${formatCount(Math.ceil((peak * shareFraction(scenarioIterationShare(s, this.segment)) * p99) / 1000) + 1)} VUs) or lower the rate.`,
+        `${formatCount(dropped)} of ${formatCount(started)} iterations (${Math.round((dropped / Math.max(1, started)) * 1000) / 10} %) were dropped because all ${vusMax} VUs were busy: the load generator, not the target, limited the load. Raise maxVUs (about rate × latency ≈ ${formatCount(Math.ceil((peak * this.loadShare * p99) / 1000) + 1)} VUs) or lower the rate.`,
       );
     }
     const lag = this.total.lag;
