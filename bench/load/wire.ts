@@ -9,8 +9,8 @@
  */
 import { USER_AGENT } from '../../probes/requests.ts';
 
-/** Headers besides `host`, which every client derives from the URL. */
-export const BENCH_HEADERS: Readonly<Record<string, string>> = Object.freeze({ connection: 'keep-alive', 'user-agent': USER_AGENT });
-
-/** The same for clients that send `connection: keep-alive` by themselves (undici, autocannon). */
+/** The headers besides `host` for clients that send `connection: keep-alive` by themselves (undici, autocannon). */
 export const BENCH_HEADERS_BUT_CONNECTION: Readonly<Record<string, string>> = Object.freeze({ 'user-agent': USER_AGENT });
+
+/** Headers besides `host`, which every client derives from the URL. */
+export const BENCH_HEADERS: Readonly<Record<string, string>> = Object.freeze({ connection: 'keep-alive', ...BENCH_HEADERS_BUT_CONNECTION });
