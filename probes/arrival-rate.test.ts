@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from './run.ts';
+import type { RunOptions } from './run.ts';
 import { arrivalOffsets } from './schedule.ts';
 import type { Scenario } from './spec.ts';
+import type { RunSummary } from './summary.ts';
 import { delayed, probe, testServer } from './test-support.ts';
-import type { TestServer } from './test-support.ts';
+import type { Handler, TestServer } from './test-support.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -11,20 +13,27 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** Starts a test server (`target`, also kept in `server` to be closed) and runs a constant-arrival-rate probe of `GET /x` (request `get`) against it. */
+async function runConstantRate(
+  scenario: Record<string, unknown>,
+  options: RunOptions = {},
+  handler?: Handler,
+  spec: Record<string, unknown> = {},
+): Promise<{ summary: RunSummary; target: TestServer }> {
+  const target = await testServer(handler);
+  server = target;
+  const summary = await startRun(probe({ target: target.url, scenario: { executor: 'constant-arrival-rate', ...scenario }, requests: [{ name: 'get', url: '/x' }], ...spec }), options).done;
+  return { summary, target };
+}
+
 describe('open-model executors against a local server', () => {
   it('threads share the arrivals in proportion to their VUs: 3 VUs on 2 threads drop nothing that 1 thread does not', async () => {
     // 60/s against a 40 ms target needs ~2.4 VUs: with 3 VUs split 2 + 1, an even split of the
     // arrivals would give the 1-VU thread 30/s (1.2 VUs' worth) and drop a quarter of them.
-    server = await testServer(delayed(40));
-    const p = probe({
-      target: server.url,
-      scenario: { executor: 'constant-arrival-rate', rate: 60, duration: '2s', preAllocatedVUs: 3 },
-      requests: [{ name: 'get', url: '/x' }],
-    });
-    const summary = await startRun(p, { threads: 2 }).done;
+    const { summary, target } = await runConstantRate({ rate: 60, duration: '2s', preAllocatedVUs: 3 }, { threads: 2 }, delayed(40));
     expect(summary.threads).toBe(2);
     expect(summary.droppedIterations).toBe(0);
-    expect(server.hits).toBe(120);
+    expect(target.hits).toBe(120);
   });
 
   it('constant-arrival-rate at 500/s for 4s sends 2,000 requests ± 1 %, spread evenly over the 4 s', async () => {
@@ -85,48 +94,30 @@ describe('open-model executors against a local server', () => {
     // from a response to the next arrival is slept precisely.
     ['arrivals at moderate rates (800/s), when each response is back before the next one,', 800, 20],
   ])('starts %s on time, not on the next millisecond timer tick', async (_what, rate, preAllocatedVUs) => {
-    server = await testServer();
-    const p = probe({
-      target: server.url,
-      scenario: { executor: 'constant-arrival-rate', rate, duration: '3s', preAllocatedVUs },
-      requests: [{ name: 'get', url: '/x' }],
-    });
-    const summary = await startRun(p, { threads: 1 }).done;
-    expect(server.hits).toBe(3 * rate);
+    const { summary, target } = await runConstantRate({ rate, duration: '3s', preAllocatedVUs }, { threads: 1 });
+    expect(target.hits).toBe(3 * rate);
     const lag = summary.metrics.http_req_start_lag!.values;
     expect(lag['p(90)']).toBeLessThan(0.5);
     expect(lag.avg).toBeLessThan(0.4);
     // The spacing is kept: consecutive arrivals at the server 1/rate apart (median).
-    const gaps = server.arrivals.slice(1).map((t, i) => t - server!.arrivals[i]!).sort((a, b) => a - b);
+    const gaps = target.arrivals.slice(1).map((t, i) => t - target.arrivals[i]!).sort((a, b) => a - b);
     expect(Math.abs(gaps[Math.floor(gaps.length / 2)]! - 1000 / rate)).toBeLessThan(rate > 100 ? 0.25 : 1);
   });
 
   it('startTime delays the scenario and the run still reports from its own start', async () => {
-    server = await testServer();
-    const p = probe({
-      target: server.url,
-      scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '1s', startTime: '1s', preAllocatedVUs: 2 },
-      requests: [{ name: 'get', url: '/x' }],
-    });
-    const summary = await startRun(p).done;
+    const { summary, target } = await runConstantRate({ rate: 20, duration: '1s', startTime: '1s', preAllocatedVUs: 2 });
     const startedAt = Date.parse(summary.startedAt);
-    const firstArrival = performance.timeOrigin + server.arrivals[0]!;
+    const firstArrival = performance.timeOrigin + target.arrivals[0]!;
     expect(firstArrival - startedAt).toBeGreaterThanOrEqual(990);
     expect(firstArrival - startedAt).toBeLessThan(1300);
-    expect(server.hits).toBe(20);
+    expect(target.hits).toBe(20);
     expect(summary.durationMs).toBeGreaterThanOrEqual(1990);
   });
 
   it('grows the VU pool from preAllocatedVUs up to maxVUs when requests take longer than the spacing', async () => {
-    server = await testServer(delayed(60));
-    const p = probe({
-      target: server.url,
-      scenario: { executor: 'constant-arrival-rate', rate: 100, duration: '2s', preAllocatedVUs: 1, maxVUs: 50 },
-      requests: [{ name: 'slow', url: '/x' }],
-    });
-    const summary = await startRun(p).done;
+    const { summary, target } = await runConstantRate({ rate: 100, duration: '2s', preAllocatedVUs: 1, maxVUs: 50 }, {}, delayed(60));
     expect(summary.droppedIterations).toBe(0);
-    expect(server.hits).toBe(200);
+    expect(target.hits).toBe(200);
     // ~100/s × 60 ms ≈ 6 requests in flight at once.
     expect(summary.metrics.vus_max!.values.max).toBeGreaterThanOrEqual(5);
     expect(summary.metrics.vus!.values.max).toBe(summary.metrics.vus_max!.values.max);
@@ -135,42 +126,23 @@ describe('open-model executors against a local server', () => {
   });
 
   it('preAllocatedVUs: 0 (k6 allows it) starts VUs as arrivals need them', async () => {
-    server = await testServer(delayed(5));
-    const p = probe({
-      target: server.url,
-      scenario: { executor: 'constant-arrival-rate', rate: 50, duration: '1s', preAllocatedVUs: 0, maxVUs: 5 },
-      requests: [{ name: 'get', url: '/x' }],
-    });
-    const summary = await startRun(p).done;
-    expect(server.hits).toBe(50);
+    const { summary, target } = await runConstantRate({ rate: 50, duration: '1s', preAllocatedVUs: 0, maxVUs: 5 }, {}, delayed(5));
+    expect(target.hits).toBe(50);
     expect(summary.droppedIterations).toBe(0);
     expect(summary.metrics.vus_max!.values.max).toBeGreaterThanOrEqual(1);
     expect(summary.metrics.vus_max!.values.max).toBeLessThanOrEqual(5);
   });
 
   it('a segment that owns no VU (maxVUs 2, segment 3/3) sends nothing and holds no VU', async () => {
-    server = await testServer();
-    const p = probe({
-      target: server.url,
-      scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '1s', preAllocatedVUs: 2 },
-      requests: [{ name: 'get', url: '/x' }],
-    });
-    const summary = await startRun(p, { segment: { index: 2, count: 3 } }).done;
-    expect(server.hits).toBe(0);
-    expect(server.connections).toBe(0);
+    const { summary, target } = await runConstantRate({ rate: 20, duration: '1s', preAllocatedVUs: 2 }, { segment: { index: 2, count: 3 } });
+    expect(target.hits).toBe(0);
+    expect(target.connections).toBe(0);
     expect(summary.metrics.vus_max!.values.max).toBe(0);
     expect(summary.status).toBe('passed');
   });
 
   it('vus counts every allocated VU, as k6 does; vus_busy how many were busy at once', async () => {
-    server = await testServer();
-    const p = probe({
-      target: server.url,
-      scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '2s', preAllocatedVUs: 20 },
-      requests: [{ name: 'get', url: '/x' }],
-      thresholds: { vus: ['value==20'] },
-    });
-    const summary = await startRun(p, { threads: 1 }).done;
+    const { summary } = await runConstantRate({ rate: 20, duration: '2s', preAllocatedVUs: 20 }, { threads: 1 }, undefined, { thresholds: { vus: ['value==20'] } });
     expect(summary.status).toBe('passed');
     expect(summary.metrics.vus!.values).toMatchObject({ value: 20, min: 20, max: 20 });
     expect(summary.metrics.vus_max!.values.max).toBe(20);
