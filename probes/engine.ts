@@ -24,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Dispatcher } from 'undici';
 import { ConnectionPool } from './connection-pool.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
 import { OUTCOMES } from '../common/index.ts';
@@ -31,6 +32,7 @@ import type { Outcome } from '../common/index.ts';
 import { checkHeaders, checkJson, rawHeader } from './expect.ts';
 import { IntervalRecorder } from './histogram.ts';
 import type { ErrorCount, WorkerInit, WorkerPartial, WorkerRequestPartial } from './protocol.ts';
+import { REDIRECT_CODE, redirectHop } from './redirect.ts';
 import { buildRequest, compileRequests, weightedPicker } from './requests.ts';
 import type { CompiledRequest } from './requests.ts';
 import type { RequestSample } from './results.ts';
@@ -65,6 +67,8 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
 
 const O = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
 const MAX_ERROR_KINDS = 20;
+/** Most origins redirects may lead a worker to besides the probe's own (each gets a connection pool). */
+const MAX_REDIRECT_ORIGINS = 32;
 const MAX_HEADER_VALUES = 100;
 /**
  * A response that leaves other requests in flight starts the iterations
@@ -148,7 +152,14 @@ class Exchange implements PooledHandler {
   pool: ConnectionPool | null = null;
   req!: CompiledRequest;
   scheduled = 0;
+  /** When the chain's first request was sent. */
+  firstSent = 0;
+  /** When this hop was sent. */
   sent = 0;
+  /** This hop's origin and options (a redirect is resolved against them). */
+  origin = '';
+  options: Dispatcher.DispatchOptions | null = null;
+  redirectsLeft = 0;
   headersAt = 0;
   deadline = Infinity;
   status = 0;
@@ -166,6 +177,23 @@ class Exchange implements PooledHandler {
     readonly engine: Engine,
     readonly vu: Vu,
   ) {}
+
+  /** Starts a hop: the request itself, or the one a redirect leads to. */
+  hop(origin: string, options: Dispatcher.DispatchOptions, bytes: number, now: number): void {
+    this.origin = origin;
+    this.options = options;
+    this.sent = now;
+    this.sentBytes = bytes;
+    this.headersAt = 0;
+    this.status = 0;
+    this.bodyBytes = 0;
+    this.headerBytes = 0;
+    this.rawHeaders = null;
+    this.abortFn = null;
+    this.truncated = false;
+    this.kept = 0;
+    this.chunks = this.req.expect.needsBody ? [] : null;
+  }
 
   /** undici is about to write the request on a connected socket. */
   onConnect(abort: (err?: Error) => void): void {
@@ -239,6 +267,8 @@ class RequestStats {
   headers: Record<string, Record<string, number>> = {};
   received = 0;
   sent = 0;
+  redirects = 0;
+  redirectLimited = 0;
 
   constructor(
     withinCount: number,
@@ -261,6 +291,8 @@ class RequestStats {
       headers: this.headers,
       received: this.received,
       sent: this.sent,
+      redirects: this.redirects,
+      redirectLimited: this.redirectLimited,
     };
     for (const status of this.latencyStatuses) {
       const r = this.byStatus[status]!;
@@ -279,6 +311,8 @@ class RequestStats {
     this.headers = {};
     this.received = 0;
     this.sent = 0;
+    this.redirects = 0;
+    this.redirectLimited = 0;
     return out;
   }
 }
@@ -295,6 +329,9 @@ export class Engine {
   private readonly scenario: Scenario;
   private readonly requests: CompiledRequest[];
   private readonly pools = new Map<string, ConnectionPool>();
+  private readonly poolOptions: ConstructorParameters<typeof ConnectionPool>[1];
+  /** The probe's own origins; redirects may add up to MAX_REDIRECT_ORIGINS more. */
+  private readonly ownOrigins: number;
   private readonly pick: () => number;
   private readonly stats: RequestStats[];
   private readonly iterationHist = new IntervalRecorder();
@@ -376,13 +413,9 @@ export class Engine {
         this.maxVus = shareOf(s.vus, seg);
     }
     const maxTimeout = Math.max(...this.requests.map((r) => r.timeoutMs));
-    const origins = new Set(this.requests.map((r) => r.origin));
-    for (const origin of origins) {
-      this.pools.set(
-        origin,
-        new ConnectionPool(origin, { connections: Math.max(1, this.maxVus), connectTimeout: Math.min(10_000, maxTimeout), rejectUnauthorized: !probe.insecureSkipTLSVerify }),
-      );
-    }
+    this.poolOptions = { connections: Math.max(1, this.maxVus), connectTimeout: Math.min(10_000, maxTimeout), rejectUnauthorized: !probe.insecureSkipTLSVerify };
+    for (const r of this.requests) if (!this.pools.has(r.origin)) this.pools.set(r.origin, new ConnectionPool(r.origin, this.poolOptions));
+    this.ownOrigins = this.pools.size;
     if (this.open) {
       const pre = isArrivalRate(s) && this.maxVus > 0 ? Math.max(1, Math.min(this.maxVus, shareOf(s.preAllocatedVUs, seg))) : 0;
       for (let i = 0; i < pre; i++) this.free.push(this.newVu());
@@ -661,35 +694,66 @@ export class Engine {
     const now = performance.now();
     ex.active = true;
     ex.req = req;
-    ex.sent = now;
+    ex.firstSent = now;
+    ex.redirectsLeft = req.maxRedirects;
     ex.scheduled = scheduled ?? now;
     ex.deadline = now + req.timeoutMs;
-    ex.headersAt = 0;
-    ex.status = 0;
-    ex.bodyBytes = 0;
-    ex.headerBytes = 0;
-    ex.sentBytes = built.bytes;
-    ex.rawHeaders = null;
-    ex.abortFn = null;
-    ex.truncated = false;
-    ex.kept = 0;
-    ex.chunks = req.expect.needsBody ? [] : null;
+    ex.hop(req.origin, built.options, built.bytes, now);
     if (scheduled !== undefined) this.lagHist.record((now - scheduled) * 1000);
     if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
     vu.ctx.iter++;
+    this.dispatch(ex, this.pools.get(req.origin)!);
+  }
+
+  private dispatch(ex: Exchange, pool: ConnectionPool): void {
+    const outer = this.dispatching;
     this.dispatching = true;
     try {
-      const pool = this.pools.get(req.origin)!;
       ex.pool = pool;
-      pool.dispatch(built.options, ex);
+      pool.dispatch(ex.options!, ex);
     } finally {
-      this.dispatching = false;
+      this.dispatching = outer;
     }
+  }
+
+  /**
+   * A redirect arrived and the request may follow it: count this hop's
+   * bytes and send the next one on the same exchange (its latency, timeout
+   * and sample go on). Returns what is wrong with the Location instead, if
+   * anything: the chain ends with this response.
+   */
+  private followRedirect(ex: Exchange, st: RequestStats, location: string): string | undefined {
+    const hop = redirectHop(ex.origin, ex.options!, ex.req.hostname, ex.status, location);
+    if (typeof hop === 'string') return hop;
+    let pool = this.pools.get(hop.origin);
+    if (!pool) {
+      if (this.pools.size >= this.ownOrigins + MAX_REDIRECT_ORIGINS) return `HTTP ${ex.status} redirects to ${hop.origin}, more origins than a run follows redirects to (${MAX_REDIRECT_ORIGINS})`;
+      pool = new ConnectionPool(hop.origin, this.poolOptions);
+      this.pools.set(hop.origin, pool);
+    }
+    st.redirects++;
+    st.received += ex.headerBytes + ex.bodyBytes;
+    if (ex.abortFn) st.sent += ex.sentBytes;
+    ex.redirectsLeft--;
+    ex.hop(hop.origin, hop.options, hop.bytes, performance.now());
+    this.dispatch(ex, pool);
+    return undefined;
   }
 
   /** Called once per exchange: undici's onComplete (`err` undefined: a whole response arrived), its onError, or a timeout the sweep forced. */
   complete(ex: Exchange, err: Error | undefined): void {
     if (!ex.active) return;
+    let redirectProblem: string | undefined;
+    if (err === undefined && REDIRECT_CODE[ex.status] === 1 && ex.headersAt > 0) {
+      const location = rawHeader(ex.rawHeaders, 'location', false);
+      if (location !== undefined) {
+        const st = this.stats[ex.req.index]!;
+        if (ex.redirectsLeft > 0) {
+          redirectProblem = this.followRedirect(ex, st, location);
+          if (redirectProblem === undefined) return;
+        } else if (ex.req.maxRedirects > 0) st.redirectLimited++;
+      }
+    }
     ex.active = false;
     this.inFlight--;
     const vu = ex.vu;
@@ -713,6 +777,9 @@ export class Engine {
     } else if (err && !(err === TOO_LARGE && hadResponse && !accepted)) {
       ({ outcome, message } = classifyError(err, hadResponse));
       if (err === TOO_LARGE) message = `response body larger than maxResponseBytes (${this.maxResponseBytes} bytes)`;
+    } else if (redirectProblem !== undefined) {
+      outcome = 'http_error';
+      message = redirectProblem;
     } else if (!accepted) {
       // An unexpected status is an http_error whatever its body (a large error page is still a failed request).
       outcome = 'http_error';
@@ -760,7 +827,7 @@ export class Engine {
     // Closed model: an iteration is its one request, sent when it started, so
     // its duration is the request's latency; partial() adds those histograms
     // once per interval instead of recording every value twice.
-    if (this.open) this.iterationHist.record((now - ex.sent) * 1000);
+    if (this.open) this.iterationHist.record((now - ex.firstSent) * 1000);
     this.iterations++;
     if (message !== undefined && outcome !== 'ok') this.noteError(outcome, message);
     if (ex.sample) {
@@ -772,8 +839,8 @@ export class Engine {
         url: ex.sample.url,
         status: ex.status,
         outcome,
-        startTime: performance.timeOrigin + ex.sent,
-        durationMs: now - ex.sent,
+        startTime: performance.timeOrigin + ex.firstSent,
+        durationMs: now - ex.firstSent,
         latencyMs,
         ...(outcome !== 'ok' && message !== undefined ? { error: message } : {}),
       });

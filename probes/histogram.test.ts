@@ -283,6 +283,8 @@ function partialOf(samplesMs: readonly number[]): WorkerPartial {
         headers: {},
         received: 0,
         sent: 0,
+        redirects: 0,
+        redirectLimited: 0,
       },
     ],
     iteration: latency,

@@ -160,6 +160,8 @@ class RequestTotals {
   headers = new Map<string, Map<string, number>>();
   received = 0;
   sent = 0;
+  redirects = 0;
+  redirectLimited = 0;
 
   constructor(
     withinCount: number,
@@ -199,6 +201,8 @@ class RequestTotals {
     this.headers.clear();
     this.received = 0;
     this.sent = 0;
+    this.redirects = 0;
+    this.redirectLimited = 0;
   }
 }
 
@@ -283,6 +287,8 @@ export class Agg {
         }
         dst.received += src.received;
         dst.sent += src.sent;
+        dst.redirects += src.redirects;
+        dst.redirectLimited += src.redirectLimited;
       });
       addSparse(this.iteration, p.iteration);
       addSparse(this.lag, p.lag);

@@ -52,6 +52,10 @@ export interface WorkerRequestPartial {
   headers: Record<string, Record<string, number>>;
   received: number;
   sent: number;
+  /** Redirects followed (each hop after the first request of a chain). */
+  redirects: number;
+  /** Chains that ended on a redirect because the request's redirect limit was reached. */
+  redirectLimited: number;
 }
 
 export interface ErrorCount {

@@ -29,6 +29,8 @@ export interface CompiledRequest {
   method: Dispatcher.HttpMethod;
   /** `http://host:port` the request goes to (one undici Pool per origin). */
   origin: string;
+  /** The origin's host name (credentials follow a redirect only to it and its subdomains). */
+  hostname: string;
   path: CompiledTemplate;
   /** Header names and templates, in order; static values have `isStatic`. */
   headers: { name: string; value: CompiledTemplate }[];
@@ -46,6 +48,8 @@ export interface CompiledRequest {
    */
   staticOptions: Dispatcher.DispatchOptions | undefined;
   timeoutMs: number;
+  /** Redirects to follow (the request's `redirects`, else the probe's `maxRedirects`). */
+  maxRedirects: number;
   expect: CompiledExpect;
   /** Bytes of request line and headers undici writes besides the templated parts (approximate). */
   overheadBytes: number;
@@ -104,6 +108,7 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
       name: r.name,
       method: r.method,
       origin,
+      hostname: new URL(origin).hostname,
       path,
       headers,
       staticHeaders,
@@ -111,6 +116,7 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
       staticBody,
       staticOptions,
       timeoutMs,
+      maxRedirects: r.redirects ?? probe.maxRedirects,
       expect: compileExpect(r.expect),
       overheadBytes,
     };

@@ -19,6 +19,7 @@ import { compileExpect } from './expect.ts';
 import { encodeSparse } from './histogram.ts';
 import { Agg, METRIC_DEFS } from './metrics.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerPartial } from './protocol.ts';
+import { REDIRECT_STATUSES } from './redirect.ts';
 import type { IntervalSnapshot, RequestIntervalStats, RequestSample } from './results.ts';
 import { arrivalRateAt, isArrivalRate, maxRunDurationMs, maxVus, peakArrivalRate, regularDurationMs, scenarioIterationShare, shareFraction, stageAt, subSegment, WHOLE } from './schedule.ts';
 import type { Segment } from './schedule.ts';
@@ -92,26 +93,22 @@ const VUS_PER_THREAD = 200;
 const READY_TIMEOUT_MS = 60_000;
 const LAG_WARN_MS = 10;
 
-const REDIRECTS = new Set(['301', '302', '303', '307', '308']);
-
 /**
- * burnwatch does not follow redirects (k6 follows up to 10): a redirect is
- * a response like any other, `ok` under the default 200–399. One warning per
- * request without an explicit `expect.status` that got any, so a probe
- * aimed at a moved URL does not pass on the redirect's own latency
- * unnoticed.
+ * A chain that reached its request's redirect limit ends on the redirect,
+ * which the default 200–399 accepts (k6 returns it too, and logs that it
+ * stopped): one warning per request that had any, so a redirect loop or a
+ * limit set too low does not pass unnoticed.
  */
 function redirectWarnings(total: Agg, probe: Probe): string[] {
   const out: string[] = [];
   total.requests.forEach((r, i) => {
-    // An explicit expect.status says what the request should get: nothing to warn about.
-    if (probe.requests[i]!.expect?.status) return;
-    const got = [...r.statuses].filter(([status]) => REDIRECTS.has(status));
-    const n = got.reduce((sum, [, c]) => sum + c, 0);
+    const n = r.redirectLimited;
     if (n === 0) return;
-    const codes = got.map(([status]) => status).join(', ');
+    const req = probe.requests[i]!;
+    const limit = req.redirects ?? probe.maxRedirects;
+    const codes = [...r.statuses.keys()].filter((status) => REDIRECT_STATUSES.includes(Number(status))).join(', ');
     out.push(
-      `${formatCount(n)} response${n === 1 ? '' : 's'} to ${probe.requests[i]!.name} ${n === 1 ? 'was a redirect' : 'were redirects'} (HTTP ${codes}), not followed: point the request at the final URL, or add expect.status to make a redirect fail or to assert it.`,
+      `${formatCount(n)} request${n === 1 ? '' : 's'} to ${req.name} stopped after ${limit} redirect${limit === 1 ? '' : 's'} and got the redirect (HTTP ${codes}) as the response: a redirect loop, or raise redirects (or the probe's maxRedirects), or point the request at the final URL.`,
     );
   });
   return out;
@@ -685,6 +682,7 @@ class RunController {
       thresholds,
       droppedIterations: dropped,
       interruptedIterations: this.total.interrupted,
+      redirects: Object.fromEntries(this.total.requests.flatMap((r, i) => (r.redirects > 0 ? [[this.probe.requests[i]!.name, r.redirects]] : []))),
       errors,
       warnings,
       ...(this.breakpoint ? { breakpoint: this.breakpoint } : {}),
@@ -710,6 +708,7 @@ class RunController {
       thresholds: [],
       droppedIterations: 0,
       interruptedIterations: 0,
+      redirects: {},
       errors: [],
       warnings: [],
     };

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { durationMs, labels, percentRatio, positiveDurationMs } from '../common/index.ts';
 import { expectProblems } from './expect.ts';
+import { REDIRECT_STATUSES } from './redirect.ts';
 import { jsonBodyProblems, templateLiterals, templateProblem } from './template.ts';
 
 const vuCount = z.number({ error: 'expected a whole number of VUs' }).int().positive();
@@ -169,6 +170,12 @@ const HEADER_VALUE_FORBIDDEN = /[^\t\x20-\x7e\x80-\xff]/u;
  * field of the request is invalid or unknown (a bad `timeout` or a typo
  * such as `timeot` must not hide a bad URL template), as long as these parsed.
  */
+/** A redirect limit: k6's `maxRedirects` option and per-request `redirects` param. */
+const redirectCount = z
+  .number({ error: 'expected a whole number of redirects, 0 or more (0: do not follow)' })
+  .int({ error: 'expected a whole number of redirects, 0 or more (0: do not follow)' })
+  .min(0, { error: 'expected a whole number of redirects, 0 or more (0: do not follow)' });
+
 const REQUEST_CHECK_READS = new Set(['url', 'headers', 'body', 'method', 'expect']);
 
 const requestSchema = z
@@ -183,6 +190,8 @@ const requestSchema = z
     /** A string (templated) or any JSON value (string leaves templated, sent as application/json). */
     body: z.unknown().optional(),
     timeout: positiveDurationMs.optional(),
+    /** Redirects to follow for this request (k6's `redirects` param); default: the probe's `maxRedirects`. */
+    redirects: redirectCount.optional(),
     expect: expectSchema.default({ headers: {}, json: {} }),
     tags: labels.default({}),
   })
@@ -270,6 +279,12 @@ export const probeSpecSchema = z.strictObject({
   scenario: scenarioSchema,
   requests: z.array(requestSchema).min(1, { message: 'expected at least one request' }),
   thresholds: thresholdsSchema.default({}),
+  /**
+   * k6's option: redirects (301, 302, 303, 307, 308 with a Location) to
+   * follow per request, 0 = none; a request's `redirects` overrides it. The
+   * chain is one request: latency to the final response, its status.
+   */
+  maxRedirects: redirectCount.default(10),
   /** Default per-request timeout. */
   timeout: positiveDurationMs.default(10_000),
   /**
@@ -294,6 +309,14 @@ export const probeSpecSchema = z.strictObject({
     if (first !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['requests', i, 'name'], message: `duplicate request name "${r.name}" (also requests[${first}]); names tag the metrics and must be unique` });
     } else seen.set(r.name, i);
+    const statuses = r.expect.status;
+    if (statuses && (r.redirects ?? p.maxRedirects) > 0 && statuses.every((code) => REDIRECT_STATUSES.includes(code))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['requests', i, 'expect', 'status'],
+        message: `a redirect (HTTP ${statuses.join(', ')}) is followed, so its status is never the response’s; to assert the redirect itself, set redirects: 0 on this request`,
+      });
+    }
   });
 });
 

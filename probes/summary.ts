@@ -68,6 +68,8 @@ export interface RunSummary {
   droppedIterations: number;
   /** Iterations cut off at gracefulStop / gracefulRampDown / a hard stop; not in the metrics. */
   interruptedIterations: number;
+  /** Redirects followed, per request name (requests that followed none are left out); each chain counts as one request in the metrics. Absent in summaries stored before redirects were followed. */
+  redirects?: Record<string, number>;
   /** The most frequent errors (outcome, message, count). */
   errors: ErrorCount[];
   warnings: string[];
@@ -289,6 +291,8 @@ export function formatSummary(s: RunSummary): string {
   const outcomeText = OUTCOMES.filter((k) => o[k] > 0).map((k) => `${k}=${formatCount(o[k])}`).join(' ');
   lines.push('');
   lines.push(`    outcomes: ${outcomeText || 'no requests completed'}`);
+  const redirects = Object.entries(s.redirects ?? {});
+  if (redirects.length > 0) lines.push(`    redirects followed: ${redirects.map(([name, n]) => `${name}=${formatCount(n)}`).join(' ')} (each chain is one request, its latency to the final response)`);
   if (s.errors.length > 0) {
     lines.push('    errors:');
     for (const e of s.errors.slice(0, 5)) lines.push(`      ${formatCount(e.count).padStart(8)} × ${e.outcome}: ${e.message}`);

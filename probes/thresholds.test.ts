@@ -160,6 +160,8 @@ function fakePartial(requests: { ms: number[]; status?: number; outcome?: Outcom
       headers: {},
       received: 100 * r.ms.length,
       sent: 50 * r.ms.length,
+      redirects: 0,
+      redirectLimited: 0,
     };
   });
   return {

@@ -1,0 +1,254 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { redirectHop } from './redirect.ts';
+import type { RedirectHop } from './redirect.ts';
+import { probeSpecSchema } from './spec.ts';
+import { startRun } from './run.ts';
+import { probe, testServer } from './test-support.ts';
+import type { Handler, TestServer } from './test-support.ts';
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function serve(handler: Handler): Promise<TestServer> {
+  const s = await testServer(handler);
+  servers.push(s);
+  return s;
+}
+
+const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A server that redirects by a table (path → [status, location]), answers 200 elsewhere, and records what it got. */
+async function redirector(table: Record<string, [number, string]>, delayMs = 0): Promise<{ server: TestServer; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = await serve((req, res) => {
+    seen.push({ method: req.method!, url: req.url!, headers: req.headers });
+    setTimeout(() => {
+      const hop = table[req.url!];
+      if (hop) {
+        res.statusCode = hop[0];
+        res.setHeader('location', hop[1]);
+        res.end('moved');
+      } else res.end('{"ok":true}');
+    }, delayMs);
+  });
+  return { server, seen };
+}
+
+describe('redirects are followed as k6 follows them (up to maxRedirects, 10 by default)', () => {
+  it('follows a redirect: one request whose latency, bytes and status are those of the whole chain', async () => {
+    const { server, seen } = await redirector({ '/old': [302, '/new'] }, 30);
+    const summary = await startRun(probe({ target: server.url, scenario: iterations(3), requests: [{ name: 'old', url: '/old' }] })).done;
+    expect(seen.map((s) => s.url)).toEqual(['/old', '/new', '/old', '/new', '/old', '/new']);
+    expect(summary.outcomes.ok).toBe(3);
+    expect(summary.metrics.http_reqs!.values.count).toBe(3);
+    // Both hops wait 30 ms: the request took at least 60; the server time is the last hop's.
+    expect(summary.metrics.http_req_duration!.values.min).toBeGreaterThanOrEqual(60);
+    expect(summary.metrics.http_req_waiting!.values.min).toBeGreaterThanOrEqual(29);
+    expect(summary.metrics.http_req_waiting!.values.max).toBeLessThan(59);
+    expect(summary.redirects).toEqual({ old: 3 });
+    expect(summary.warnings.filter((w) => /redirect/.test(w))).toEqual([]);
+    // Both responses' bytes: "moved" (5) and '{"ok":true}' (11) bodies, each with headers.
+    expect(summary.metrics.data_received!.values.count).toBeGreaterThan(3 * (5 + 11 + 2 * 60));
+  });
+
+  it('follows a chain in the open model too, latency from the scheduled start to the final response', async () => {
+    const { server, seen } = await redirector({ '/a': [301, '/b'], '/b': [308, '/c'] });
+    const summary = await startRun(
+      probe({ target: server.url, scenario: { executor: 'constant-arrival-rate', rate: 50, duration: '1s', preAllocatedVUs: 2 }, requests: [{ name: 'a', url: '/a' }] }),
+    ).done;
+    expect(summary.outcomes.ok).toBe(50);
+    expect(seen.filter((s) => s.url === '/c')).toHaveLength(50);
+    expect(summary.redirects).toEqual({ a: 100 });
+  });
+
+  it('301/302/303 turn a POST into a GET without its body; 307/308 repeat the method and body (as Go and browsers do)', async () => {
+    const bodies: string[] = [];
+    const hops: Record<string, [number, string]> = { '/303': [303, '/done'], '/302': [302, '/done'], '/307': [307, '/done'], '/308': [308, '/done'] };
+    const withBody = await serve((req, res) => {
+      bodies.push(`${req.method} ${req.url} ${req.headers['content-type'] ?? '-'} ${req.headers['content-length'] ?? '-'}`);
+      const hop = hops[req.url!];
+      if (hop) {
+        res.statusCode = hop[0];
+        res.setHeader('location', hop[1]);
+      }
+      res.end();
+    });
+    for (const code of ['303', '302', '307', '308']) {
+      const summary = await startRun(
+        probe({ target: withBody.url, scenario: iterations(1), requests: [{ name: `p${code}`, method: 'POST', url: `/${code}`, body: { a: 1 } }] }),
+      ).done;
+      expect(summary.outcomes.ok).toBe(1);
+    }
+    expect(bodies).toEqual([
+      'POST /303 application/json 7',
+      'GET /done - -',
+      'POST /302 application/json 7',
+      'GET /done - -',
+      'POST /307 application/json 7',
+      'POST /done application/json 7',
+      'POST /308 application/json 7',
+      'POST /done application/json 7',
+    ]);
+  });
+
+  it('keeps credentials on the same host and drops them on the way to another host', async () => {
+    const other = await redirector({});
+    const { server, seen } = await redirector({ '/same': [302, '/here'], '/away': [302, `http://localhost:${other.server.port}/there`] });
+    const headers = { authorization: 'Bearer s3cret', cookie: 'a=1', 'x-trace': 't' };
+    const summary = await startRun(
+      probe({ target: server.url, scenario: iterations(2), requests: [{ name: 'same', url: '/same', headers }, { name: 'away', url: '/away', headers }] }),
+    ).done;
+    expect(summary.outcomes.ok).toBe(2);
+    const here = seen.find((s) => s.url === '/here')!;
+    expect(here.headers).toMatchObject({ authorization: 'Bearer s3cret', cookie: 'a=1', 'x-trace': 't' });
+    const there = other.seen.find((s) => s.url === '/there')!;
+    expect(there.headers.authorization).toBeUndefined();
+    expect(there.headers.cookie).toBeUndefined();
+    expect(there.headers['x-trace']).toBe('t');
+    expect(there.headers.host).toBe(`localhost:${other.server.port}`);
+  });
+
+  it('stops after the limit and returns the redirect, with a warning; redirects: 0 does not follow and does not warn', async () => {
+    const { server, seen } = await redirector({ '/loop': [302, '/loop'] });
+    const limited = await startRun(probe({ target: server.url, scenario: iterations(2), requests: [{ name: 'loop', url: '/loop', redirects: 2 }] })).done;
+    expect(seen).toHaveLength(6);
+    expect(limited.outcomes.ok).toBe(2);
+    expect(limited.metrics.http_reqs!.values.count).toBe(2);
+    expect(limited.warnings.find((w) => /redirect/.test(w))).toMatch(/2 requests to loop stopped after 2 redirects and got the redirect \(HTTP 302\)/);
+
+    seen.length = 0;
+    const probeWide = await startRun(probe({ target: server.url, maxRedirects: 1, scenario: iterations(1), requests: [{ name: 'loop', url: '/loop' }] })).done;
+    expect(seen).toHaveLength(2);
+    expect(probeWide.redirects).toEqual({ loop: 1 });
+
+    seen.length = 0;
+    const asserted = await startRun(
+      probe({ target: server.url, scenario: iterations(1), requests: [{ name: 'loop', url: '/loop', redirects: 0, expect: { status: [302] } }] }),
+    ).done;
+    expect(seen).toHaveLength(1);
+    expect(asserted.outcomes.ok).toBe(1);
+    expect(asserted.redirects).toEqual({});
+    expect(asserted.warnings.filter((w) => /redirect/.test(w))).toEqual([]);
+  });
+
+  it('the default limit is k6’s 10', async () => {
+    const { server, seen } = await redirector({ '/loop': [307, '/loop'] });
+    const summary = await startRun(probe({ target: server.url, scenario: iterations(1), requests: [{ name: 'loop', url: '/loop' }] })).done;
+    expect(seen).toHaveLength(11);
+    expect(summary.warnings.find((w) => /redirect/.test(w))).toMatch(/stopped after 10 redirects/);
+  });
+
+  it('a redirect without a Location is the response; an unusable Location is an http_error that names it', async () => {
+    const noLocation = await serve((_req, res) => {
+      res.statusCode = 302;
+      res.end();
+    });
+    const kept = await startRun(probe({ target: noLocation.url, scenario: iterations(1), requests: [{ name: 'bare', url: '/x' }] })).done;
+    expect(kept.outcomes.ok).toBe(1);
+    expect(kept.redirects).toEqual({});
+    const bad = await serve((req, res) => {
+      res.statusCode = 301;
+      res.setHeader('location', req.url === '/ftp' ? 'ftp://127.0.0.1/file' : 'http://[::1');
+      res.end();
+    });
+    const summary = await startRun(probe({ target: bad.url, scenario: iterations(2), requests: [{ name: 'bad', url: '/x' }, { name: 'ftp', url: '/ftp' }] })).done;
+    expect(summary.outcomes.http_error).toBe(2);
+    const messages = summary.errors.map((e) => e.message).sort();
+    expect(messages).toEqual([
+      'HTTP 301 redirects to "ftp://127.0.0.1/file", which is not an http(s) URL',
+      'HTTP 301 redirects to "http://[::1", which is not a valid URL',
+    ]);
+  });
+
+  it('the request timeout covers the whole chain', async () => {
+    const server = await serve((req, res) => {
+      if (req.url === '/old') {
+        res.statusCode = 302;
+        res.setHeader('location', '/hang');
+        res.end();
+      } // /hang never answers
+    });
+    const summary = await startRun(probe({ target: server.url, timeout: '300ms', scenario: iterations(1), requests: [{ name: 'old', url: '/old' }] })).done;
+    expect(summary.outcomes.timeout).toBe(1);
+    expect(summary.metrics.http_req_duration!.values.max).toBeGreaterThanOrEqual(290);
+    expect(summary.metrics.http_req_duration!.values.max).toBeLessThan(1000);
+  });
+});
+
+describe('redirect options are validated', () => {
+  const base = {
+    target: 'http://127.0.0.1:8081',
+    scenario: { executor: 'constant-arrival-rate', rate: 10, duration: '10s', preAllocatedVUs: 5 },
+  };
+  const problems = (spec: Record<string, unknown>): string[] => {
+    const r = probeSpecSchema.safeParse({ ...base, ...spec });
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('accepts counts and rejects anything else', () => {
+    expect(problems({ maxRedirects: 0, requests: [{ name: 'a', url: '/x', redirects: 3 }] })).toEqual([]);
+    expect(probeSpecSchema.parse({ ...base, requests: [{ name: 'a', url: '/x' }] }).maxRedirects).toBe(10);
+    expect(problems({ maxRedirects: -1, requests: [{ name: 'a', url: '/x', redirects: 1.5 }] })).toEqual([
+      'requests.0.redirects: expected a whole number of redirects, 0 or more (0: do not follow)',
+      'maxRedirects: expected a whole number of redirects, 0 or more (0: do not follow)',
+    ]);
+  });
+
+  it('an expected status that only a redirect has cannot be seen while redirects are followed', () => {
+    expect(problems({ requests: [{ name: 'a', url: '/x', expect: { status: [301, 308] } }] })).toEqual([
+      'requests.0.expect.status: a redirect (HTTP 301, 308) is followed, so its status is never the response’s; to assert the redirect itself, set redirects: 0 on this request',
+    ]);
+    expect(problems({ maxRedirects: 0, requests: [{ name: 'a', url: '/x', expect: { status: [301] } }] })).toEqual([]);
+    expect(problems({ requests: [{ name: 'a', url: '/x', redirects: 0, expect: { status: [301] } }] })).toEqual([]);
+    // A redirect among other statuses may be what the chain ends with (after the limit, or without a Location).
+    expect(problems({ requests: [{ name: 'a', url: '/x', expect: { status: [200, 302] } }] })).toEqual([]);
+  });
+});
+
+describe('redirectHop', () => {
+  const hop = (status: number, location: string, over: Record<string, unknown> = {}, origin = 'http://api.example:8080'): RedirectHop => {
+    const r = redirectHop(origin, { path: '/v1/old?x=1', method: 'POST', headers: ['authorization', 'a', 'content-type', 'text/plain', 'x-id', '7'], body: 'hello', ...over }, 'api.example', status, location);
+    if (typeof r === 'string') throw new Error(r);
+    return r;
+  };
+
+  it('resolves relative, protocol-relative and absolute Locations against the URL that answered, without a fragment', () => {
+    expect(hop(307, 'new').options.path).toBe('/v1/new');
+    expect(hop(307, '../up?y=2#frag').options.path).toBe('/up?y=2');
+    expect(hop(307, '//cdn.api.example/x')).toMatchObject({ origin: 'http://cdn.api.example', options: { path: '/x' } });
+    expect(hop(307, 'https://api.example/s').origin).toBe('https://api.example');
+  });
+
+  it('percent-encodes a Location sent as UTF-8 bytes', () => {
+    expect(hop(302, Buffer.from('/caf\u00e9 x', 'utf8').toString('latin1')).options.path).toBe('/caf%C3%A9%20x');
+  });
+
+  it('a HEAD stays a HEAD on 301/302/303; a GET drops nothing but the body headers', () => {
+    expect(hop(301, '/n', { method: 'HEAD', body: null }).options.method).toBe('HEAD');
+    const h = hop(303, '/n');
+    expect(h.options).toMatchObject({ method: 'GET', body: null, headers: ['authorization', 'a', 'x-id', '7'] });
+    expect(hop(308, '/n').options).toMatchObject({ method: 'POST', body: 'hello', headers: ['authorization', 'a', 'content-type', 'text/plain', 'x-id', '7'] });
+  });
+
+  it('credentials go on to the same host and its subdomains only; an explicit host header only within the origin', () => {
+    expect(hop(307, 'http://eu.api.example/x').options.headers).toContain('authorization');
+    expect(hop(307, 'http://api.example:9090/x').options.headers).toContain('authorization');
+    expect(hop(307, 'http://evil-api.example/x').options.headers).not.toContain('authorization');
+    expect(hop(307, '/x', { headers: ['host', 'api.example:8080'] }).options.headers).toEqual(['host', 'api.example:8080']);
+    expect(hop(307, 'http://eu.api.example/x', { headers: ['Host', 'api.example:8080'] }).options.headers).toEqual([]);
+  });
+
+  it('counts the bytes of what it will send', () => {
+    const h = hop(307, '/n');
+    const head = `POST /n HTTP/1.1\r\nhost: api.example:8080\r\nconnection: keep-alive\r\nauthorization: a\r\ncontent-type: text/plain\r\nx-id: 7\r\ncontent-length: 5\r\n\r\n`;
+    expect(h.bytes).toBe(head.length + 5);
+  });
+});
