@@ -37,6 +37,8 @@ export const METRIC = {
   probeRunsTotal: 'burnwatch_probe_runs_total',
   probeRunsSkippedTotal: 'burnwatch_probe_runs_skipped_total',
   probeVus: 'burnwatch_probe_vus',
+  /** gauge {probe}: the most VUs busy at once (requests in flight) in the last interval of a running probe; 0 when not running. */
+  probeVusBusy: 'burnwatch_probe_vus_busy',
   /** counter {probe, request, result}: responses carrying the cache header, by lower-cased value ('' = no header is not counted). */
   probeCacheLookupsTotal: 'burnwatch_probe_cache_lookups_total',
   sloSliRatio: 'burnwatch_slo_sli_ratio',

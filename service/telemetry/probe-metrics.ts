@@ -31,6 +31,7 @@ export class ProbeMetrics {
   private readonly duration: ExactHistogram;
   private readonly dropped: client.Counter;
   private readonly vus: client.Gauge;
+  private readonly vusBusy: client.Gauge;
   private readonly runs: client.Counter;
   private readonly skipped: client.Counter;
   private readonly cache: client.Counter;
@@ -68,6 +69,12 @@ export class ProbeMetrics {
       labelNames: [LABEL.probe],
       registers,
     });
+    this.vusBusy = new client.Gauge({
+      name: METRIC.probeVusBusy,
+      help: 'The most virtual users busy at once (requests in flight: the concurrency the target saw) in the probe run\'s last interval; 0 when the probe is not running.',
+      labelNames: [LABEL.probe],
+      registers,
+    });
     this.runs = new client.Counter({
       name: METRIC.probeRunsTotal,
       help: 'Finished probe runs by status (passed, failed, aborted, error).',
@@ -97,11 +104,13 @@ export class ProbeMetrics {
     // Series exist (at 0) from the first run on, so rate() sees the first increase.
     this.dropped.inc({ [LABEL.probe]: probe }, 0);
     this.vus.set({ [LABEL.probe]: probe }, 0);
+    this.vusBusy.set({ [LABEL.probe]: probe }, 0);
   }
 
   runEnded(probe: string, status: string): void {
     this.runs.inc({ [LABEL.probe]: probe, [LABEL.status]: status });
     this.vus.set({ [LABEL.probe]: probe }, 0);
+    this.vusBusy.set({ [LABEL.probe]: probe }, 0);
   }
 
   runSkipped(probe: string, reason: string): void {
@@ -115,6 +124,7 @@ export class ProbeMetrics {
     snapshot.requests.forEach((r, i) => this.request(probe, r, latency[i]!, cacheHeader));
     if (snapshot.droppedIterations > 0) this.dropped.inc({ [LABEL.probe]: probe }, snapshot.droppedIterations);
     this.vus.set({ [LABEL.probe]: probe }, snapshot.vus);
+    this.vusBusy.set({ [LABEL.probe]: probe }, snapshot.vusBusy);
     for (const s of snapshot.samples) {
       this.duration.exemplar({ probe, request: s.request }, s.latencyMs, s.traceId, s.spanId, s.startTime + s.durationMs);
     }

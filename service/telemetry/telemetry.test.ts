@@ -128,17 +128,19 @@ describe('telemetry /metrics from interval snapshots', () => {
     expect(body).not.toContain('result=""');
   });
 
-  it('counts dropped iterations, shows VUs while running and 0 after the run', async () => {
+  it('counts dropped iterations, shows VUs and busy VUs while running and 0 after the run', async () => {
     const { t } = telemetry();
     const run = t.startRun(run1);
-    run.interval(snapshot(run1, [{ request: 'a', latenciesMs: [1] }], t.latencyBucketsMs, [], { droppedIterations: 3, vus: 42 }));
-    run.interval(snapshot(run1, [{ request: 'a', latenciesMs: [1] }], t.latencyBucketsMs, [], { droppedIterations: 2, vus: 40 }));
+    run.interval(snapshot(run1, [{ request: 'a', latenciesMs: [1] }], t.latencyBucketsMs, [], { droppedIterations: 3, vus: 42, vusBusy: 9 }));
+    run.interval(snapshot(run1, [{ request: 'a', latenciesMs: [1] }], t.latencyBucketsMs, [], { droppedIterations: 2, vus: 40, vusBusy: 7 }));
     let { body } = await t.renderMetrics(OM);
     expect(sampleValue(body, 'burnwatch_probe_dropped_iterations_total', { probe: 'assignment' })).toBe(5);
     expect(sampleValue(body, 'burnwatch_probe_vus', { probe: 'assignment' })).toBe(40);
+    expect(sampleValue(body, 'burnwatch_probe_vus_busy', { probe: 'assignment' })).toBe(7);
     run.end({ status: 'passed' });
     ({ body } = await t.renderMetrics(OM));
     expect(sampleValue(body, 'burnwatch_probe_vus', { probe: 'assignment' })).toBe(0);
+    expect(sampleValue(body, 'burnwatch_probe_vus_busy', { probe: 'assignment' })).toBe(0);
   });
 
   it('approximates buckets from the HDR histogram when a run did not count the bounds, and says so once', async () => {
