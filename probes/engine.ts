@@ -160,6 +160,10 @@ class Exchange implements PooledHandler {
   origin = '';
   options: Dispatcher.DispatchOptions | null = null;
   redirectsLeft = 0;
+  /** The chain's earlier hops: redirects followed and bytes, added to the stats when the chain ends (an interrupted one adds nothing). */
+  chainRedirects = 0;
+  chainReceived = 0;
+  chainSent = 0;
   headersAt = 0;
   deadline = Infinity;
   status = 0;
@@ -696,6 +700,9 @@ export class Engine {
     ex.req = req;
     ex.firstSent = now;
     ex.redirectsLeft = req.maxRedirects;
+    ex.chainRedirects = 0;
+    ex.chainReceived = 0;
+    ex.chainSent = 0;
     ex.scheduled = scheduled ?? now;
     ex.deadline = now + req.timeoutMs;
     ex.hop(req.origin, built.options, built.bytes, now);
@@ -722,8 +729,8 @@ export class Engine {
    * and sample go on). Returns what is wrong with the Location instead, if
    * anything: the chain ends with this response.
    */
-  private followRedirect(ex: Exchange, st: RequestStats, location: string): string | undefined {
-    const hop = redirectHop(ex.origin, ex.options!, ex.req.hostname, ex.status, location);
+  private followRedirect(ex: Exchange, location: string): string | undefined {
+    const hop = redirectHop(ex.origin, ex.options!, ex.req.chain, ex.status, location);
     if (typeof hop === 'string') return hop;
     let pool = this.pools.get(hop.origin);
     if (!pool) {
@@ -731,27 +738,32 @@ export class Engine {
       pool = new ConnectionPool(hop.origin, this.poolOptions);
       this.pools.set(hop.origin, pool);
     }
-    st.redirects++;
-    st.received += ex.headerBytes + ex.bodyBytes;
-    if (ex.abortFn) st.sent += ex.sentBytes;
+    ex.chainRedirects++;
+    ex.chainReceived += ex.headerBytes + ex.bodyBytes;
+    if (ex.abortFn) ex.chainSent += ex.sentBytes;
     ex.redirectsLeft--;
     ex.hop(hop.origin, hop.options, hop.bytes, performance.now());
     this.dispatch(ex, pool);
     return undefined;
   }
 
-  /** Called once per exchange: undici's onComplete (`err` undefined: a whole response arrived), its onError, or a timeout the sweep forced. */
+  /**
+   * Called once per hop: undici's onComplete (`err` undefined: a whole
+   * response arrived), its onError, or a timeout the sweep forced. A
+   * redirect the request follows sends the next hop on the same exchange;
+   * anything else ends the chain and records it.
+   */
   complete(ex: Exchange, err: Error | undefined): void {
     if (!ex.active) return;
     let redirectProblem: string | undefined;
     if (err === undefined && REDIRECT_CODE[ex.status] === 1 && ex.headersAt > 0) {
       const location = rawHeader(ex.rawHeaders, 'location', false);
-      if (location !== undefined) {
-        const st = this.stats[ex.req.index]!;
+      // An empty Location is none (Go returns the redirect).
+      if (location) {
         if (ex.redirectsLeft > 0) {
-          redirectProblem = this.followRedirect(ex, st, location);
+          redirectProblem = this.followRedirect(ex, location);
           if (redirectProblem === undefined) return;
-        } else if (ex.req.maxRedirects > 0) st.redirectLimited++;
+        } else if (ex.req.maxRedirects > 0) this.stats[ex.req.index]!.redirectLimited++;
       }
     }
     ex.active = false;
@@ -821,9 +833,11 @@ export class Engine {
         else counts['(other)'] = (counts['(other)'] ?? 0) + 1;
       }
     }
-    st.received += ex.headerBytes + ex.bodyBytes;
-    // Only a request undici wrote counts as data sent (abortFn is set just before the write).
+    st.received += ex.headerBytes + ex.bodyBytes + ex.chainReceived;
+    // Only a request undici wrote counts as data sent (abortFn is set just before the write); earlier hops were.
+    st.sent += ex.chainSent;
     if (!notSent && ex.abortFn) st.sent += ex.sentBytes;
+    st.redirects += ex.chainRedirects;
     // Closed model: an iteration is its one request, sent when it started, so
     // its duration is the request's latency; partial() adds those histograms
     // once per interval instead of recording every value twice.

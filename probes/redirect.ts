@@ -3,13 +3,21 @@
  * URL, method, headers and body. Pure; the engine keeps the chain's state.
  *
  * - 301, 302, 303: the next request is a GET without a body (a HEAD stays a
- *   HEAD), and loses the headers that described the body;
+ *   HEAD), and loses the headers that described the body (`content-type`
+ *   and the like, as fetch drops them; Go's client sends them on with the
+ *   GET);
  * - 307, 308: the same method and body;
  * - to another host (not the same host or one of its subdomains), the
  *   credentials (`authorization`, `cookie`, `www-authenticate`,
- *   `proxy-authorization`) and an explicit `host` are not sent on;
- * - the Location is resolved against the URL that answered with it; only
- *   http(s) is followed.
+ *   `proxy-authorization`) are not sent on, and to another origin an
+ *   explicit `host` is not;
+ * - each hop sends `referer: <the URL that redirected>` (none from https
+ *   to http), unless the request sets its own, which goes on as it is;
+ * - the Location is read as Go reads it: bytes beyond ASCII and
+ *   backslashes are percent-encoded as they are (Go keeps a backslash in
+ *   the path, where a WHATWG URL parser would read a host), control
+ *   characters make it invalid, and it is resolved against the URL that
+ *   answered; only http(s) is followed.
  */
 import type { Dispatcher } from 'undici';
 
@@ -39,32 +47,46 @@ function sameOrSubdomain(next: string, first: string): boolean {
   return next === first || next.endsWith(`.${first}`);
 }
 
+/** What the chain's first request decides for every hop. */
+export interface ChainStart {
+  /** Its host name: credentials go on only to it and its subdomains. */
+  hostname: string;
+  /** It sets its own `referer`, which every hop sends as it is. */
+  setsReferer: boolean;
+}
+
+const RAW_BYTE = /[\x80-\xff\\]/g;
+/** A control character (the header value is latin1: nothing beyond U+00FF). */
+const CONTROL = /[^\x20-\x7e\x80-\xff]/;
+const percentEncoded = (c: string): string => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+
 /**
  * The request a redirect leads to, or what is wrong with its Location.
  *
  * @param origin the origin that answered (`http://127.0.0.1:8081`)
  * @param options the request it answered
- * @param firstHost the host name of the chain's first request (credentials go on only to it and its subdomains)
- * @param location the Location header as received (bytes read as latin1)
+ * @param location the Location header as received (bytes read as latin1), not empty
  *
  * @example
- * redirectHop('http://a:1', { path: '/old', method: 'POST', headers: [], body: 'x' }, 'a', 303, '/new')
- * // { origin: 'http://a:1', options: { path: '/new', method: 'GET', headers: [], body: null }, bytes: … }
+ * redirectHop('http://a:1', { path: '/old', method: 'POST', headers: [], body: 'x' }, { hostname: 'a', setsReferer: false }, 303, '/new')
+ * // { origin: 'http://a:1', options: { path: '/new', method: 'GET', headers: ['referer', 'http://a:1/old'], body: null }, bytes: … }
  */
-export function redirectHop(origin: string, options: Dispatcher.DispatchOptions, firstHost: string, status: number, location: string): RedirectHop | string {
-  // Servers send UTF-8 in a Location now and then; the URL parser percent-encodes it.
-  const written = Buffer.from(location, 'latin1').toString('utf8');
+export function redirectHop(origin: string, options: Dispatcher.DispatchOptions, first: ChainStart, status: number, location: string): RedirectHop | string {
+  // For messages: servers send UTF-8 in a Location now and then.
+  const shown = Buffer.from(location, 'latin1').toString('utf8');
+  const from = origin + options.path;
   let url: URL;
   try {
-    url = new URL(written, origin + options.path);
+    if (CONTROL.test(location)) throw new TypeError('control character');
+    url = new URL(location.replace(RAW_BYTE, percentEncoded), from);
   } catch {
-    return `HTTP ${status} redirects to "${written}", which is not a valid URL`;
+    return `HTTP ${status} redirects to "${shown}", which is not a valid URL`;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `HTTP ${status} redirects to "${written}", which is not an http(s) URL`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `HTTP ${status} redirects to "${shown}", which is not an http(s) URL`;
   const keepBody = status === 307 || status === 308;
   const method = keepBody || options.method === 'HEAD' ? options.method : 'GET';
   const crossOrigin = url.origin !== origin;
-  const trusted = sameOrSubdomain(url.hostname, firstHost);
+  const trusted = sameOrSubdomain(url.hostname, first.hostname);
   const before = (options.headers ?? []) as string[];
   const headers: string[] = [];
   let bytes = `${method}  HTTP/1.1\r\nhost: ${url.host}\r\nconnection: keep-alive\r\n\r\n`.length;
@@ -72,8 +94,14 @@ export function redirectHop(origin: string, options: Dispatcher.DispatchOptions,
     const name = before[i]!;
     const lower = name.toLowerCase();
     if ((!keepBody && BODY_HEADERS.has(lower)) || (!trusted && CREDENTIALS.has(lower)) || (crossOrigin && lower === 'host')) continue;
+    // The referer an earlier hop added is replaced by this hop's.
+    if (lower === 'referer' && !first.setsReferer) continue;
     headers.push(name, before[i + 1]!);
     bytes += name.length + before[i + 1]!.length + 4;
+  }
+  if (!first.setsReferer && !(origin.startsWith('https:') && url.protocol === 'http:')) {
+    headers.push('referer', from);
+    bytes += 'referer'.length + from.length + 4;
   }
   const body = keepBody ? (options.body ?? null) : null;
   const path = url.pathname + url.search;

@@ -1,3 +1,5 @@
+import { createServer as createTcpServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redirectHop } from './redirect.ts';
 import type { RedirectHop } from './redirect.ts';
@@ -6,10 +8,31 @@ import { startRun } from './run.ts';
 import { probe, testServer } from './test-support.ts';
 import type { Handler, TestServer } from './test-support.ts';
 
-const servers: TestServer[] = [];
+const servers: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
+
+/** A TCP server answering each request head with `answer(path)` as written (for heads node:http would not send); records the paths. */
+async function rawServer(answer: (path: string) => string): Promise<{ url: string; seen: string[] }> {
+  const seen: string[] = [];
+  const server = createTcpServer((socket) => {
+    let buffered = '';
+    socket.on('data', (d) => {
+      buffered += d.toString('latin1');
+      for (let end = buffered.indexOf('\r\n\r\n'); end !== -1; end = buffered.indexOf('\r\n\r\n')) {
+        const path = buffered.slice(0, end).split(' ')[1]!;
+        buffered = buffered.slice(end + 4);
+        seen.push(path);
+        socket.write(answer(path), 'latin1');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
 
 async function serve(handler: Handler): Promise<TestServer> {
   const s = await testServer(handler);
@@ -168,6 +191,64 @@ describe('redirects are followed as k6 follows them (up to maxRedirects, 10 by d
     ]);
   });
 
+  it('an empty Location is no Location (as in Go): the redirect is the response', async () => {
+    const raw = await rawServer((path) => (path === '/x' ? 'HTTP/1.1 302 Found\r\nLocation: \r\nContent-Length: 0\r\n\r\n' : 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+    const summary = await startRun(probe({ target: raw.url, scenario: iterations(1), requests: [{ name: 'x', url: '/x' }] })).done;
+    expect(raw.seen).toEqual(['/x']);
+    expect(summary.outcomes.ok).toBe(1);
+    expect(summary.redirects).toEqual({});
+    expect(summary.warnings.filter((w) => /redirect/.test(w))).toEqual([]);
+  });
+
+  it('a Location is read as Go reads it: raw bytes and backslashes percent-encoded, control characters refused', async () => {
+    const locations: Record<string, string> = { '/latin1': '/caf\xe9', '/utf8': '/caf\xc3\xa9', '/backslash': '\\\\evil.example/x', '/tab': '/x\ty' };
+    const raw = await rawServer((path) =>
+      locations[path] !== undefined ? `HTTP/1.1 302 Found\r\nLocation: ${locations[path]}\r\nContent-Length: 0\r\n\r\n` : 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n',
+    );
+    const summary = await startRun(
+      probe({ target: raw.url, scenario: iterations(4), requests: Object.keys(locations).map((path) => ({ name: path.slice(1), url: path })) }),
+    ).done;
+    expect(raw.seen).toEqual(['/latin1', '/caf%E9', '/utf8', '/caf%C3%A9', '/backslash', '/%5C%5Cevil.example/x', '/tab']);
+    expect(summary.outcomes).toMatchObject({ ok: 3, http_error: 1 });
+    expect(summary.errors.map((e) => e.message)).toEqual(['HTTP 302 redirects to "/x\ty", which is not a valid URL']);
+  });
+
+  it('sends a Referer on each hop, as Go does, but not from https to http and not over one the request sets', async () => {
+    const { server, seen } = await redirector({ '/a?q=1': [302, '/b'], '/a': [302, '/b'] });
+    await startRun(
+      probe({ target: server.url, scenario: iterations(2), requests: [{ name: 'a', url: '/a?q=1' }, { name: 'own', url: '/a', headers: { referer: 'https://app.example/' } }] }),
+    ).done;
+    expect(seen.filter((s) => s.url === '/b').map((s) => s.headers.referer)).toEqual([`${server.url}/a?q=1`, 'https://app.example/']);
+    const hop = (location: string, headers: string[] = []): unknown => {
+      const h = redirectHop('https://secure.example', { path: '/a', method: 'GET', headers }, { hostname: 'secure.example', setsReferer: headers.length > 0 }, 302, location);
+      return typeof h === 'string' ? h : h.options.headers;
+    };
+    expect(hop('http://plain.example/b')).toEqual([]);
+    expect(hop('/b')).toEqual(['referer', 'https://secure.example/a']);
+    // Go copies the request's own referer to every hop (https → http too); a chain's second hop replaces the first's.
+    expect(hop('http://plain.example/b', ['Referer', 'https://app.example/'])).toEqual(['Referer', 'https://app.example/']);
+    const second = redirectHop('http://a.example', { path: '/2', method: 'GET', headers: ['referer', 'http://a.example/1'] }, { hostname: 'a.example', setsReferer: false }, 302, '/3');
+    expect(typeof second !== 'string' && second.options.headers).toEqual(['referer', 'http://a.example/2']);
+  });
+
+  it('an interrupted chain adds nothing to the metrics, not even the bytes or redirects of its earlier hops', async () => {
+    const server = await serve((req, res) => {
+      if (req.url === '/a') {
+        res.statusCode = 302;
+        res.setHeader('location', '/hang');
+        res.end();
+      } // /hang never answers
+    });
+    const summary = await startRun(
+      probe({ target: server.url, timeout: '30s', scenario: { executor: 'constant-vus', vus: 2, duration: '300ms', gracefulStop: '200ms' }, requests: [{ name: 'a', url: '/a' }] }),
+    ).done;
+    expect(summary.interruptedIterations).toBe(2);
+    expect(summary.metrics.http_reqs!.values.count).toBe(0);
+    expect(summary.redirects).toEqual({});
+    expect(summary.metrics.data_received!.values.count).toBe(0);
+    expect(summary.metrics.data_sent!.values.count).toBe(0);
+  });
+
   it('the request timeout covers the whole chain', async () => {
     const server = await serve((req, res) => {
       if (req.url === '/old') {
@@ -215,7 +296,13 @@ describe('redirect options are validated', () => {
 
 describe('redirectHop', () => {
   const hop = (status: number, location: string, over: Record<string, unknown> = {}, origin = 'http://api.example:8080'): RedirectHop => {
-    const r = redirectHop(origin, { path: '/v1/old?x=1', method: 'POST', headers: ['authorization', 'a', 'content-type', 'text/plain', 'x-id', '7'], body: 'hello', ...over }, 'api.example', status, location);
+    const r = redirectHop(
+      origin,
+      { path: '/v1/old?x=1', method: 'POST', headers: ['authorization', 'a', 'content-type', 'text/plain', 'x-id', '7'], body: 'hello', ...over },
+      { hostname: 'api.example', setsReferer: true },
+      status,
+      location,
+    );
     if (typeof r === 'string') throw new Error(r);
     return r;
   };

@@ -8,6 +8,7 @@
 import type { Dispatcher } from 'undici';
 import { compileExpect } from './expect.ts';
 import type { CompiledExpect } from './expect.ts';
+import type { ChainStart } from './redirect.ts';
 import { compileJsonBody, compileTemplate } from './template.ts';
 import type { CompiledTemplate, TemplateContext } from './template.ts';
 import type { ProbeSpec } from './spec.ts';
@@ -29,8 +30,8 @@ export interface CompiledRequest {
   method: Dispatcher.HttpMethod;
   /** `http://host:port` the request goes to (one undici Pool per origin). */
   origin: string;
-  /** The origin's host name (credentials follow a redirect only to it and its subdomains). */
-  hostname: string;
+  /** Where its redirect chains start (`hostname`, whether it sets its own `referer`). */
+  chain: ChainStart;
   path: CompiledTemplate;
   /** Header names and templates, in order; static values have `isStatic`. */
   headers: { name: string; value: CompiledTemplate }[];
@@ -108,7 +109,7 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
       name: r.name,
       method: r.method,
       origin,
-      hostname: new URL(origin).hostname,
+      chain: { hostname: new URL(origin).hostname, setsReferer: lower.has('referer') },
       path,
       headers,
       staticHeaders,
