@@ -5,6 +5,7 @@ import { redirectHop } from './redirect.ts';
 import type { RedirectHop } from './redirect.ts';
 import { probeSpecSchema } from './spec.ts';
 import { startRun } from './run.ts';
+import { formatSummary } from './summary.ts';
 import { probe, testServer } from './test-support.ts';
 import type { Handler, TestServer } from './test-support.ts';
 
@@ -77,6 +78,7 @@ describe('redirects are followed as k6 follows them (up to maxRedirects, 10 by d
     expect(summary.metrics.http_req_waiting!.values.min).toBeGreaterThanOrEqual(29);
     expect(summary.metrics.http_req_waiting!.values.max).toBeLessThan(59);
     expect(summary.redirects).toEqual({ old: 3 });
+    expect(formatSummary(summary)).toContain('redirects followed: old=3 (each chain is one request, its latency to the final response)');
     expect(summary.warnings.filter((w) => /redirect/.test(w))).toEqual([]);
     // Both responses' bytes: "moved" (5) and '{"ok":true}' (11) bodies, each with headers.
     expect(summary.metrics.data_received!.values.count).toBeGreaterThan(3 * (5 + 11 + 2 * 60));
