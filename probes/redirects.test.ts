@@ -341,3 +341,29 @@ describe('redirectHop', () => {
     expect(h.bytes).toBe(head.length + 5);
   });
 });
+
+describe('redirects and the maxRps cap', () => {
+  it('stops an arrival-rate run whose redirects push the requests sent above maxRps, and says why', async () => {
+    const { server, seen } = await redirector({ '/loop': [302, '/loop'] });
+    const summary = await startRun(
+      probe({ target: server.url, scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '5s', preAllocatedVUs: 2 }, requests: [{ name: 'loop', url: '/loop' }] }),
+      { maxRps: 40 },
+    ).done;
+    expect(summary.status).toBe('aborted');
+    expect(summary.stopReason).toMatch(/^redirects raised the requests sent to [\d,]+\/s, above maxRps \(40\/s\): [\d,]+ redirects followed for [\d,]+ requests/);
+    expect(summary.durationMs).toBeLessThan(4000);
+    // 220 requests a second while it ran: at most the first intervals and gracefulStop's chains.
+    expect(seen.length).toBeLessThan(20 * 11 * 3);
+  });
+
+  it('lets redirects through while the requests sent stay within maxRps', async () => {
+    const { server, seen } = await redirector({ '/a': [302, '/b'] });
+    const summary = await startRun(
+      probe({ target: server.url, scenario: { executor: 'constant-arrival-rate', rate: 10, duration: '2s', preAllocatedVUs: 2 }, requests: [{ name: 'a', url: '/a' }] }),
+      { maxRps: 25 },
+    ).done;
+    expect(summary.status).toBe('passed');
+    expect(summary.outcomes.ok).toBe(20);
+    expect(seen).toHaveLength(40);
+  });
+});

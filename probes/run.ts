@@ -108,7 +108,7 @@ function redirectWarnings(total: Agg, probe: Probe): string[] {
     const limit = req.redirects ?? probe.maxRedirects;
     const codes = [...r.statuses.keys()].filter((status) => REDIRECT_STATUSES.includes(Number(status))).join(', ');
     out.push(
-      `${formatCount(n)} request${n === 1 ? '' : 's'} to ${req.name} stopped after ${limit} redirect${limit === 1 ? '' : 's'} and got the redirect (HTTP ${codes}) as the response: a redirect loop, or raise redirects (or the probe's maxRedirects), or point the request at the final URL.`,
+      `${formatCount(n)} request${n === 1 ? '' : 's'} to ${req.name} stopped after ${limit} redirect${limit === 1 ? '' : 's'} and got the redirect (HTTP ${codes}) as the response: unless that is a redirect loop, raise redirects (or the probe's maxRedirects), or point the request at the final URL.`,
     );
   });
   return out;
@@ -398,6 +398,7 @@ class RunController {
     if (this.options.onInterval) this.safely(() => this.options.onInterval!(this.snapshot(k, partials, start, end, targetRate)));
     this.evaluate(elapsed, end, targetRate);
     this.autoAbort(start, end);
+    this.redirectCap(start, end);
     if (this.options.onProgress) this.safely(() => this.options.onProgress!(this.progress(elapsed, targetRate)));
   }
 
@@ -518,6 +519,32 @@ class RunController {
       // iterations are interrupted (counted apart, not in the metrics).
       this.stop(reason, 'threshold', true);
     }
+  }
+
+  /**
+   * `maxRps` rejects an arrival-rate probe that asks for more, but each
+   * redirect a chain follows is one more request to the target (a redirect
+   * loop at the default limit: 11 per iteration). An interval in which
+   * redirects took the requests sent more than 1 % above the cap (this
+   * process's share of it) stops the run, as auto-abort does: never clipped.
+   */
+  private redirectCap(start: number, end: number): void {
+    const cap = this.options.maxRps;
+    if (cap === undefined || this.stopKind || !isArrivalRate(this.probe.scenario) || end <= start) return;
+    let redirects = 0;
+    let requests = 0;
+    for (const r of this.interval.requests) {
+      redirects += r.redirects;
+      requests += r.total();
+    }
+    const rate = ((requests + redirects) * 1000) / (end - start);
+    const allowed = cap * this.loadShare;
+    if (redirects === 0 || rate <= allowed * 1.01) return;
+    this.stop(
+      `redirects raised the requests sent to ${formatCount(Math.round(rate))}/s, above maxRps (${formatCount(allowed)}/s): ${formatCount(redirects)} redirects followed for ${formatCount(requests)} requests in ${formatDuration(Math.round(end - start))}. Point the requests at their final URLs, lower redirects (maxRedirects) or the rate, or raise maxRps`,
+      'auto-abort',
+      false,
+    );
   }
 
   private autoAbort(start: number, end: number): void {
