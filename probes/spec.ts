@@ -165,17 +165,15 @@ const codePoint = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16).t
 /** What undici refuses in a header value: control characters other than tab, DEL, and anything beyond one byte. */
 const HEADER_VALUE_FORBIDDEN = /[^\t\x20-\x7e\x80-\xff]/u;
 
+const REDIRECT_COUNT = 'expected a whole number of redirects, 0 or more (0: do not follow)';
+/** A redirect limit: k6's `maxRedirects` option and per-request `redirects` param. */
+const redirectCount = z.number({ error: REDIRECT_COUNT }).int({ error: REDIRECT_COUNT }).min(0, { error: REDIRECT_COUNT });
+
 /**
  * The fields the request checks below read: they also run when another
  * field of the request is invalid or unknown (a bad `timeout` or a typo
  * such as `timeot` must not hide a bad URL template), as long as these parsed.
  */
-/** A redirect limit: k6's `maxRedirects` option and per-request `redirects` param. */
-const redirectCount = z
-  .number({ error: 'expected a whole number of redirects, 0 or more (0: do not follow)' })
-  .int({ error: 'expected a whole number of redirects, 0 or more (0: do not follow)' })
-  .min(0, { error: 'expected a whole number of redirects, 0 or more (0: do not follow)' });
-
 const REQUEST_CHECK_READS = new Set(['url', 'headers', 'body', 'method', 'expect']);
 
 const requestSchema = z
