@@ -285,6 +285,23 @@ describe('redirect options are validated', () => {
     ]);
   });
 
+  it('reports the expect.status and duplicate-name problems in the same pass as the others', () => {
+    const found = problems({
+      maxRedirects: 2,
+      requests: [
+        { name: 'a', url: '/x', redirects: -1 },
+        { name: 'b', url: '/y', expect: { status: [301] } },
+        { name: 'b', url: '/z', timeout: 'soon' },
+      ],
+    });
+    expect(found.filter((line) => line.startsWith('requests.2.timeout: '))).toHaveLength(1);
+    expect(found.filter((line) => !line.startsWith('requests.2.timeout: ')).sort()).toEqual([
+      'requests.0.redirects: expected a whole number of redirects, 0 or more (0: do not follow)',
+      'requests.1.expect.status: a redirect (HTTP 301) is followed, so its status is never the response’s; to assert the redirect itself, set redirects: 0 on this request',
+      'requests.2.name: duplicate request name "b" (also requests[1]); names tag the metrics and must be unique',
+    ]);
+  });
+
   it('an expected status that only a redirect has cannot be seen while redirects are followed', () => {
     expect(problems({ requests: [{ name: 'a', url: '/x', expect: { status: [301, 308] } }] })).toEqual([
       'requests.0.expect.status: a redirect (HTTP 301, 308) is followed, so its status is never the response’s; to assert the redirect itself, set redirects: 0 on this request',

@@ -300,23 +300,37 @@ export const probeSpecSchema = z.strictObject({
     .strictObject({ errorRate: percentRatio, for: positiveDurationMs })
     .default({ errorRate: 0.5, for: 30_000 }),
   tags: labels.default({}),
-}).superRefine((p, ctx) => {
-  const seen = new Map<string, number>();
-  p.requests.forEach((r, i) => {
-    const first = seen.get(r.name);
-    if (first !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['requests', i, 'name'], message: `duplicate request name "${r.name}" (also requests[${first}]); names tag the metrics and must be unique` });
-    } else seen.set(r.name, i);
-    const statuses = r.expect.status;
-    if (statuses && (r.redirects ?? p.maxRedirects) > 0 && statuses.every((code) => REDIRECT_STATUSES.includes(code))) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['requests', i, 'expect', 'status'],
-        message: `a redirect (HTTP ${statuses.join(', ')}) is followed, so its status is never the response’s; to assert the redirect itself, set redirects: 0 on this request`,
-      });
-    }
-  });
-});
+}).superRefine(
+  (p, ctx) => {
+    // Also runs when other fields are invalid (every problem in one pass), so each value read is checked here.
+    const requests: unknown = p.requests;
+    if (!Array.isArray(requests)) return;
+    const validCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+    const seen = new Map<string, number>();
+    requests.forEach((r: Partial<ProbeRequestWire> | undefined, i) => {
+      if (typeof r !== 'object' || r === null) return;
+      if (typeof r.name === 'string') {
+        const first = seen.get(r.name);
+        if (first !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['requests', i, 'name'], message: `duplicate request name "${r.name}" (also requests[${first}]); names tag the metrics and must be unique` });
+        } else seen.set(r.name, i);
+      }
+      const statuses: unknown = r.expect?.status;
+      const limit = r.redirects === undefined ? p.maxRedirects : r.redirects;
+      if (!Array.isArray(statuses) || statuses.length === 0 || !validCount(limit) || limit === 0) return;
+      if (statuses.every((code) => REDIRECT_STATUSES.includes(code as number))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['requests', i, 'expect', 'status'],
+          message: `a redirect (HTTP ${statuses.join(', ')}) is followed, so its status is never the response’s; to assert the redirect itself, set redirects: 0 on this request`,
+        });
+      }
+    });
+  },
+  { when: () => true },
+);
+
+type ProbeRequestWire = z.output<typeof requestSchema>;
 
 export type ProbeSpec = z.output<typeof probeSpecSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
