@@ -349,6 +349,8 @@ export class Engine {
   private readonly timers = new Set<NodeJS.Timeout>();
 
   private iterations = 0;
+  private startedIterations = 0;
+  private redirectsSent = 0;
   private dropped = 0;
   private interrupted = 0;
   private inFlight = 0;
@@ -709,6 +711,7 @@ export class Engine {
     if (scheduled !== undefined) this.lagHist.record((now - scheduled) * 1000);
     if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
     vu.ctx.iter++;
+    this.startedIterations++;
     this.dispatch(ex, this.pools.get(req.origin)!);
   }
 
@@ -742,6 +745,7 @@ export class Engine {
     ex.chainReceived += ex.headerBytes + ex.bodyBytes;
     if (ex.abortFn) ex.chainSent += ex.sentBytes;
     ex.redirectsLeft--;
+    this.redirectsSent++;
     ex.hop(hop.origin, hop.options, hop.bytes, performance.now());
     this.dispatch(ex, pool);
     return undefined;
@@ -1025,6 +1029,8 @@ export class Engine {
       iteration: this.iterationHist.toSparse(),
       lag: this.lagHist.toSparse(),
       iterations: this.iterations,
+      started: this.startedIterations,
+      redirectsSent: this.redirectsSent,
       dropped: this.dropped,
       interrupted: this.interrupted,
       vus: this.open ? this.vus.length : Math.max(this.peakActive, this.activeVus()),
@@ -1039,6 +1045,8 @@ export class Engine {
     this.peakInFlight = this.inFlight;
     if (!this.open) this.peakActive = this.activeVus();
     this.iterations = 0;
+    this.startedIterations = 0;
+    this.redirectsSent = 0;
     this.dropped = 0;
     this.interrupted = 0;
     this.samples = [];

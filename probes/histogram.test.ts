@@ -290,6 +290,8 @@ function partialOf(samplesMs: readonly number[]): WorkerPartial {
     iteration: latency,
     lag: latency,
     iterations: samplesMs.length,
+    started: samplesMs.length,
+    redirectsSent: 0,
     dropped: 0,
     interrupted: 0,
     vus: 1,

@@ -223,6 +223,9 @@ export class Agg {
   readonly iteration: Histogram;
   readonly lag: Histogram;
   iterations = 0;
+  /** Iterations started and redirect hops sent (the requests sent are their sum). */
+  started = 0;
+  redirectsSent = 0;
   dropped = 0;
   interrupted = 0;
   vus: GaugeValues = { value: 0, min: Infinity, max: 0 };
@@ -253,6 +256,8 @@ export class Agg {
     this.iteration.reset();
     this.lag.reset();
     this.iterations = 0;
+    this.started = 0;
+    this.redirectsSent = 0;
     this.dropped = 0;
     this.interrupted = 0;
     this.vus = { value: 0, min: Infinity, max: 0 };
@@ -293,6 +298,8 @@ export class Agg {
       addSparse(this.iteration, p.iteration);
       addSparse(this.lag, p.lag);
       this.iterations += p.iterations;
+      this.started += p.started;
+      this.redirectsSent += p.redirectsSent;
       this.dropped += p.dropped;
       this.interrupted += p.interrupted;
       vus += p.vus;

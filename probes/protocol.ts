@@ -76,6 +76,9 @@ export interface WorkerPartial {
   /** Start lag (actual send − scheduled start), µs; empty for closed-model executors. */
   lag: SparseHistogram;
   iterations: number;
+  /** Iterations started in the interval, and redirect hops sent in it (not when their chains end): the requests sent are their sum. */
+  started: number;
+  redirectsSent: number;
   dropped: number;
   interrupted: number;
   /**

@@ -367,20 +367,44 @@ describe('redirects and the maxRps cap', () => {
       { maxRps: 40 },
     ).done;
     expect(summary.status).toBe('aborted');
-    expect(summary.stopReason).toMatch(/^redirects raised the requests sent to [\d,]+\/s, above maxRps \(40\/s\): [\d,]+ redirects followed for [\d,]+ requests/);
+    expect(summary.stopReason).toMatch(/^redirects raised the requests sent to [\d,]+\/s, above maxRps \(40\/s\): [\d,]+ redirects sent beside [\d,]+ iterations in 1s/);
     expect(summary.durationMs).toBeLessThan(4000);
     // 220 requests a second while it ran: at most the first intervals and gracefulStop's chains.
     expect(seen.length).toBeLessThan(20 * 11 * 3);
   });
 
-  it('lets redirects through while the requests sent stay within maxRps', async () => {
-    const { server, seen } = await redirector({ '/a': [302, '/b'] });
+  it('lets redirects through while the requests sent stay within maxRps, whenever their chains end', async () => {
+    // Exactly at the cap (10 iterations and 10 redirects a second), hops slow enough that chains end
+    // across interval boundaries and after the scenario's end (a short last interval).
+    const { server, seen } = await redirector({ '/a': [302, '/b'] }, 60);
     const summary = await startRun(
-      probe({ target: server.url, scenario: { executor: 'constant-arrival-rate', rate: 10, duration: '2s', preAllocatedVUs: 2 }, requests: [{ name: 'a', url: '/a' }] }),
-      { maxRps: 25 },
+      probe({ target: server.url, scenario: { executor: 'constant-arrival-rate', rate: 10, duration: '3s', preAllocatedVUs: 2 }, requests: [{ name: 'a', url: '/a' }] }),
+      { maxRps: 20 },
     ).done;
+    expect(summary.stopReason).toBe('completed');
     expect(summary.status).toBe('passed');
-    expect(summary.outcomes.ok).toBe(20);
-    expect(seen).toHaveLength(40);
+    expect(summary.outcomes.ok).toBe(30);
+    expect(seen).toHaveLength(60);
+  });
+
+  it('stops a slow redirect loop while its chains are still running (hops count when they are sent)', async () => {
+    const { server } = await redirector({ '/loop': [302, '/loop'] }, 300);
+    const summary = await startRun(
+      probe({ target: server.url, timeout: '5s', scenario: { executor: 'constant-arrival-rate', rate: 5, duration: '4s', preAllocatedVUs: 20 }, requests: [{ name: 'loop', url: '/loop' }] }),
+      { maxRps: 8 },
+    ).done;
+    expect(summary.status).toBe('aborted');
+    expect(summary.stopReason).toMatch(/^redirects raised the requests sent to [\d,]+\/s, above maxRps \(8\/s\)/);
+    // Stopped at the end of the first second; gracefulStop lets the chains in flight finish.
+    expect(summary.metrics.iterations!.values.count).toBeLessThanOrEqual(6);
+  });
+
+  it('names the share of maxRps a segment stops at', async () => {
+    const { server } = await redirector({ '/loop': [302, '/loop'] });
+    const summary = await startRun(
+      probe({ target: server.url, scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '3s', preAllocatedVUs: 2 }, requests: [{ name: 'loop', url: '/loop' }] }),
+      { maxRps: 40, segment: { index: 0, count: 2 } },
+    ).done;
+    expect(summary.stopReason).toMatch(/above this segment’s share of maxRps \(20\/s of 40\/s\): [\d,]+ redirects sent beside [\d,]+ iterations in 1s/);
   });
 });

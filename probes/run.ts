@@ -46,7 +46,7 @@ export interface RunOptions {
   traceSampleRatio?: number;
   /** Default 50. */
   maxSamplesPerInterval?: number;
-  /** Global cap (Service `maxRps`): a probe whose peak arrival rate is above it is rejected, never clipped. */
+  /** Global cap (Service `maxRps`): a probe whose peak arrival rate is above it is rejected, never clipped; a run whose followed redirects take the requests sent above it is stopped. */
   maxRps?: number;
   onInterval?: (s: IntervalSnapshot) => void;
   onProgress?: (p: Progress) => void;
@@ -524,24 +524,25 @@ class RunController {
   /**
    * `maxRps` rejects an arrival-rate probe that asks for more, but each
    * redirect a chain follows is one more request to the target (a redirect
-   * loop at the default limit: 11 per iteration). An interval in which
-   * redirects took the requests sent more than 1 % above the cap (this
-   * process's share of it) stops the run, as auto-abort does: never clipped.
+   * loop at the default limit: 11 per iteration). An interval in which the
+   * requests sent — iterations started plus redirect hops sent, counted when
+   * sent, not when their chains end — were more than 1 % and two requests
+   * above the cap (this process's share of it) stops the run, as auto-abort
+   * does: never clipped. A short interval (the run's last) is not judged:
+   * a few requests in it say nothing about a rate.
    */
   private redirectCap(start: number, end: number): void {
     const cap = this.options.maxRps;
-    if (cap === undefined || this.stopKind || !isArrivalRate(this.probe.scenario) || end <= start) return;
-    let redirects = 0;
-    let requests = 0;
-    for (const r of this.interval.requests) {
-      redirects += r.redirects;
-      requests += r.total();
-    }
-    const rate = ((requests + redirects) * 1000) / (end - start);
+    const ms = end - start;
+    if (cap === undefined || this.stopKind || !isArrivalRate(this.probe.scenario) || ms < this.intervalMs / 2) return;
+    const hops = this.interval.redirectsSent;
+    const started = this.interval.started;
     const allowed = cap * this.loadShare;
-    if (redirects === 0 || rate <= allowed * 1.01) return;
+    if (hops === 0 || started + hops <= (allowed * 1.01 * ms) / 1000 + 2) return;
+    const plural = (n: number, word: string): string => `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
+    const which = this.loadShare < 1 ? `this segment’s share of maxRps (${formatCount(allowed)}/s of ${formatCount(cap)}/s)` : `maxRps (${formatCount(cap)}/s)`;
     this.stop(
-      `redirects raised the requests sent to ${formatCount(Math.round(rate))}/s, above maxRps (${formatCount(allowed)}/s): ${formatCount(redirects)} redirects followed for ${formatCount(requests)} requests in ${formatDuration(Math.round(end - start))}. Point the requests at their final URLs, lower redirects (maxRedirects) or the rate, or raise maxRps`,
+      `redirects raised the requests sent to ${formatCount(Math.round(((started + hops) * 1000) / ms))}/s, above ${which}: ${plural(hops, 'redirect')} sent beside ${plural(started, 'iteration')} in ${formatDuration(Math.round(ms))}. Point the requests at their final URLs, lower redirects (maxRedirects) or the rate, or raise maxRps`,
       'auto-abort',
       false,
     );

@@ -56,7 +56,7 @@ export interface RunSummary {
   endedAt: string;
   durationMs: number;
   status: RunStatus;
-  /** Why the run ended, as a sentence: completed, a threshold's abortOnFail, auto-abort, interrupted, an error. */
+  /** Why the run ended, as a sentence: completed, a threshold's abortOnFail, auto-abort, redirects above maxRps, interrupted, an error. */
   stopReason: string;
   /** 1-based, as on the command line: `{ index: 1, count: 1 }` is the whole scenario. */
   segment: { index: number; count: number };

@@ -172,6 +172,8 @@ function fakePartial(requests: { ms: number[]; status?: number; outcome?: Outcom
     iteration: EMPTY_SPARSE,
     lag: EMPTY_SPARSE,
     iterations: 0,
+    started: 0,
+    redirectsSent: 0,
     dropped: 3,
     interrupted: 0,
     vus: 4,

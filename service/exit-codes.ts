@@ -10,6 +10,6 @@ export const EXIT = {
   usage: 2,
   thresholdsFailed: 99,
   invalidConfig: 104,
-  /** A run aborted before its end: by the safety auto-abort (the target kept failing) or by Ctrl-C (k6's "external abort"). */
+  /** A run aborted before its end: by the safety auto-abort (the target kept failing), by followed redirects taking the requests sent above maxRps, or by Ctrl-C (k6's "external abort"). */
   aborted: 105,
 } as const;

@@ -11,7 +11,8 @@
  *   peak rate above the Service's maxRps, a bad --segment/--threads, an
  *   unwritable --summary-export path, a --probe name the config lacks;
  * - 105: the run was aborted before its end — by auto-abort (the target's
- *   error rate stayed above `autoAbort.errorRate` for `autoAbort.for`) or by
+ *   error rate stayed above `autoAbort.errorRate` for `autoAbort.for`), by
+ *   followed redirects taking the requests sent above maxRps, or by
  *   Ctrl-C / SIGTERM (k6's "external abort"). The summary is still printed
  *   and exported, and says why;
  * - 1: the load generator itself failed.
