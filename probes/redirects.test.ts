@@ -41,6 +41,16 @@ async function serve(handler: Handler): Promise<TestServer> {
   return s;
 }
 
+/** Redirects `from` to /hang, which never answers. */
+const redirectsToHang =
+  (from: string): Handler =>
+  (req, res) => {
+    if (req.url !== from) return;
+    res.statusCode = 302;
+    res.setHeader('location', '/hang');
+    res.end();
+  };
+
 const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
 
 interface Seen {
@@ -234,13 +244,7 @@ describe('redirects are followed as k6 follows them (up to maxRedirects, 10 by d
   });
 
   it('an interrupted chain adds nothing to the metrics, not even the bytes or redirects of its earlier hops', async () => {
-    const server = await serve((req, res) => {
-      if (req.url === '/a') {
-        res.statusCode = 302;
-        res.setHeader('location', '/hang');
-        res.end();
-      } // /hang never answers
-    });
+    const server = await serve(redirectsToHang('/a'));
     const summary = await startRun(
       probe({ target: server.url, timeout: '30s', scenario: { executor: 'constant-vus', vus: 2, duration: '300ms', gracefulStop: '200ms' }, requests: [{ name: 'a', url: '/a' }] }),
     ).done;
@@ -252,13 +256,7 @@ describe('redirects are followed as k6 follows them (up to maxRedirects, 10 by d
   });
 
   it('the request timeout covers the whole chain', async () => {
-    const server = await serve((req, res) => {
-      if (req.url === '/old') {
-        res.statusCode = 302;
-        res.setHeader('location', '/hang');
-        res.end();
-      } // /hang never answers
-    });
+    const server = await serve(redirectsToHang('/old'));
     const summary = await startRun(probe({ target: server.url, timeout: '300ms', scenario: iterations(1), requests: [{ name: 'old', url: '/old' }] })).done;
     expect(summary.outcomes.timeout).toBe(1);
     expect(summary.metrics.http_req_duration!.values.max).toBeGreaterThanOrEqual(290);
