@@ -159,8 +159,7 @@ class Exchange implements PooledHandler {
   /** This hop's origin and options (a redirect is resolved against them). */
   origin = '';
   options: Dispatcher.DispatchOptions | null = null;
-  redirectsLeft = 0;
-  /** The chain's earlier hops: redirects followed and bytes, added to the stats when the chain ends (an interrupted one adds nothing). */
+  /** The chain's earlier hops: redirects followed (against `req.maxRedirects`) and bytes, added to the stats when the chain ends (an interrupted one adds nothing). */
   chainRedirects = 0;
   chainReceived = 0;
   chainSent = 0;
@@ -701,7 +700,6 @@ export class Engine {
     ex.active = true;
     ex.req = req;
     ex.firstSent = now;
-    ex.redirectsLeft = req.maxRedirects;
     ex.chainRedirects = 0;
     ex.chainReceived = 0;
     ex.chainSent = 0;
@@ -744,7 +742,6 @@ export class Engine {
     ex.chainRedirects++;
     ex.chainReceived += ex.headerBytes + ex.bodyBytes;
     if (ex.abortFn) ex.chainSent += ex.sentBytes;
-    ex.redirectsLeft--;
     this.redirectsSent++;
     ex.hop(hop.origin, hop.options, hop.bytes, performance.now());
     this.dispatch(ex, pool);
@@ -764,7 +761,7 @@ export class Engine {
       const location = rawHeader(ex.rawHeaders, 'location', false);
       // An empty Location is none (Go returns the redirect).
       if (location) {
-        if (ex.redirectsLeft > 0) {
+        if (ex.chainRedirects < ex.req.maxRedirects) {
           redirectProblem = this.followRedirect(ex, location);
           if (redirectProblem === undefined) return;
         } else if (ex.req.maxRedirects > 0) this.stats[ex.req.index]!.redirectLimited++;
@@ -828,10 +825,9 @@ export class Engine {
       const th = this.thresholdsMs;
       for (let k = 0; k < th.length; k++) if (latencyMs <= th[k]!) st.within[k]!++;
     }
-    if (this.countHeaders.length > 0) {
+    if (hadResponse && this.countHeaders.length > 0) {
       for (const name of this.countHeaders) {
-        const value = hadResponse ? (rawHeader(ex.rawHeaders, name, false) ?? '') : '';
-        if (!hadResponse) continue;
+        const value = rawHeader(ex.rawHeaders, name, false) ?? '';
         const counts = (st.headers[name] ??= {});
         if (value in counts || Object.keys(counts).length < MAX_HEADER_VALUES) counts[value] = (counts[value] ?? 0) + 1;
         else counts['(other)'] = (counts['(other)'] ?? 0) + 1;

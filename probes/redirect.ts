@@ -20,6 +20,7 @@
  *   answered; only http(s) is followed.
  */
 import type { Dispatcher } from 'undici';
+import { requestHeadBytes } from './requests.ts';
 
 /** The statuses a redirect is followed on (with a Location), as k6 (Go's http.Client) follows them. */
 export const REDIRECT_STATUSES: readonly number[] = [301, 302, 303, 307, 308];
@@ -89,7 +90,7 @@ export function redirectHop(origin: string, options: Dispatcher.DispatchOptions,
   const trusted = sameOrSubdomain(url.hostname, first.hostname);
   const before = (options.headers ?? []) as string[];
   const headers: string[] = [];
-  let bytes = `${method}  HTTP/1.1\r\nhost: ${url.host}\r\nconnection: keep-alive\r\n\r\n`.length;
+  let bytes = requestHeadBytes(method, url.host);
   for (let i = 0; i + 1 < before.length; i += 2) {
     const name = before[i]!;
     const lower = name.toLowerCase();

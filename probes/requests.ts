@@ -56,6 +56,11 @@ export interface CompiledRequest {
   overheadBytes: number;
 }
 
+/** Bytes of the request line (without its path) and of the headers undici adds, `host` and `connection`, with the blank line that ends the head. */
+export function requestHeadBytes(method: string, host: string): number {
+  return `${method}  HTTP/1.1\r\nhost: ${host}\r\nconnection: keep-alive\r\n\r\n`.length;
+}
+
 /** The request's path (and query) relative to the origin, joining the target's base path. */
 function splitUrl(target: string, url: string): { origin: string; pathTemplate: string; host: string } {
   if (url.startsWith('/')) {
@@ -89,7 +94,7 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
     const staticHeaders = headers.every((h) => h.value.isStatic) ? headers.flatMap((h) => [h.name, h.value.text]) : undefined;
     const staticBody = body?.isStatic ? Buffer.from(body.text) : undefined;
     const timeoutMs = r.timeout ?? probe.timeout;
-    let overheadBytes = `${r.method}  HTTP/1.1\r\nhost: ${host}\r\nconnection: keep-alive\r\n\r\n`.length;
+    let overheadBytes = requestHeadBytes(r.method, host);
     for (const h of headers) overheadBytes += h.name.length + 4 + (h.value.isStatic ? h.value.text.length : 0);
     if (body) overheadBytes += 'content-length: \r\n'.length + 4;
     const staticOptions: Dispatcher.DispatchOptions | undefined =
