@@ -41,7 +41,23 @@ export class Conn {
   connecting = true;
   /** Has a live socket: from undici's 'connect' to its 'disconnect' or 'connectionError'. */
   connected = false;
+  /**
+   * Its socket was just opened and no request has been sent on it yet: the
+   * first one takes `connectMs` and `tlsMs` as its k6 `http_req_connecting`
+   * and `http_req_tls_handshaking` (a request on a reused or pre-opened
+   * socket has 0 for both).
+   */
+  setUp = false;
+  connectMs = 0;
+  tlsMs = 0;
   constructor(readonly client: Client) {}
+
+  /** The set-up time of the socket, taken once (by the first request written on it); false when there is none. */
+  takeSetUp(): boolean {
+    if (!this.setUp) return false;
+    this.setUp = false;
+    return true;
+  }
 }
 
 /** A handler the pool can tell about its connection; `active` false = abandoned, skip it. */
@@ -174,11 +190,30 @@ export class ConnectionPool {
     return connected;
   }
 
-  private connectClient(opts: buildConnector.Options, callback: buildConnector.Callback): void {
+  /**
+   * undici's connect for `conn`'s client: a pre-opened socket when one is
+   * left (no set-up time is charged to a request for it), else a new one,
+   * timed: TCP connect, then (https) the TLS handshake.
+   */
+  private connectClient(conn: Conn, opts: buildConnector.Options, callback: buildConnector.Callback): void {
     let socket = this.spare.pop();
     while (socket && (socket.destroyed || !socket.writable)) socket = this.spare.pop();
     if (!socket) {
-      this.connector(opts, callback);
+      const start = performance.now();
+      let tcpAt = 0;
+      // undici's connector returns the socket it opens (its types say void).
+      const opened = (this.connector as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket | undefined)(opts, (...args) => {
+        if (args[0] === null) {
+          const end = performance.now();
+          const tcp = tcpAt || end;
+          conn.connectMs = tcp - start;
+          conn.tlsMs = end - tcp;
+          conn.setUp = true;
+        }
+        callback(...args);
+      });
+      // A TLS socket emits 'connect' when TCP is up, 'secureConnect' (undici's callback) after the handshake.
+      if (opts.protocol === 'https:' && opened && typeof opened.once === 'function') opened.once('connect', () => (tcpAt = performance.now()));
       return;
     }
     socket.removeAllListeners('close');
@@ -275,7 +310,8 @@ export class ConnectionPool {
   private open(unlimited = false): Conn | undefined {
     if (this.closed || this.all.length >= this.options.connections || (!unlimited && this.connecting >= this.maxConnecting)) return undefined;
     const client = new Client(this.origin, {
-      connect: (opts, callback) => this.connectClient(opts, callback),
+      // undici connects on the first dispatch, after `conn` is set.
+      connect: (opts, callback) => this.connectClient(conn, opts, callback),
       pipelining: this.options.pipelining ?? 1,
       connectTimeout: this.options.connectTimeout,
       keepAliveTimeout: this.options.keepAliveTimeout ?? 4_000,

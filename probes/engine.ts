@@ -6,7 +6,7 @@
  * Hot-path rules (see STYLE.md): everything that can be built per run is
  * (templates, header lists, frozen options for static requests, one
  * reusable `Exchange` handler per VU); per request there is the undici
- * request itself, the rendered strings, three `performance.now()` calls and
+ * request itself, the rendered strings, five `performance.now()` calls and
  * a few histogram increments. No sample is kept per request.
  *
  * The handler uses undici's native (v1) handler methods — `onConnect`,
@@ -163,6 +163,17 @@ class Exchange implements PooledHandler {
   chainRedirects = 0;
   chainReceived = 0;
   chainSent = 0;
+  /** The chain's earlier hops' k6 timings (ms): blocked, connecting, TLS handshaking and sending, added to the final hop's. */
+  chainBlocked = 0;
+  chainConnecting = 0;
+  chainTls = 0;
+  chainSending = 0;
+  /** This hop: when undici took a connection for it and is about to write it (k6's GotConn), and when it had written it; 0 = not yet. */
+  gotConn = 0;
+  wrote = 0;
+  /** This hop's connection set-up (ms), when it was the first request on a new socket; else 0. */
+  connectMs = 0;
+  tlsMs = 0;
   headersAt = 0;
   deadline = Infinity;
   status = 0;
@@ -187,6 +198,10 @@ class Exchange implements PooledHandler {
     this.options = options;
     this.sent = now;
     this.sentBytes = bytes;
+    this.gotConn = 0;
+    this.wrote = 0;
+    this.connectMs = 0;
+    this.tlsMs = 0;
     this.headersAt = 0;
     this.status = 0;
     this.bodyBytes = 0;
@@ -198,10 +213,40 @@ class Exchange implements PooledHandler {
     this.chunks = this.req.expect.needsBody ? [] : null;
   }
 
+  /** A new request: no earlier hops. */
+  startChain(): void {
+    this.chainRedirects = 0;
+    this.chainReceived = 0;
+    this.chainSent = 0;
+    this.chainBlocked = 0;
+    this.chainConnecting = 0;
+    this.chainTls = 0;
+    this.chainSending = 0;
+  }
+
+  /** Ends a hop that a redirect follows: its bytes and timings join the chain's. */
+  foldHopIntoChain(): void {
+    this.chainRedirects++;
+    this.chainReceived += this.headerBytes + this.bodyBytes;
+    if (this.gotConn > 0) {
+      this.chainSent += this.sentBytes;
+      this.chainBlocked += this.gotConn - this.sent;
+      this.chainConnecting += this.connectMs;
+      this.chainTls += this.tlsMs;
+      this.chainSending += this.wrote > 0 ? this.wrote - this.gotConn : 0;
+    }
+  }
+
   /** undici is about to write the request on a connected socket. */
   onConnect(abort: (err?: Error) => void): void {
     if (this.active) {
       this.abortFn = abort;
+      this.gotConn = performance.now();
+      const conn = this.conn;
+      if (conn !== null && conn.takeSetUp()) {
+        this.connectMs = conn.connectMs;
+        this.tlsMs = conn.tlsMs;
+      }
       return;
     }
     // Given up (timed out or interrupted) while it waited for its connection:
@@ -209,6 +254,11 @@ class Exchange implements PooledHandler {
     // socket that just opened (abort() would destroy it, and the next
     // request would have to connect again).
     throw INTERRUPTED;
+  }
+
+  /** undici has written the request (its body too). */
+  onRequestSent(): void {
+    if (this.active) this.wrote = performance.now();
   }
 
   onHeaders(statusCode: number, headers: Buffer[], _resume: () => void, _statusText: string): boolean {
@@ -264,6 +314,11 @@ class RequestStats {
   readonly latency = new IntervalRecorder();
   readonly waiting = new IntervalRecorder();
   readonly expectedLatency = new IntervalRecorder();
+  readonly blocked = new IntervalRecorder();
+  readonly connecting = new IntervalRecorder();
+  readonly tlsHandshaking = new IntervalRecorder();
+  readonly sending = new IntervalRecorder();
+  readonly receiving = new IntervalRecorder();
   /** Indexed by status code: recorders for the statuses thresholds filter latency by, undefined for the rest. */
   readonly byStatus: ({ latency: IntervalRecorder; waiting: IntervalRecorder } | undefined)[] = [];
   within: number[];
@@ -289,6 +344,13 @@ class RequestStats {
       latency: this.latency.toSparse(),
       waiting: this.waiting.toSparse(),
       expectedLatency: this.expectedLatency.toSparse(),
+      timings: {
+        blocked: this.blocked.toSparse(),
+        connecting: this.connecting.toSparse(),
+        tlsHandshaking: this.tlsHandshaking.toSparse(),
+        sending: this.sending.toSparse(),
+        receiving: this.receiving.toSparse(),
+      },
       byStatus: {},
       within: this.within,
       headers: this.headers,
@@ -310,6 +372,11 @@ class RequestStats {
     this.latency.reset();
     this.waiting.reset();
     this.expectedLatency.reset();
+    this.blocked.reset();
+    this.connecting.reset();
+    this.tlsHandshaking.reset();
+    this.sending.reset();
+    this.receiving.reset();
     this.within = new Array<number>(this.within.length).fill(0);
     this.headers = {};
     this.received = 0;
@@ -700,9 +767,7 @@ export class Engine {
     ex.active = true;
     ex.req = req;
     ex.firstSent = now;
-    ex.chainRedirects = 0;
-    ex.chainReceived = 0;
-    ex.chainSent = 0;
+    ex.startChain();
     ex.scheduled = scheduled ?? now;
     ex.deadline = now + req.timeoutMs;
     ex.hop(req.origin, built.options, built.bytes, now);
@@ -739,9 +804,7 @@ export class Engine {
       pool = new ConnectionPool(hop.origin, this.poolOptions);
       this.pools.set(hop.origin, pool);
     }
-    ex.chainRedirects++;
-    ex.chainReceived += ex.headerBytes + ex.bodyBytes;
-    if (ex.abortFn) ex.chainSent += ex.sentBytes;
+    ex.foldHopIntoChain();
     this.redirectsSent++;
     ex.hop(hop.origin, hop.options, hop.bytes, performance.now());
     this.dispatch(ex, pool);
@@ -807,9 +870,18 @@ export class Engine {
     const latencyMs = now - ex.scheduled;
     const latencyUs = latencyMs * 1000;
     st.latency.record(latencyUs);
+    // k6's timings: a request undici wrote has its set-up and sending, a response its waiting and receiving.
+    const gotConn = ex.gotConn;
+    if (gotConn > 0) {
+      st.blocked.record((gotConn - ex.sent + ex.chainBlocked) * 1000);
+      st.connecting.record((ex.connectMs + ex.chainConnecting) * 1000);
+      st.tlsHandshaking.record((ex.tlsMs + ex.chainTls) * 1000);
+      st.sending.record(((ex.wrote > 0 ? ex.wrote - gotConn : 0) + ex.chainSending) * 1000);
+    }
     if (hadResponse) {
-      const waitingUs = (ex.headersAt - ex.sent) * 1000;
+      const waitingUs = (ex.headersAt - (ex.wrote || gotConn || ex.sent)) * 1000;
       st.waiting.record(waitingUs);
+      st.receiving.record((now - ex.headersAt) * 1000);
       const byStatus = st.byStatus[ex.status];
       if (byStatus) {
         byStatus.latency.record(latencyUs);

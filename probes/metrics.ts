@@ -9,7 +9,7 @@ import { OUTCOMES } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
 import { addSparse, newIntervalHistogram, newTotalHistogram } from './histogram.ts';
 import type { SparseHistogram } from './histogram.ts';
-import type { ErrorCount, WorkerPartial } from './protocol.ts';
+import type { ErrorCount, TimingName, WorkerPartial } from './protocol.ts';
 import type { ProbeSpec } from './spec.ts';
 
 export type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
@@ -39,7 +39,22 @@ export const METRIC_DEFS = {
     scope: 'latency',
     description: 'latency, ms: from the scheduled start (open model) or from sending (closed model) to the end of the body',
   },
-  http_req_waiting: { type: 'trend', contains: 'time', scope: 'waiting', description: 'time to first byte, ms: from sending to the response headers' },
+  http_req_waiting: { type: 'trend', contains: 'time', scope: 'waiting', description: 'time to first byte, ms: from the request written to the response headers' },
+  http_req_blocked: {
+    type: 'trend',
+    contains: 'time',
+    scope: 'request',
+    description: 'time before the request could be written, ms: waiting for a free connection, and opening one (a redirect chain: every hop)',
+  },
+  http_req_connecting: {
+    type: 'trend',
+    contains: 'time',
+    scope: 'request',
+    description: 'TCP connect, ms, of the connection the request opened; 0 on a reused connection or one opened before the run',
+  },
+  http_req_tls_handshaking: { type: 'trend', contains: 'time', scope: 'request', description: 'TLS handshake, ms, of the connection the request opened; 0 on a reused one' },
+  http_req_sending: { type: 'trend', contains: 'time', scope: 'request', description: 'writing the request, ms' },
+  http_req_receiving: { type: 'trend', contains: 'time', scope: 'request', description: 'receiving the body, ms: from the response headers to its end' },
   checks: { type: 'rate', contains: 'default', scope: 'request', description: 'share of responses with an accepted status that passed their header and JSON expectations' },
   data_received: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes received' },
   data_sent: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes sent' },
@@ -63,6 +78,16 @@ export const METRIC_NAMES = Object.keys(METRIC_DEFS) as MetricName[];
 export function isMetricName(name: string): name is MetricName {
   return Object.hasOwn(METRIC_DEFS, name);
 }
+
+/** The timing trends a worker ships in `WorkerRequestPartial.timings`, by metric. */
+const TIMINGS = {
+  http_req_blocked: 'blocked',
+  http_req_connecting: 'connecting',
+  http_req_tls_handshaking: 'tlsHandshaking',
+  http_req_sending: 'sending',
+  http_req_receiving: 'receiving',
+} as const satisfies Partial<Record<MetricName, TimingName>>;
+const TIMING_NAMES = Object.values(TIMINGS);
 
 /** A sub-metric's selection. `requests` undefined = all requests. At most one of status/expected/outcome. */
 export interface Filter {
@@ -154,6 +179,7 @@ class RequestTotals {
   latency: Histogram;
   waiting: Histogram;
   expectedLatency: Histogram;
+  readonly timings: Record<TimingName, Histogram>;
   /** Latency and waiting time of responses with a status a threshold filters by (`latencyStatuses`). */
   readonly byStatus = new Map<string, { latency: Histogram; waiting: Histogram }>();
   within: number[];
@@ -170,6 +196,7 @@ class RequestTotals {
     this.latency = make();
     this.waiting = make();
     this.expectedLatency = make();
+    this.timings = Object.fromEntries(TIMING_NAMES.map((t) => [t, make()])) as Record<TimingName, Histogram>;
     this.within = new Array<number>(withinCount).fill(0);
   }
 
@@ -193,6 +220,7 @@ class RequestTotals {
     this.latency.reset();
     this.waiting.reset();
     this.expectedLatency.reset();
+    for (const t of TIMING_NAMES) this.timings[t].reset();
     for (const h of this.byStatus.values()) {
       h.latency.reset();
       h.waiting.reset();
@@ -283,6 +311,7 @@ export class Agg {
         addSparse(dst.latency, src.latency);
         addSparse(dst.waiting, src.waiting);
         addSparse(dst.expectedLatency, src.expectedLatency);
+        for (const t of TIMING_NAMES) addSparse(dst.timings[t], src.timings[t]);
         for (const [status, h] of Object.entries(src.byStatus)) dst.addStatus(status, h.latency, h.waiting);
         src.within.forEach((n, k) => (dst.within[k]! += n));
         for (const [header, values] of Object.entries(src.headers)) {
@@ -358,6 +387,16 @@ export class Agg {
             if (filter.expected === false) h.subtract(r.expectedLatency);
           }
         }
+        return h;
+      }
+      case 'http_req_blocked':
+      case 'http_req_connecting':
+      case 'http_req_tls_handshaking':
+      case 'http_req_sending':
+      case 'http_req_receiving': {
+        const h = this.scratch;
+        h.reset();
+        for (const r of this.selected(filter)) h.add(r.timings[TIMINGS[metric]]);
         return h;
       }
       default:

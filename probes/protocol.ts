@@ -37,14 +37,36 @@ export type FromWorker =
 /** Outcome counts in the order of `OUTCOMES`. */
 export type OutcomeCounts = number[];
 
+/**
+ * k6's request timings besides `http_req_duration` and `http_req_waiting`,
+ * µs, one value each per request that undici wrote (a redirect chain: its
+ * hops' set-up and sending added up); `receiving` per response.
+ */
+export interface TimingPartials {
+  /** Dispatch → a connection taken for the request (k6's GetConn → GotConn: waiting for a free connection, and opening one). */
+  blocked: SparseHistogram;
+  /** TCP connect of the connection the request opened; 0 on a reused (or pre-opened) one. */
+  connecting: SparseHistogram;
+  /** TLS handshake of the connection the request opened; 0 on a reused one and on http. */
+  tlsHandshaking: SparseHistogram;
+  /** Connection taken → request written. */
+  sending: SparseHistogram;
+  /** Response headers → end of the body. */
+  receiving: SparseHistogram;
+}
+
+export type TimingName = keyof TimingPartials;
+
 export interface WorkerRequestPartial {
   outcomes: OutcomeCounts;
   statuses: Record<string, number>;
   /** Responses whose status `expect.status` accepts (k6's `expected_response:true`). */
   expected: number;
   latency: SparseHistogram;
+  /** Request written → response headers (k6's time to first byte), µs. */
   waiting: SparseHistogram;
   expectedLatency: SparseHistogram;
+  timings: TimingPartials;
   /** Latency and waiting time per response status, for the statuses in `WorkerInit.latencyStatuses` that occurred. */
   byStatus: Record<string, { latency: SparseHistogram; waiting: SparseHistogram }>;
   /** Parallel to `latencyThresholdsMs`. */

@@ -20,7 +20,7 @@ export interface RequestIntervalStats {
    * start (wrk2); closed-model ones from the moment the request was sent.
    */
   latencyUs: string;
-  /** HDR histogram (same encoding) of pure server time: request sent → response headers, µs. */
+  /** HDR histogram (same encoding) of pure server time: request written → response headers (k6's http_req_waiting), µs. */
   waitingUs: string;
   /**
    * For each latency threshold the run was asked to count (`RunOptions.latencyThresholdsMs`),

@@ -114,10 +114,16 @@ export function summaryMetrics(agg: Agg, probe: Probe, extra: readonly MetricSel
   };
   const open = isArrivalRate(probe.scenario);
   const hasChecks = probe.requests.some((r) => Object.keys(r.expect.headers).length > 0 || Object.keys(r.expect.json).length > 0);
+  // k6's order: alphabetical.
+  add('http_req_blocked', 'http_req_blocked', {});
+  add('http_req_connecting', 'http_req_connecting', {});
   add('http_req_duration', 'http_req_duration', {});
   add('http_req_duration{expected_response:true}', 'http_req_duration', { expected: true });
-  add('http_req_waiting', 'http_req_waiting', {});
   add('http_req_failed', 'http_req_failed', {});
+  add('http_req_receiving', 'http_req_receiving', {});
+  add('http_req_sending', 'http_req_sending', {});
+  add('http_req_tls_handshaking', 'http_req_tls_handshaking', {});
+  add('http_req_waiting', 'http_req_waiting', {});
   add('http_reqs', 'http_reqs', {});
   if (hasChecks) add('checks', 'checks', {});
   if (probe.requests.length > 1) {

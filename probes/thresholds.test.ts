@@ -155,6 +155,7 @@ function fakePartial(requests: { ms: number[]; status?: number; outcome?: Outcom
       latency: h.toSparse(),
       waiting: h.toSparse(),
       expectedLatency: e.toSparse(),
+      timings: { blocked: EMPTY_SPARSE, connecting: EMPTY_SPARSE, tlsHandshaking: EMPTY_SPARSE, sending: EMPTY_SPARSE, receiving: EMPTY_SPARSE },
       byStatus: r.ms.length > 0 ? { [status]: { latency: h.toSparse(), waiting: h.toSparse() } } : {},
       within: [],
       headers: {},
