@@ -41,22 +41,43 @@ export class Conn {
   connecting = true;
   /** Has a live socket: from undici's 'connect' to its 'disconnect' or 'connectionError'. */
   connected = false;
+  /** Its current socket (undici's, handed over by the connect), to see whether a request's bytes have left. */
+  socket: Socket | null = null;
+  /** Called once when the socket's write buffer next drains (a request body larger than the kernel took at once). */
+  afterDrain: (() => void) | null = null;
   /**
    * Its socket was just opened and no request has been sent on it yet: the
    * first one takes `connectMs` and `tlsMs` as its k6 `http_req_connecting`
    * and `http_req_tls_handshaking` (a request on a reused or pre-opened
-   * socket has 0 for both).
+   * socket has 0 for both). `connectStart` is when the connect began
+   * (`performance.now()`), after any DNS lookup.
    */
   setUp = false;
+  connectStart = 0;
   connectMs = 0;
   tlsMs = 0;
   constructor(readonly client: Client) {}
 
-  /** The set-up time of the socket, taken once (by the first request written on it); false when there is none. */
-  takeSetUp(): boolean {
+  /** Takes `socket` as its own: one 'drain' listener per socket, whatever the number of requests on it. */
+  adopt(socket: Socket): void {
+    this.socket = socket;
+    socket.on('drain', () => {
+      const after = this.afterDrain;
+      this.afterDrain = null;
+      after?.();
+    });
+  }
+
+  /**
+   * Whether a request dispatched at `dispatchedAt` opened this socket: the
+   * first request on a fresh socket whose connect began after it was
+   * dispatched (as k6 charges a dial only to the request that waited for
+   * it). Either way the set-up is taken: later requests reuse the socket.
+   */
+  takeSetUp(dispatchedAt: number): boolean {
     if (!this.setUp) return false;
     this.setUp = false;
-    return true;
+    return this.connectStart >= dispatchedAt;
   }
 }
 
@@ -193,29 +214,39 @@ export class ConnectionPool {
   /**
    * undici's connect for `conn`'s client: a pre-opened socket when one is
    * left (no set-up time is charged to a request for it), else a new one,
-   * timed: TCP connect, then (https) the TLS handshake.
+   * timed as k6 times a dial: the TCP connect (from after the DNS lookup
+   * and the synchronous socket set-up), then (https) the TLS handshake.
    */
   private connectClient(conn: Conn, opts: buildConnector.Options, callback: buildConnector.Callback): void {
+    conn.setUp = false;
     let socket = this.spare.pop();
     while (socket && (socket.destroyed || !socket.writable)) socket = this.spare.pop();
     if (!socket) {
-      const start = performance.now();
+      let start = 0;
       let tcpAt = 0;
       // undici's connector returns the socket it opens (its types say void).
       const opened = (this.connector as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket | undefined)(opts, (...args) => {
         if (args[0] === null) {
           const end = performance.now();
           const tcp = tcpAt || end;
+          conn.adopt(args[1]);
+          conn.connectStart = start;
           conn.connectMs = tcp - start;
           conn.tlsMs = end - tcp;
           conn.setUp = true;
         }
         callback(...args);
       });
-      // A TLS socket emits 'connect' when TCP is up, 'secureConnect' (undici's callback) after the handshake.
-      if (opts.protocol === 'https:' && opened && typeof opened.once === 'function') opened.once('connect', () => (tcpAt = performance.now()));
+      // Not before: tls.connect builds its SecureContext synchronously (ms on the first call), and a name is looked up first.
+      start = performance.now();
+      if (opened && typeof opened.once === 'function') {
+        opened.once('lookup', () => (start = performance.now()));
+        // A TLS socket emits 'connect' when TCP is up — first, before tls's own listener writes the ClientHello — and 'secureConnect' (undici's callback) after the handshake.
+        if (opts.protocol === 'https:') opened.prependOnceListener('connect', () => (tcpAt = performance.now()));
+      }
       return;
     }
+    conn.adopt(socket);
     socket.removeAllListeners('close');
     socket.removeAllListeners('error');
     // Asynchronously, as a real connect: undici ignores a resume that

@@ -31,7 +31,7 @@ import { OUTCOMES } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
 import { checkHeaders, checkJson, rawHeader } from './expect.ts';
 import { IntervalRecorder } from './histogram.ts';
-import type { ErrorCount, WorkerInit, WorkerPartial, WorkerRequestPartial } from './protocol.ts';
+import type { ErrorCount, TimingPartials, WorkerInit, WorkerPartial, WorkerRequestPartial } from './protocol.ts';
 import { REDIRECT_CODE, redirectHop } from './redirect.ts';
 import { buildRequest, compileRequests, weightedPicker } from './requests.ts';
 import type { CompiledRequest } from './requests.ts';
@@ -78,6 +78,8 @@ const MAX_HEADER_VALUES = 100;
  * mostly pays for.
  */
 const PIGGYBACK_MS = 0.5;
+/** Most bytes the warm-up sends (see Engine.warmUp). */
+const WARM_UP_MAX_BYTES = 4 * 1024 * 1024;
 /** Most connections opened before the start, per target origin. */
 const MAX_PRECONNECT = 500;
 /**
@@ -174,6 +176,11 @@ class Exchange implements PooledHandler {
   /** This hop's connection set-up (ms), when it was the first request on a new socket; else 0. */
   connectMs = 0;
   tlsMs = 0;
+  /** The hop whose body was waiting for its socket to drain (its `sent`), and what the drain calls. */
+  private drainHop = -1;
+  private readonly drained = (): void => {
+    if (this.active && this.wrote === 0 && this.sent === this.drainHop) this.wrote = performance.now();
+  };
   headersAt = 0;
   deadline = Infinity;
   status = 0;
@@ -233,7 +240,8 @@ class Exchange implements PooledHandler {
       this.chainBlocked += this.gotConn - this.sent;
       this.chainConnecting += this.connectMs;
       this.chainTls += this.tlsMs;
-      this.chainSending += this.wrote > 0 ? this.wrote - this.gotConn : 0;
+      const wrote = this.wrote || this.headersAt;
+      this.chainSending += wrote > 0 ? wrote - this.gotConn : 0;
     }
   }
 
@@ -243,12 +251,14 @@ class Exchange implements PooledHandler {
       this.abortFn = abort;
       this.gotConn = performance.now();
       const conn = this.conn;
-      if (conn !== null && conn.takeSetUp()) {
+      if (conn !== null && conn.takeSetUp(this.sent)) {
         this.connectMs = conn.connectMs;
         this.tlsMs = conn.tlsMs;
       }
       return;
     }
+    // The socket it waited for was opened for it: its set-up is no later request's (k6 charges a dial to its request).
+    this.conn?.takeSetUp(Infinity);
     // Given up (timed out or interrupted) while it waited for its connection:
     // never send it. Throwing makes undici drop the request and keep the
     // socket that just opened (abort() would destroy it, and the next
@@ -256,9 +266,19 @@ class Exchange implements PooledHandler {
     throw INTERRUPTED;
   }
 
-  /** undici has written the request (its body too). */
+  /**
+   * undici has handed the whole request to the socket. A body larger than
+   * the kernel takes at once is still in the socket's buffer then; it is
+   * written when the buffer drains (Go, and so k6, report a request
+   * written when the kernel has taken it).
+   */
   onRequestSent(): void {
-    if (this.active) this.wrote = performance.now();
+    if (!this.active) return;
+    const conn = this.conn;
+    if (conn !== null && conn.socket?.writableNeedDrain === true) {
+      this.drainHop = this.sent;
+      conn.afterDrain = this.drained;
+    } else this.wrote = performance.now();
   }
 
   onHeaders(statusCode: number, headers: Buffer[], _resume: () => void, _statusText: string): boolean {
@@ -307,6 +327,31 @@ class Exchange implements PooledHandler {
   }
 }
 
+/** k6's request timings of one request, or of all of them together (see `WorkerInit.timingsByRequest`). */
+class TimingRecorders {
+  readonly blocked = new IntervalRecorder();
+  readonly connecting = new IntervalRecorder();
+  readonly tlsHandshaking = new IntervalRecorder();
+  readonly sending = new IntervalRecorder();
+  readonly receiving = new IntervalRecorder();
+
+  flush(): TimingPartials {
+    const out: TimingPartials = {
+      blocked: this.blocked.toSparse(),
+      connecting: this.connecting.toSparse(),
+      tlsHandshaking: this.tlsHandshaking.toSparse(),
+      sending: this.sending.toSparse(),
+      receiving: this.receiving.toSparse(),
+    };
+    this.blocked.reset();
+    this.connecting.reset();
+    this.tlsHandshaking.reset();
+    this.sending.reset();
+    this.receiving.reset();
+    return out;
+  }
+}
+
 class RequestStats {
   outcomes = new Array<number>(OUTCOMES.length).fill(0);
   statuses: Record<string, number> = {};
@@ -314,11 +359,6 @@ class RequestStats {
   readonly latency = new IntervalRecorder();
   readonly waiting = new IntervalRecorder();
   readonly expectedLatency = new IntervalRecorder();
-  readonly blocked = new IntervalRecorder();
-  readonly connecting = new IntervalRecorder();
-  readonly tlsHandshaking = new IntervalRecorder();
-  readonly sending = new IntervalRecorder();
-  readonly receiving = new IntervalRecorder();
   /** Indexed by status code: recorders for the statuses thresholds filter latency by, undefined for the rest. */
   readonly byStatus: ({ latency: IntervalRecorder; waiting: IntervalRecorder } | undefined)[] = [];
   within: number[];
@@ -331,6 +371,8 @@ class RequestStats {
   constructor(
     withinCount: number,
     private readonly latencyStatuses: readonly number[],
+    /** Its own, or shared by every request. */
+    readonly timings: TimingRecorders,
   ) {
     this.within = new Array<number>(withinCount).fill(0);
     for (const status of latencyStatuses) this.byStatus[status] = { latency: new IntervalRecorder(), waiting: new IntervalRecorder() };
@@ -344,13 +386,6 @@ class RequestStats {
       latency: this.latency.toSparse(),
       waiting: this.waiting.toSparse(),
       expectedLatency: this.expectedLatency.toSparse(),
-      timings: {
-        blocked: this.blocked.toSparse(),
-        connecting: this.connecting.toSparse(),
-        tlsHandshaking: this.tlsHandshaking.toSparse(),
-        sending: this.sending.toSparse(),
-        receiving: this.receiving.toSparse(),
-      },
       byStatus: {},
       within: this.within,
       headers: this.headers,
@@ -372,11 +407,6 @@ class RequestStats {
     this.latency.reset();
     this.waiting.reset();
     this.expectedLatency.reset();
-    this.blocked.reset();
-    this.connecting.reset();
-    this.tlsHandshaking.reset();
-    this.sending.reset();
-    this.receiving.reset();
     this.within = new Array<number>(this.within.length).fill(0);
     this.headers = {};
     this.received = 0;
@@ -404,6 +434,8 @@ export class Engine {
   private readonly ownOrigins: number;
   private readonly pick: () => number;
   private readonly stats: RequestStats[];
+  /** k6's request timings: one set per request, or one for all (`WorkerInit.timingsByRequest`). */
+  private readonly timingRecorders: TimingRecorders[];
   private readonly iterationHist = new IntervalRecorder();
   private readonly lagHist = new IntervalRecorder();
   private readonly open: boolean;
@@ -463,7 +495,8 @@ export class Engine {
     this.pick = weightedPicker(probe.requests.map((r) => r.weight));
     this.thresholdsMs = [...init.latencyThresholdsMs];
     this.countHeaders = init.countHeaders.map((h) => h.toLowerCase());
-    this.stats = this.requests.map(() => new RequestStats(this.thresholdsMs.length, init.latencyStatuses));
+    this.timingRecorders = init.timingsByRequest ? this.requests.map(() => new TimingRecorders()) : [new TimingRecorders()];
+    this.stats = this.requests.map((_, i) => new RequestStats(this.thresholdsMs.length, init.latencyStatuses, this.timingRecorders[init.timingsByRequest ? i : 0]!));
     this.open = isArrivalRate(this.scenario);
     this.share = scenarioIterationShare(this.scenario, init.segment);
     const seg = init.segment;
@@ -504,9 +537,11 @@ export class Engine {
    * pay for undici loading and compiling its llhttp WebAssembly on the first
    * connection (hundreds of ms through the TypeScript loader) and for V8
    * compiling the hot path, while the schedule runs on and iterations pile
-   * up. The target sees none of it.
+   * up. The target sees none of it. It stops early once WARM_UP_MAX_BYTES
+   * are sent: a probe uploading large bodies would otherwise spend seconds
+   * sending hundreds of them. Resolves with the iterations it ran.
    */
-  async warmUp(iterations = 400): Promise<void> {
+  async warmUp(iterations = 400): Promise<number> {
     const server = createServer((_req, res) => {
       res.setHeader('x-cache', 'HIT');
       res.end('{"ok":true}');
@@ -517,15 +552,22 @@ export class Engine {
     const saved = new Map(this.pools);
     for (const origin of saved.keys()) this.pools.set(origin, local);
     const vus = [new Vu(this, -1, 0), new Vu(this, -2, 0)];
+    let ran = 0;
     try {
       let left = iterations;
+      let bytes = 0;
       await new Promise<void>((resolve) => {
         let running = vus.length;
-        this.warming = (vu) => {
-          if (left-- > 0) setImmediate(() => this.send(vu, left % 2 === 0 ? performance.now() : undefined));
+        const next = (vu: Vu): void => {
+          if (left-- > 0 && bytes < WARM_UP_MAX_BYTES) setImmediate(() => this.send(vu, left % 2 === 0 ? performance.now() : undefined));
           else if (--running === 0) resolve();
         };
-        for (const vu of vus) this.warming(vu);
+        this.warming = (vu) => {
+          ran++;
+          bytes += vu.ex.sentBytes;
+          next(vu);
+        };
+        for (const vu of vus) next(vu);
       });
     } finally {
       this.warming = undefined;
@@ -545,6 +587,7 @@ export class Engine {
       const perOrigin = Math.min(MAX_PRECONNECT, Math.max(1, wanted));
       await Promise.all([...this.pools.values()].map((p) => p.preconnect(perOrigin)));
     }
+    return ran;
   }
 
   private newVu(): Vu {
@@ -870,18 +913,22 @@ export class Engine {
     const latencyMs = now - ex.scheduled;
     const latencyUs = latencyMs * 1000;
     st.latency.record(latencyUs);
-    // k6's timings: a request undici wrote has its set-up and sending, a response its waiting and receiving.
+    // k6's timings: a request undici wrote (this hop or an earlier one of its chain) has its
+    // set-up and sending, a response its waiting and receiving. A response that came while the
+    // body was still being written ends the sending (k6: waiting 0).
     const gotConn = ex.gotConn;
-    if (gotConn > 0) {
-      st.blocked.record((gotConn - ex.sent + ex.chainBlocked) * 1000);
-      st.connecting.record((ex.connectMs + ex.chainConnecting) * 1000);
-      st.tlsHandshaking.record((ex.tlsMs + ex.chainTls) * 1000);
-      st.sending.record(((ex.wrote > 0 ? ex.wrote - gotConn : 0) + ex.chainSending) * 1000);
+    const wrote = ex.wrote || (hadResponse ? ex.headersAt : 0);
+    if (gotConn > 0 || ex.chainRedirects > 0) {
+      const timings = st.timings;
+      timings.blocked.record(((gotConn > 0 ? gotConn - ex.sent : 0) + ex.chainBlocked) * 1000);
+      timings.connecting.record((ex.connectMs + ex.chainConnecting) * 1000);
+      timings.tlsHandshaking.record((ex.tlsMs + ex.chainTls) * 1000);
+      timings.sending.record(((wrote > 0 && gotConn > 0 ? wrote - gotConn : 0) + ex.chainSending) * 1000);
     }
     if (hadResponse) {
-      const waitingUs = (ex.headersAt - (ex.wrote || gotConn || ex.sent)) * 1000;
+      const waitingUs = (ex.headersAt - (wrote || gotConn || ex.sent)) * 1000;
       st.waiting.record(waitingUs);
-      st.receiving.record((now - ex.headersAt) * 1000);
+      st.timings.receiving.record((now - ex.headersAt) * 1000);
       const byStatus = st.byStatus[ex.status];
       if (byStatus) {
         byStatus.latency.record(latencyUs);
@@ -1094,6 +1141,7 @@ export class Engine {
       index: this.intervalIndex,
       end: performance.timeOrigin + endPerf,
       requests,
+      timings: this.timingRecorders.map((t) => t.flush()),
       iteration: this.iterationHist.toSparse(),
       lag: this.lagHist.toSparse(),
       iterations: this.iterations,

@@ -2,7 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { OUTCOMES } from '../common/index.ts';
-import { addSparse, EMPTY_SPARSE, HIGHEST_US, IntervalRecorder, newIntervalHistogram, newTotalHistogram, trendValues } from './histogram.ts';
+import { addSparse, HIGHEST_US, IntervalRecorder, newIntervalHistogram, newTotalHistogram, trendValues } from './histogram.ts';
 import type { SparseHistogram } from './histogram.ts';
 import { Agg } from './metrics.ts';
 import type { WorkerPartial } from './protocol.ts';
@@ -278,7 +278,6 @@ function partialOf(samplesMs: readonly number[]): WorkerPartial {
         latency,
         waiting: latency,
         expectedLatency: latency,
-        timings: { blocked: EMPTY_SPARSE, connecting: EMPTY_SPARSE, tlsHandshaking: EMPTY_SPARSE, sending: EMPTY_SPARSE, receiving: EMPTY_SPARSE },
         byStatus: {},
         within: [],
         headers: {},
@@ -288,6 +287,7 @@ function partialOf(samplesMs: readonly number[]): WorkerPartial {
         redirectLimited: 0,
       },
     ],
+    timings: [],
     iteration: latency,
     lag: latency,
     iterations: samplesMs.length,

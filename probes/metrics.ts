@@ -44,16 +44,16 @@ export const METRIC_DEFS = {
     type: 'trend',
     contains: 'time',
     scope: 'request',
-    description: 'time before the request could be written, ms: waiting for a free connection, and opening one (a redirect chain: every hop)',
+    description: 'time before the request could be written, ms: waiting for a free connection, a DNS lookup, and opening the connection (a redirect chain: every hop)',
   },
   http_req_connecting: {
     type: 'trend',
     contains: 'time',
     scope: 'request',
-    description: 'TCP connect, ms, of the connection the request opened; 0 on a reused connection or one opened before the run',
+    description: 'TCP connect, ms, of the connection the request opened (after the DNS lookup); 0 on a reused connection or one opened before the run',
   },
   http_req_tls_handshaking: { type: 'trend', contains: 'time', scope: 'request', description: 'TLS handshake, ms, of the connection the request opened; 0 on a reused one' },
-  http_req_sending: { type: 'trend', contains: 'time', scope: 'request', description: 'writing the request, ms' },
+  http_req_sending: { type: 'trend', contains: 'time', scope: 'request', description: 'writing the request, ms: until the kernel has taken all of it' },
   http_req_receiving: { type: 'trend', contains: 'time', scope: 'request', description: 'receiving the body, ms: from the response headers to its end' },
   checks: { type: 'rate', contains: 'default', scope: 'request', description: 'share of responses with an accepted status that passed their header and JSON expectations' },
   data_received: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes received' },
@@ -79,7 +79,7 @@ export function isMetricName(name: string): name is MetricName {
   return Object.hasOwn(METRIC_DEFS, name);
 }
 
-/** The timing trends a worker ships in `WorkerRequestPartial.timings`, by metric. */
+/** The timing trends a worker ships in `WorkerPartial.timings`, by metric. */
 const TIMINGS = {
   http_req_blocked: 'blocked',
   http_req_connecting: 'connecting',
@@ -88,6 +88,11 @@ const TIMINGS = {
   http_req_receiving: 'receiving',
 } as const satisfies Partial<Record<MetricName, TimingName>>;
 const TIMING_NAMES = Object.values(TIMINGS);
+
+/** Whether a metric is one of k6's request timings kept apart from the requests' own totals (see `Agg.timings`). */
+export function isTimingMetric(metric: MetricName): boolean {
+  return Object.hasOwn(TIMINGS, metric);
+}
 
 /** A sub-metric's selection. `requests` undefined = all requests. At most one of status/expected/outcome. */
 export interface Filter {
@@ -179,7 +184,6 @@ class RequestTotals {
   latency: Histogram;
   waiting: Histogram;
   expectedLatency: Histogram;
-  readonly timings: Record<TimingName, Histogram>;
   /** Latency and waiting time of responses with a status a threshold filters by (`latencyStatuses`). */
   readonly byStatus = new Map<string, { latency: Histogram; waiting: Histogram }>();
   within: number[];
@@ -196,7 +200,6 @@ class RequestTotals {
     this.latency = make();
     this.waiting = make();
     this.expectedLatency = make();
-    this.timings = Object.fromEntries(TIMING_NAMES.map((t) => [t, make()])) as Record<TimingName, Histogram>;
     this.within = new Array<number>(withinCount).fill(0);
   }
 
@@ -220,7 +223,6 @@ class RequestTotals {
     this.latency.reset();
     this.waiting.reset();
     this.expectedLatency.reset();
-    for (const t of TIMING_NAMES) this.timings[t].reset();
     for (const h of this.byStatus.values()) {
       h.latency.reset();
       h.waiting.reset();
@@ -248,6 +250,8 @@ const MAX_ERROR_KINDS = 50;
  */
 export class Agg {
   readonly requests: RequestTotals[];
+  /** k6's request timings: one set per request, or one for all (`timingsByRequest`). */
+  readonly timings: Record<TimingName, Histogram>[];
   readonly iteration: Histogram;
   readonly lag: Histogram;
   iterations = 0;
@@ -271,9 +275,11 @@ export class Agg {
     withinCount: number,
     private readonly acceptedStatus: readonly Uint8Array[],
     total = true,
+    timingsByRequest = false,
   ) {
     const make = total ? newTotalHistogram : newIntervalHistogram;
     this.requests = Array.from({ length: requestCount }, () => new RequestTotals(withinCount, make));
+    this.timings = Array.from({ length: timingsByRequest ? requestCount : 1 }, () => Object.fromEntries(TIMING_NAMES.map((t) => [t, make()])) as Record<TimingName, Histogram>);
     this.iteration = make();
     this.lag = make();
     this.scratch = make();
@@ -281,6 +287,7 @@ export class Agg {
 
   reset(): void {
     for (const r of this.requests) r.reset();
+    for (const set of this.timings) for (const t of TIMING_NAMES) set[t].reset();
     this.iteration.reset();
     this.lag.reset();
     this.iterations = 0;
@@ -311,7 +318,6 @@ export class Agg {
         addSparse(dst.latency, src.latency);
         addSparse(dst.waiting, src.waiting);
         addSparse(dst.expectedLatency, src.expectedLatency);
-        for (const t of TIMING_NAMES) addSparse(dst.timings[t], src.timings[t]);
         for (const [status, h] of Object.entries(src.byStatus)) dst.addStatus(status, h.latency, h.waiting);
         src.within.forEach((n, k) => (dst.within[k]! += n));
         for (const [header, values] of Object.entries(src.headers)) {
@@ -323,6 +329,10 @@ export class Agg {
         dst.sent += src.sent;
         dst.redirects += src.redirects;
         dst.redirectLimited += src.redirectLimited;
+      });
+      p.timings.forEach((src, i) => {
+        const dst = this.timings[i];
+        if (dst) for (const t of TIMING_NAMES) addSparse(dst[t], src[t]);
       });
       addSparse(this.iteration, p.iteration);
       addSparse(this.lag, p.lag);
@@ -394,9 +404,17 @@ export class Agg {
       case 'http_req_tls_handshaking':
       case 'http_req_sending':
       case 'http_req_receiving': {
+        const name = TIMINGS[metric];
+        const mask = filter.requests;
+        if (this.timings.length === 1) {
+          if (mask) throw new RangeError(`${metric} is kept for all requests together: filtering it by request needs timingsByRequest`);
+          return this.timings[0]![name];
+        }
         const h = this.scratch;
         h.reset();
-        for (const r of this.selected(filter)) h.add(r.timings[TIMINGS[metric]]);
+        this.timings.forEach((set, i) => {
+          if (!mask || mask[i]) h.add(set[name]);
+        });
         return h;
       }
       default:

@@ -20,6 +20,12 @@ export interface WorkerInit {
   latencyThresholdsMs: number[];
   /** Statuses whose latency and waiting time are kept apart (thresholds such as `http_req_duration{status:200}`). */
   latencyStatuses: number[];
+  /**
+   * Keep k6's request timings (`http_req_blocked`, ...) per request (a
+   * threshold filters one by request tags), or else for all requests
+   * together: five histograms per request are ~2 MB on the main thread.
+   */
+  timingsByRequest: boolean;
   countHeaders: string[];
   traceSampleRatio: number;
   /** This worker's share of `maxSamplesPerInterval`. */
@@ -39,8 +45,8 @@ export type OutcomeCounts = number[];
 
 /**
  * k6's request timings besides `http_req_duration` and `http_req_waiting`,
- * µs, one value each per request that undici wrote (a redirect chain: its
- * hops' set-up and sending added up); `receiving` per response.
+ * µs: the first four once per request undici wrote (for a redirect chain,
+ * its hops' added up), `receiving` once per response.
  */
 export interface TimingPartials {
   /** Dispatch → a connection taken for the request (k6's GetConn → GotConn: waiting for a free connection, and opening one). */
@@ -66,7 +72,6 @@ export interface WorkerRequestPartial {
   /** Request written → response headers (k6's time to first byte), µs. */
   waiting: SparseHistogram;
   expectedLatency: SparseHistogram;
-  timings: TimingPartials;
   /** Latency and waiting time per response status, for the statuses in `WorkerInit.latencyStatuses` that occurred. */
   byStatus: Record<string, { latency: SparseHistogram; waiting: SparseHistogram }>;
   /** Parallel to `latencyThresholdsMs`. */
@@ -93,6 +98,8 @@ export interface WorkerPartial {
   /** Epoch ms (fractional) of the end of what this partial covers (the interval boundary, or the worker's end). */
   end: number;
   requests: WorkerRequestPartial[];
+  /** One per request when `WorkerInit.timingsByRequest`, else one for all requests. */
+  timings: TimingPartials[];
   /** Iteration duration (send → end of body), µs. */
   iteration: SparseHistogram;
   /** Start lag (actual send − scheduled start), µs; empty for closed-model executors. */

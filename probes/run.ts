@@ -17,7 +17,7 @@ import { BurnwatchError, errorMessage, formatDuration, OUTCOMES, siblingModule, 
 import type { Outcome } from '../common/index.ts';
 import { compileExpect } from './expect.ts';
 import { encodeSparse } from './histogram.ts';
-import { Agg, METRIC_DEFS } from './metrics.ts';
+import { Agg, isTimingMetric, METRIC_DEFS } from './metrics.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerPartial } from './protocol.ts';
 import { REDIRECT_STATUSES } from './redirect.ts';
 import type { IntervalSnapshot, RequestIntervalStats, RequestSample } from './results.ts';
@@ -203,6 +203,8 @@ class RunController {
   private readonly total: Agg;
   private readonly interval: Agg;
   private readonly window: Agg;
+  /** k6's request timings are kept per request (a threshold filters one by request), else for all requests together. */
+  private readonly timingsByRequest: boolean;
   private readonly ring: IntervalRecord[] = [];
   private readonly ringSize: number;
   private readonly states: ThresholdState[];
@@ -233,9 +235,11 @@ class RunController {
     this.done = new Promise((resolve) => (this.resolve = resolve));
     this.accepted = probe.requests.map((r) => compileExpect(r.expect).acceptedStatus);
     const withinCount = options.latencyThresholdsMs?.length ?? 0;
-    this.total = new Agg(probe.requests.length, withinCount, this.accepted, true);
-    this.interval = new Agg(probe.requests.length, withinCount, this.accepted, false);
-    this.window = new Agg(probe.requests.length, withinCount, this.accepted, false);
+    // k6's request timings are kept per request only when a threshold filters one by request.
+    this.timingsByRequest = thresholds.some((t) => isTimingMetric(t.metric) && t.filter.requests !== undefined);
+    this.total = new Agg(probe.requests.length, withinCount, this.accepted, true, this.timingsByRequest);
+    this.interval = new Agg(probe.requests.length, withinCount, this.accepted, false, this.timingsByRequest);
+    this.window = new Agg(probe.requests.length, withinCount, this.accepted, false, this.timingsByRequest);
     this.states = thresholds.map((t) => ({ t, evaluated: 0, failed: 0, abortedRun: false }));
     const maxWindow = Math.max(0, ...thresholds.map((t) => t.windowMs ?? 0));
     this.ringSize = Math.max(1, Math.ceil(maxWindow / this.intervalMs));
@@ -259,6 +263,7 @@ class RunController {
         intervalMs: this.intervalMs,
         latencyThresholdsMs: this.options.latencyThresholdsMs ?? [],
         latencyStatuses,
+        timingsByRequest: this.timingsByRequest,
         countHeaders: this.options.countHeaders ?? [],
         traceSampleRatio: this.options.traceSampleRatio ?? 0,
         maxSamples: Math.ceil(maxSamples / this.threads),
