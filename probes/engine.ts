@@ -926,7 +926,7 @@ export class Engine {
       timings.sending.record(((wrote > 0 && gotConn > 0 ? wrote - gotConn : 0) + ex.chainSending) * 1000);
     }
     if (hadResponse) {
-      const waitingUs = (ex.headersAt - (wrote || gotConn || ex.sent)) * 1000;
+      const waitingUs = (ex.headersAt - wrote) * 1000;
       st.waiting.record(waitingUs);
       st.timings.receiving.record((now - ex.headersAt) * 1000);
       const byStatus = st.byStatus[ex.status];
