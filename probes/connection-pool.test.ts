@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from 'undici';
 import { ConnectionPool } from './connection-pool.ts';
@@ -241,6 +241,42 @@ describe('connection pool', () => {
     const pool = new ConnectionPool(`http://127.0.0.1:${await closedPort()}`, { connections: 2, connectTimeout: 1000 });
     cleanup.unshift(() => pool.destroy());
     expect(await pool.preconnect(2)).toBe(0);
+  });
+});
+
+describe('connection set-up times (k6 http_req_connecting, http_req_tls_handshaking)', () => {
+  it('time the TCP connect from after the name lookup: a slow DNS answer is not connect time', async () => {
+    const server = await holdingServer();
+    const port = new URL(server.origin).port;
+    let looked = 0;
+    const slowDns: LookupFunction = (hostname, options, callback) => {
+      looked++;
+      setTimeout(() => {
+        if (options.all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+        else callback(null, '127.0.0.1', 4);
+      }, 120);
+    };
+    const pool = new ConnectionPool(`http://slow-dns.test:${port}`, { connections: 1, connectTimeout: 2_000, lookup: slowDns });
+    cleanup.unshift(() => pool.destroy());
+    const done = { n: 0, errors: [] as string[] };
+    const h = handler(pool, done);
+    let setUp: { fresh: boolean; connectMs: number; tlsMs: number } | undefined;
+    h.onConnect = () => {
+      const conn = h.conn!;
+      setUp = { fresh: conn.takeSetUp(), connectMs: conn.connectMs, tlsMs: conn.tlsMs };
+    };
+    const sent = performance.now();
+    pool.dispatch({ path: '/', method: 'GET' }, h);
+    await until(() => server.held() === 1);
+    const blocked = performance.now() - sent;
+    server.release();
+    await until(() => done.n === 1);
+    expect(looked).toBe(1);
+    expect(blocked).toBeGreaterThanOrEqual(100);
+    expect(setUp).toMatchObject({ fresh: true, tlsMs: 0 });
+    // Loopback connects in well under a millisecond; the 120 ms lookup is not in it.
+    expect(setUp!.connectMs).toBeLessThan(50);
+    expect(setUp!.connectMs).toBeGreaterThan(0);
   });
 });
 

@@ -31,7 +31,7 @@
  * every cache), not a scan over all connections.
  */
 import { connect as netConnect } from 'node:net';
-import type { Socket } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import { buildConnector, Client } from 'undici';
 import type { Dispatcher } from 'undici';
 
@@ -49,11 +49,11 @@ export class Conn {
    * Its socket was just opened and no request has been sent on it yet: the
    * first one takes `connectMs` and `tlsMs` as its k6 `http_req_connecting`
    * and `http_req_tls_handshaking` (a request on a reused or pre-opened
-   * socket has 0 for both). `connectStart` is when the connect began
-   * (`performance.now()`), after any DNS lookup.
+   * socket has 0 for both). A request that gave up while the socket was
+   * being opened for it takes it too (see the engine's `onConnect`): k6
+   * charges a dial only to the request that waited for it.
    */
   setUp = false;
-  connectStart = 0;
   connectMs = 0;
   tlsMs = 0;
   constructor(readonly client: Client) {}
@@ -68,16 +68,11 @@ export class Conn {
     });
   }
 
-  /**
-   * Whether a request dispatched at `dispatchedAt` opened this socket: the
-   * first request on a fresh socket whose connect began after it was
-   * dispatched (as k6 charges a dial only to the request that waited for
-   * it). Either way the set-up is taken: later requests reuse the socket.
-   */
-  takeSetUp(dispatchedAt: number): boolean {
+  /** Whether the socket is fresh (its set-up not yet taken); takes it: later requests reuse the socket. */
+  takeSetUp(): boolean {
     if (!this.setUp) return false;
     this.setUp = false;
-    return this.connectStart >= dispatchedAt;
+    return true;
   }
 }
 
@@ -104,6 +99,8 @@ export interface ConnectionPoolOptions {
   pipelining?: number;
   keepAliveTimeout?: number;
   keepAliveMaxTimeout?: number;
+  /** Resolves host names (Node's `net.connect` option; default `dns.lookup`). */
+  lookup?: LookupFunction;
 }
 
 export class ConnectionPool {
@@ -123,7 +120,11 @@ export class ConnectionPool {
     private readonly options: ConnectionPoolOptions,
   ) {
     this.maxConnecting = options.maxConnecting ?? 4;
-    this.connector = buildConnector({ timeout: options.connectTimeout, rejectUnauthorized: options.rejectUnauthorized ?? true });
+    this.connector = buildConnector({
+      timeout: options.connectTimeout,
+      rejectUnauthorized: options.rejectUnauthorized ?? true,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
+    });
   }
 
   /**
@@ -230,7 +231,6 @@ export class ConnectionPool {
           const end = performance.now();
           const tcp = tcpAt || end;
           conn.adopt(args[1]);
-          conn.connectStart = start;
           conn.connectMs = tcp - start;
           conn.tlsMs = end - tcp;
           conn.setUp = true;

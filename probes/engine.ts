@@ -179,7 +179,8 @@ class Exchange implements PooledHandler {
   /** The hop whose body was waiting for its socket to drain (its `sent`), and what the drain calls. */
   private drainHop = -1;
   private readonly drained = (): void => {
-    if (this.active && this.wrote === 0 && this.sent === this.drainHop) this.wrote = performance.now();
+    // After the response headers the sending is over (it ended at them, see Engine.complete).
+    if (this.active && this.wrote === 0 && this.headersAt === 0 && this.sent === this.drainHop) this.wrote = performance.now();
   };
   headersAt = 0;
   deadline = Infinity;
@@ -251,14 +252,14 @@ class Exchange implements PooledHandler {
       this.abortFn = abort;
       this.gotConn = performance.now();
       const conn = this.conn;
-      if (conn !== null && conn.takeSetUp(this.sent)) {
+      if (conn !== null && conn.takeSetUp()) {
         this.connectMs = conn.connectMs;
         this.tlsMs = conn.tlsMs;
       }
       return;
     }
     // The socket it waited for was opened for it: its set-up is no later request's (k6 charges a dial to its request).
-    this.conn?.takeSetUp(Infinity);
+    this.conn?.takeSetUp();
     // Given up (timed out or interrupted) while it waited for its connection:
     // never send it. Throwing makes undici drop the request and keep the
     // socket that just opened (abort() would destroy it, and the next
@@ -281,12 +282,13 @@ class Exchange implements PooledHandler {
     } else this.wrote = performance.now();
   }
 
-  onHeaders(statusCode: number, headers: Buffer[], _resume: () => void, _statusText: string): boolean {
+  onHeaders(statusCode: number, headers: Buffer[], _resume: () => void, statusText: string): boolean {
     if (!this.active || statusCode < 200) return true;
     this.status = statusCode;
     this.headersAt = performance.now();
     this.rawHeaders = headers;
-    let n = 17;
+    // `HTTP/1.1 200 OK\r\n`, each `name: value\r\n`, the blank line.
+    let n = 17 + statusText.length;
     for (let i = 0; i < headers.length; i++) n += headers[i]!.length + 2;
     this.headerBytes = n;
     return true;
@@ -322,6 +324,8 @@ class Exchange implements PooledHandler {
     const conn = this.conn;
     if (conn) {
       this.conn = null;
+      // This hop is over: a later drain of its socket is no business of this exchange's next hop or request.
+      if (conn.afterDrain === this.drained) conn.afterDrain = null;
       this.pool!.release(conn, ended);
     }
   }
@@ -895,6 +899,7 @@ export class Engine {
       message = `not sent: ${err.message}`;
     } else if (err && !(err === TOO_LARGE && hadResponse && !accepted)) {
       ({ outcome, message } = classifyError(err, hadResponse));
+      if (err === TIMEOUT && !hadResponse && ex.gotConn > 0 && ex.wrote === 0) message = 'timed out sending the request: the target did not take all of its body';
       if (err === TOO_LARGE) message = `response body larger than maxResponseBytes (${this.maxResponseBytes} bytes)`;
     } else if (redirectProblem !== undefined) {
       outcome = 'http_error';

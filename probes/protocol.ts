@@ -45,8 +45,9 @@ export type OutcomeCounts = number[];
 
 /**
  * k6's request timings besides `http_req_duration` and `http_req_waiting`,
- * µs: the first four once per request undici wrote (for a redirect chain,
- * its hops' added up), `receiving` once per response.
+ * µs: the first four once per request undici wrote, or whose redirect
+ * chain had a written hop (a chain's hops added up), `receiving` once per
+ * response.
  */
 export interface TimingPartials {
   /** Dispatch → a connection taken for the request (k6's GetConn → GotConn: waiting for a free connection, and opening one). */

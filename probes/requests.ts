@@ -168,7 +168,8 @@ export function buildRequest(req: CompiledRequest, ctx: TemplateContext, extraHe
     bytes += body.length;
   } else if (req.body) {
     body = req.body.render(ctx);
-    bytes += body.length;
+    // undici sends a string body as UTF-8.
+    bytes += Buffer.byteLength(body);
   }
   return {
     options: { path, method: req.method, headers, body, headersTimeout: 0, bodyTimeout: 0, ...KEEP_ALIVE[req.method] },

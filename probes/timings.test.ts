@@ -105,6 +105,38 @@ async function handshakeDelayingProxy(port: number, delayMs: number): Promise<nu
   return (server.address() as AddressInfo).port;
 }
 
+/**
+ * A raw TCP server on 127.0.0.1: when a request head has arrived on a
+ * connection, `onHead(socket)` answers (or not) as written; nothing else is
+ * read for it. Returns the port.
+ */
+async function rawServer(onHead: (socket: Socket) => void): Promise<number> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    let head = '';
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      // Discard whatever else comes (the body), once the handler lets it flow.
+      socket.on('data', () => {});
+      onHead(socket);
+    };
+    socket.on('data', onData);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as AddressInfo).port;
+}
+
 const closing: Handler = (_req, res) => {
   res.setHeader('connection', 'close');
   res.end('ok');
@@ -274,6 +306,76 @@ describe('k6 request timings', () => {
     expectConsistent(summary);
     expect(trend(summary, 'http_req_sending').min).toBeGreaterThanOrEqual(250);
     expect(trend(summary, 'http_req_waiting').max).toBeLessThan(100);
+  });
+
+  it('a response that starts before the body is all written ends the sending there (waiting 0)', async () => {
+    // Answers the head at once with one byte of body, takes the request body after 300 ms, ends at 600 ms.
+    const port = await rawServer((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\no');
+      socket.pause();
+      preciseDelay(300, () => socket.resume());
+      preciseDelay(600, () => socket.write('k'));
+    });
+    const summary = await startRun(
+      probe({ target: `http://127.0.0.1:${port}`, scenario: iterations(1), requests: [{ name: 'upload', method: 'POST', url: '/', body: 'x'.repeat(16 * 1024 * 1024) }] }),
+    ).done;
+    expect(summary.outcomes.ok).toBe(1);
+    expectConsistent(summary);
+    expect(trend(summary, 'http_req_sending').max).toBeLessThan(100);
+    expect(trend(summary, 'http_req_waiting').max).toBe(0);
+    expect(trend(summary, 'http_req_receiving').min).toBeGreaterThanOrEqual(540);
+  });
+
+  it('a 307 that sends a large body on to a slow reader: the second hop’s sending runs until its own socket has taken it', async () => {
+    // The final origin takes the body 1 s after the request arrives.
+    const { createServer } = await import('node:http');
+    const final = createServer((req, res) => {
+      req.pause();
+      preciseDelay(1000, () => {
+        req.resume();
+        req.on('end', () => res.end('ok'));
+      });
+    });
+    await new Promise<void>((resolve) => final.listen(0, '127.0.0.1', resolve));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          final.closeAllConnections();
+          final.close(() => resolve());
+        }),
+    );
+    // The first answers 307 on the head, before taking the body, and drains it 300 ms later:
+    // a drain of the first hop's socket must not end the second hop's sending.
+    const port = await rawServer((socket) => {
+      socket.write(`HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:${(final.address() as AddressInfo).port}/final\r\ncontent-length: 0\r\n\r\n`);
+      socket.pause();
+      preciseDelay(300, () => socket.resume());
+    });
+    const summary = await startRun(
+      probe({
+        target: `http://127.0.0.1:${port}`,
+        scenario: iterations(1),
+        requests: [{ name: 'upload', method: 'POST', url: '/start', body: 'x'.repeat(16 * 1024 * 1024), timeout: '10s' }],
+      }),
+    ).done;
+    expect(summary.outcomes.ok).toBe(1);
+    expect(summary.redirects).toEqual({ upload: 1 });
+    expectConsistent(summary);
+    expect(trend(summary, 'http_req_sending').min).toBeGreaterThanOrEqual(900);
+    expect(trend(summary, 'http_req_waiting').max).toBeLessThan(100);
+  });
+
+  it('a request whose body the target never takes times out saying so', async () => {
+    const port = await rawServer((socket) => socket.pause());
+    const summary = await startRun(
+      probe({
+        target: `http://127.0.0.1:${port}`,
+        scenario: iterations(1),
+        requests: [{ name: 'upload', method: 'POST', url: '/', body: 'x'.repeat(16 * 1024 * 1024), timeout: '1s' }],
+      }),
+    ).done;
+    expect(summary.outcomes.timeout).toBe(1);
+    expect(summary.errors[0]!.message).toBe('timed out sending the request: the target did not take all of its body');
   });
 
   it('a redirect chain adds up the set-up of every hop: a slow handshake on the first hop stays in the chain’s timings', async () => {
