@@ -5,6 +5,7 @@
  * set-up, server time and body time are each made slow on purpose.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import { connect as netConnect, createServer as createTcpServer } from 'node:net';
@@ -136,6 +137,29 @@ async function rawServer(onHead: (socket: Socket) => void): Promise<number> {
   );
   return (server.address() as AddressInfo).port;
 }
+
+/** An http server on 127.0.0.1 that takes each request's body only `delayMs` after the request arrives, then answers; returns its URL. */
+async function slowReader(delayMs: number): Promise<string> {
+  const server = createServer((req, res) => {
+    req.pause();
+    preciseDelay(delayMs, () => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** More than loopback's socket buffers hold on both sides. */
+const LARGE_BODY = 'x'.repeat(16 * 1024 * 1024);
 
 const closing: Handler = (_req, res) => {
   res.setHeader('connection', 'close');
@@ -274,35 +298,9 @@ describe('k6 request timings', () => {
   });
 
   it('a body the target reads slowly is http_req_sending until the kernel has taken it, not http_req_waiting', async () => {
-    const server = await serve((_req, res) => res.end('ok'));
-    // testServer reads each body at once; this one starts 300 ms after the request arrives.
-    const { createServer } = await import('node:http');
-    const slowReader = createServer((req, res) => {
-      req.pause();
-      preciseDelay(300, () => {
-        req.resume();
-        req.on('end', () => res.end('ok'));
-      });
-    });
-    await new Promise<void>((resolve) => slowReader.listen(0, '127.0.0.1', resolve));
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          slowReader.closeAllConnections();
-          slowReader.close(() => resolve());
-        }),
-    );
-    // More than loopback's socket buffers hold on both sides.
-    const body = 'x'.repeat(16 * 1024 * 1024);
-    const summary = await startRun(
-      probe({
-        target: `http://127.0.0.1:${(slowReader.address() as AddressInfo).port}`,
-        scenario: iterations(2),
-        requests: [{ name: 'upload', method: 'POST', url: '/', body }],
-      }),
-    ).done;
+    const target = await slowReader(300);
+    const summary = await startRun(probe({ target, scenario: iterations(2), requests: [{ name: 'upload', method: 'POST', url: '/', body: LARGE_BODY }] })).done;
     expect(summary.outcomes.ok).toBe(2);
-    expect(server.hits).toBe(0);
     expectConsistent(summary);
     expect(trend(summary, 'http_req_sending').min).toBeGreaterThanOrEqual(250);
     expect(trend(summary, 'http_req_waiting').max).toBeLessThan(100);
@@ -317,7 +315,7 @@ describe('k6 request timings', () => {
       preciseDelay(600, () => socket.write('k'));
     });
     const summary = await startRun(
-      probe({ target: `http://127.0.0.1:${port}`, scenario: iterations(1), requests: [{ name: 'upload', method: 'POST', url: '/', body: 'x'.repeat(16 * 1024 * 1024) }] }),
+      probe({ target: `http://127.0.0.1:${port}`, scenario: iterations(1), requests: [{ name: 'upload', method: 'POST', url: '/', body: LARGE_BODY }] }),
     ).done;
     expect(summary.outcomes.ok).toBe(1);
     expectConsistent(summary);
@@ -327,27 +325,11 @@ describe('k6 request timings', () => {
   });
 
   it('a 307 that sends a large body on to a slow reader: the second hop’s sending runs until its own socket has taken it', async () => {
-    // The final origin takes the body 1 s after the request arrives.
-    const { createServer } = await import('node:http');
-    const final = createServer((req, res) => {
-      req.pause();
-      preciseDelay(1000, () => {
-        req.resume();
-        req.on('end', () => res.end('ok'));
-      });
-    });
-    await new Promise<void>((resolve) => final.listen(0, '127.0.0.1', resolve));
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          final.closeAllConnections();
-          final.close(() => resolve());
-        }),
-    );
+    const final = await slowReader(1000);
     // The first answers 307 on the head, before taking the body, and drains it 300 ms later:
     // a drain of the first hop's socket must not end the second hop's sending.
     const port = await rawServer((socket) => {
-      socket.write(`HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:${(final.address() as AddressInfo).port}/final\r\ncontent-length: 0\r\n\r\n`);
+      socket.write(`HTTP/1.1 307 Temporary Redirect\r\nlocation: ${final}/final\r\ncontent-length: 0\r\n\r\n`);
       socket.pause();
       preciseDelay(300, () => socket.resume());
     });
@@ -355,7 +337,7 @@ describe('k6 request timings', () => {
       probe({
         target: `http://127.0.0.1:${port}`,
         scenario: iterations(1),
-        requests: [{ name: 'upload', method: 'POST', url: '/start', body: 'x'.repeat(16 * 1024 * 1024), timeout: '10s' }],
+        requests: [{ name: 'upload', method: 'POST', url: '/start', body: LARGE_BODY, timeout: '10s' }],
       }),
     ).done;
     expect(summary.outcomes.ok).toBe(1);
@@ -371,7 +353,7 @@ describe('k6 request timings', () => {
       probe({
         target: `http://127.0.0.1:${port}`,
         scenario: iterations(1),
-        requests: [{ name: 'upload', method: 'POST', url: '/', body: 'x'.repeat(16 * 1024 * 1024), timeout: '1s' }],
+        requests: [{ name: 'upload', method: 'POST', url: '/', body: LARGE_BODY, timeout: '1s' }],
       }),
     ).done;
     expect(summary.outcomes.timeout).toBe(1);
