@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import { connect as netConnect, createServer as createTcpServer } from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from './run.ts';
 import { probeSpecSchema } from './spec.ts';
@@ -33,20 +33,27 @@ async function serve(handler: Handler): Promise<TestServer> {
   return s;
 }
 
+/** Listens on 127.0.0.1 (a random port) and closes the server and its connections after the test; returns the port. */
+async function listen(server: NetServer, sockets: ReadonlySet<Socket> = new Set()): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        (server as NetServer & { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as AddressInfo).port;
+}
+
 /** An https server with the self-signed fixture certificate; `close` answers with `connection: close`. */
 async function httpsServer(handler: Handler): Promise<HttpsServer> {
   const server = createHttpsServer({ key: readFileSync(fixture('self-signed.key')), cert: readFileSync(fixture('self-signed.crt')) }, (req, res) => {
     req.resume();
     req.on('end', () => handler(req, res, undefined as never));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
+  await listen(server);
   return server;
 }
 
@@ -95,15 +102,7 @@ async function handshakeDelayingProxy(port: number, delayMs: number): Promise<nu
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as AddressInfo).port;
+  return listen(server, sockets);
 }
 
 /**
@@ -127,15 +126,7 @@ async function rawServer(onHead: (socket: Socket) => void): Promise<number> {
     socket.on('data', onData);
     socket.on('error', () => {});
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as AddressInfo).port;
+  return listen(server, sockets);
 }
 
 /** An http server on 127.0.0.1 that takes each request's body only `delayMs` after the request arrives, then answers; returns its URL. */
@@ -147,15 +138,7 @@ async function slowReader(delayMs: number): Promise<string> {
       req.on('end', () => res.end('ok'));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return `http://127.0.0.1:${await listen(server)}`;
 }
 
 /** More than loopback's socket buffers hold on both sides. */
