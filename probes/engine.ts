@@ -165,7 +165,7 @@ class Exchange implements PooledHandler {
   chainRedirects = 0;
   chainReceived = 0;
   chainSent = 0;
-  /** The chain's earlier hops' k6 timings (ms): blocked, connecting, TLS handshaking and sending, added to the final hop's. */
+  /** The chain's hops' k6 timings (ms) so far: blocked, connecting, TLS handshaking and sending (see addHopTimings). */
   chainBlocked = 0;
   chainConnecting = 0;
   chainTls = 0;
@@ -236,14 +236,28 @@ class Exchange implements PooledHandler {
   foldHopIntoChain(): void {
     this.chainRedirects++;
     this.chainReceived += this.headerBytes + this.bodyBytes;
-    if (this.gotConn > 0) {
-      this.chainSent += this.sentBytes;
-      this.chainBlocked += this.gotConn - this.sent;
-      this.chainConnecting += this.connectMs;
-      this.chainTls += this.tlsMs;
-      const wrote = this.wrote || this.headersAt;
-      this.chainSending += wrote > 0 ? wrote - this.gotConn : 0;
-    }
+    if (this.gotConn > 0) this.chainSent += this.sentBytes;
+    this.addHopTimings();
+  }
+
+  /**
+   * When this hop counts as written: undici's onRequestSent (or the drain
+   * after it), else the response headers if they came first (the sending
+   * ends there; k6: waiting 0); 0 = not written.
+   */
+  writtenAt(): number {
+    return this.wrote || this.headersAt;
+  }
+
+  /** Adds this hop's set-up and sending to the chain's, if undici wrote it (took a connection for it). */
+  addHopTimings(): void {
+    const gotConn = this.gotConn;
+    if (gotConn === 0) return;
+    this.chainBlocked += gotConn - this.sent;
+    this.chainConnecting += this.connectMs;
+    this.chainTls += this.tlsMs;
+    const wrote = this.writtenAt();
+    if (wrote > 0) this.chainSending += wrote - gotConn;
   }
 
   /** undici is about to write the request on a connected socket. */
@@ -919,19 +933,17 @@ export class Engine {
     const latencyUs = latencyMs * 1000;
     st.latency.record(latencyUs);
     // k6's timings: a request undici wrote (this hop or an earlier one of its chain) has its
-    // set-up and sending, a response its waiting and receiving. A response that came while the
-    // body was still being written ends the sending (k6: waiting 0).
-    const gotConn = ex.gotConn;
-    const wrote = ex.wrote || (hadResponse ? ex.headersAt : 0);
-    if (gotConn > 0 || ex.chainRedirects > 0) {
+    // set-up and sending, a response its waiting and receiving.
+    if (ex.gotConn > 0 || ex.chainRedirects > 0) {
+      ex.addHopTimings();
       const timings = st.timings;
-      timings.blocked.record(((gotConn > 0 ? gotConn - ex.sent : 0) + ex.chainBlocked) * 1000);
-      timings.connecting.record((ex.connectMs + ex.chainConnecting) * 1000);
-      timings.tlsHandshaking.record((ex.tlsMs + ex.chainTls) * 1000);
-      timings.sending.record(((wrote > 0 && gotConn > 0 ? wrote - gotConn : 0) + ex.chainSending) * 1000);
+      timings.blocked.record(ex.chainBlocked * 1000);
+      timings.connecting.record(ex.chainConnecting * 1000);
+      timings.tlsHandshaking.record(ex.chainTls * 1000);
+      timings.sending.record(ex.chainSending * 1000);
     }
     if (hadResponse) {
-      const waitingUs = (ex.headersAt - wrote) * 1000;
+      const waitingUs = (ex.headersAt - ex.writtenAt()) * 1000;
       st.waiting.record(waitingUs);
       st.timings.receiving.record((now - ex.headersAt) * 1000);
       const byStatus = st.byStatus[ex.status];
