@@ -23,7 +23,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { ConnectionPool } from './connection-pool.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
@@ -186,7 +186,15 @@ class Exchange implements PooledHandler {
   deadline = Infinity;
   status = 0;
   bodyBytes = 0;
-  headerBytes = 0;
+  /**
+   * The socket this hop was written on and its byte count then: what it has
+   * read since is this hop's data_received — every byte on the wire (status
+   * line, headers, interim 1xx responses, chunk framing, trailers, a partial
+   * body), which undici's callbacks do not all show. TLS records are not
+   * counted (the socket counts what it decrypted).
+   */
+  readSocket: Socket | null = null;
+  readFrom = 0;
   sentBytes = 0;
   rawHeaders: Buffer[] | null = null;
   chunks: Buffer[] | null = null;
@@ -213,7 +221,7 @@ class Exchange implements PooledHandler {
     this.headersAt = 0;
     this.status = 0;
     this.bodyBytes = 0;
-    this.headerBytes = 0;
+    this.readSocket = null;
     this.rawHeaders = null;
     this.abortFn = null;
     this.truncated = false;
@@ -235,7 +243,7 @@ class Exchange implements PooledHandler {
   /** Ends a hop that a redirect follows: its bytes and timings join the chain's. */
   foldHopIntoChain(): void {
     this.chainRedirects++;
-    this.chainReceived += this.headerBytes + this.bodyBytes;
+    this.chainReceived += this.receivedBytes();
     if (this.gotConn > 0) this.chainSent += this.sentBytes;
     this.addHopTimings();
   }
@@ -247,6 +255,12 @@ class Exchange implements PooledHandler {
    */
   writtenAt(): number {
     return this.wrote || this.headersAt;
+  }
+
+  /** What this hop's socket has read since the hop was written on it (0 if it never was). */
+  receivedBytes(): number {
+    const socket = this.readSocket;
+    return socket === null ? 0 : socket.bytesRead - this.readFrom;
   }
 
   /** Adds this hop's set-up and sending to the chain's, if undici wrote it (took a connection for it). */
@@ -266,9 +280,16 @@ class Exchange implements PooledHandler {
       this.abortFn = abort;
       this.gotConn = performance.now();
       const conn = this.conn;
-      if (conn !== null && conn.takeSetUp()) {
-        this.connectMs = conn.connectMs;
-        this.tlsMs = conn.tlsMs;
+      if (conn !== null) {
+        const socket = conn.socket;
+        if (socket !== null) {
+          this.readSocket = socket;
+          this.readFrom = socket.bytesRead;
+        }
+        if (conn.takeSetUp()) {
+          this.connectMs = conn.connectMs;
+          this.tlsMs = conn.tlsMs;
+        }
       }
       return;
     }
@@ -296,15 +317,11 @@ class Exchange implements PooledHandler {
     } else this.wrote = performance.now();
   }
 
-  onHeaders(statusCode: number, headers: Buffer[], _resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, headers: Buffer[]): boolean {
     if (!this.active || statusCode < 200) return true;
     this.status = statusCode;
     this.headersAt = performance.now();
     this.rawHeaders = headers;
-    // `HTTP/1.1 200 OK\r\n`, each `name: value\r\n`, the blank line.
-    let n = 17 + statusText.length;
-    for (let i = 0; i < headers.length; i++) n += headers[i]!.length + 2;
-    this.headerBytes = n;
     return true;
   }
 
@@ -969,7 +986,7 @@ export class Engine {
         else counts['(other)'] = (counts['(other)'] ?? 0) + 1;
       }
     }
-    st.received += ex.headerBytes + ex.bodyBytes + ex.chainReceived;
+    st.received += ex.receivedBytes() + ex.chainReceived;
     // Only a request undici wrote counts as data sent (abortFn is set just before the write); earlier hops were.
     st.sent += ex.chainSent;
     if (!notSent && ex.abortFn) st.sent += ex.sentBytes;

@@ -56,7 +56,7 @@ export const METRIC_DEFS = {
   http_req_sending: { type: 'trend', contains: 'time', scope: 'request', description: 'writing the request, ms: until the kernel has taken all of it' },
   http_req_receiving: { type: 'trend', contains: 'time', scope: 'request', description: 'receiving the body, ms: from the response headers to its end' },
   checks: { type: 'rate', contains: 'default', scope: 'request', description: 'share of responses with an accepted status that passed their header and JSON expectations' },
-  data_received: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes received' },
+  data_received: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes received: all the socket read for the request (status line, headers, body and its framing; https: the decrypted bytes)' },
   data_sent: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes sent' },
   iteration_duration: { type: 'trend', contains: 'time', scope: 'none', description: 'iteration time, ms: from sending to the end of the body' },
   iterations: { type: 'counter', contains: 'default', scope: 'none', description: 'iterations completed' },
