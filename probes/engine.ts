@@ -78,6 +78,23 @@ const MAX_HEADER_VALUES = 100;
  * mostly pays for.
  */
 const PIGGYBACK_MS = 0.5;
+/** Most times one request (its redirect chain) is sent again after a kept-alive connection failed (see Engine.retryHop). */
+const MAX_RETRIES = 2;
+/** Errors of a connection that failed under a written request: the server had closed or reset it. */
+const SOCKET_GONE_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+const REPLAYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Go's `Request.isReplayable`: a safe method, or a request that carries an idempotency key. */
+function replayable(options: Dispatcher.DispatchOptions): boolean {
+  if (REPLAYABLE_METHODS.has(options.method)) return true;
+  const headers = (options.headers ?? []) as string[];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    if (name === 'idempotency-key' || name === 'x-idempotency-key') return true;
+  }
+  return false;
+}
+
 /** Most bytes the warm-up sends (see Engine.warmUp). */
 const WARM_UP_MAX_BYTES = 4 * 1024 * 1024;
 /** Most connections opened before the start, per target origin. */
@@ -150,6 +167,8 @@ class Vu {
 /** One request in flight, reused by its VU for the next one. */
 class Exchange implements PooledHandler {
   active = false;
+  /** Counts the requests this Exchange has carried (see Engine.abortExchange). */
+  requestNo = 0;
   conn: Conn | null = null;
   pool: ConnectionPool | null = null;
   req!: CompiledRequest;
@@ -163,6 +182,8 @@ class Exchange implements PooledHandler {
   options: Dispatcher.DispatchOptions | null = null;
   /** The chain's earlier hops: redirects followed (against `req.maxRedirects`) and bytes, added to the stats when the chain ends (an interrupted one adds nothing). */
   chainRedirects = 0;
+  /** Hops of the chain sent again after a kept-alive connection failed (see Engine.retryHop). */
+  chainRetries = 0;
   chainReceived = 0;
   chainSent = 0;
   /** The chain's hops' k6 timings (ms) so far: blocked, connecting, TLS handshaking and sending (see addHopTimings). */
@@ -173,6 +194,8 @@ class Exchange implements PooledHandler {
   /** This hop: when undici took a connection for it and is about to write it (k6's GotConn), and when it had written it; 0 = not yet. */
   gotConn = 0;
   wrote = 0;
+  /** This hop was written on a socket it did not open (kept alive from an earlier request, or opened before the run). */
+  reusedConn = false;
   /** This hop's connection set-up (ms), when it was the first request on a new socket; else 0. */
   connectMs = 0;
   tlsMs = 0;
@@ -216,6 +239,7 @@ class Exchange implements PooledHandler {
     this.sentBytes = bytes;
     this.gotConn = 0;
     this.wrote = 0;
+    this.reusedConn = false;
     this.connectMs = 0;
     this.tlsMs = 0;
     this.headersAt = 0;
@@ -231,7 +255,9 @@ class Exchange implements PooledHandler {
 
   /** A new request: no earlier hops. */
   startChain(): void {
+    this.requestNo++;
     this.chainRedirects = 0;
+    this.chainRetries = 0;
     this.chainReceived = 0;
     this.chainSent = 0;
     this.chainBlocked = 0;
@@ -240,9 +266,8 @@ class Exchange implements PooledHandler {
     this.chainSending = 0;
   }
 
-  /** Ends a hop that a redirect follows: its bytes and timings join the chain's. */
+  /** Ends a hop that a redirect (or a retry) follows: its bytes and timings join the chain's. */
   foldHopIntoChain(): void {
-    this.chainRedirects++;
     this.chainReceived += this.receivedBytes();
     if (this.gotConn > 0) this.chainSent += this.sentBytes;
     this.addHopTimings();
@@ -289,7 +314,7 @@ class Exchange implements PooledHandler {
         if (conn.takeSetUp()) {
           this.connectMs = conn.connectMs;
           this.tlsMs = conn.tlsMs;
-        }
+        } else this.reusedConn = true;
       }
       return;
     }
@@ -402,6 +427,7 @@ class RequestStats {
   sent = 0;
   redirects = 0;
   redirectLimited = 0;
+  retries = 0;
 
   constructor(
     withinCount: number,
@@ -428,6 +454,7 @@ class RequestStats {
       sent: this.sent,
       redirects: this.redirects,
       redirectLimited: this.redirectLimited,
+      retries: this.retries,
     };
     for (const status of this.latencyStatuses) {
       const r = this.byStatus[status]!;
@@ -448,6 +475,7 @@ class RequestStats {
     this.sent = 0;
     this.redirects = 0;
     this.redirectLimited = 0;
+    this.retries = 0;
     return out;
   }
 }
@@ -873,6 +901,29 @@ export class Engine {
    * and sample go on). Returns what is wrong with the Location instead, if
    * anything: the chain ends with this response.
    */
+  /**
+   * A request written on a kept-alive connection (or one opened before the
+   * run) that failed before any byte of a response came back: the server
+   * had closed the connection, idle, as the request went out (RFC 9112
+   * §9.3.1.1). Go's client, and so k6, sends a replayable request again on
+   * a new connection (`Transport.shouldRetryRequest`); so does this, within
+   * the request's timeout, at most MAX_RETRIES times per request. The
+   * latency still runs from the first send. Returns whether it was sent again.
+   */
+  private retryHop(ex: Exchange, err: Error): boolean {
+    if (!ex.reusedConn || ex.chainRetries >= MAX_RETRIES || this.stopping || this.dispatching) return false;
+    if (!SOCKET_GONE_CODES.has((err as { code?: string }).code ?? '') || ex.receivedBytes() !== 0) return false;
+    const options = ex.options!;
+    const pool = this.pools.get(ex.origin);
+    if (!pool || !replayable(options) || performance.now() >= ex.deadline) return false;
+    const bytes = ex.sentBytes;
+    ex.foldHopIntoChain();
+    ex.chainRetries++;
+    ex.hop(ex.origin, options, bytes, performance.now());
+    this.dispatch(ex, pool);
+    return true;
+  }
+
   private followRedirect(ex: Exchange, location: string): string | undefined {
     const hop = redirectHop(ex.origin, ex.options!, ex.req.chain, ex.status, location);
     if (typeof hop === 'string') return hop;
@@ -883,6 +934,7 @@ export class Engine {
       this.pools.set(hop.origin, pool);
     }
     ex.foldHopIntoChain();
+    ex.chainRedirects++;
     this.redirectsSent++;
     ex.hop(hop.origin, hop.options, hop.bytes, performance.now());
     this.dispatch(ex, pool);
@@ -897,6 +949,7 @@ export class Engine {
    */
   complete(ex: Exchange, err: Error | undefined): void {
     if (!ex.active) return;
+    if (err !== undefined && ex.headersAt === 0 && this.retryHop(ex, err)) return;
     let redirectProblem: string | undefined;
     if (err === undefined && REDIRECT_CODE[ex.status] === 1 && ex.headersAt > 0) {
       const location = rawHeader(ex.rawHeaders, 'location', false);
@@ -920,9 +973,12 @@ export class Engine {
     const req = ex.req;
     const st = this.stats[req.index]!;
     const hadResponse = ex.headersAt > 0;
+    // A whole response, or one cut at maxResponseBytes (an assertion): it has a status. One that failed
+    // after its headers (a body that timed out or was reset) has none, and is no expected response (k6: status 0).
+    const responded = hadResponse && (err === undefined || err === TOO_LARGE);
     let outcome: Outcome;
     let message: string | undefined;
-    const accepted = hadResponse && req.expect.acceptedStatus[ex.status] === 1;
+    const accepted = responded && req.expect.acceptedStatus[ex.status] === 1;
     // Failed inside dispatch() itself: undici refused the request (e.g. a header value it rejects), nothing was sent.
     const notSent = err !== undefined && this.dispatching && !hadResponse;
     if (notSent) {
@@ -945,7 +1001,7 @@ export class Engine {
       outcome = message === undefined ? 'ok' : 'assertion_failed';
     }
     st.outcomes[O[outcome]]!++;
-    if (hadResponse) st.statuses[ex.status] = (st.statuses[ex.status] ?? 0) + 1;
+    if (responded) st.statuses[ex.status] = (st.statuses[ex.status] ?? 0) + 1;
     const latencyMs = now - ex.scheduled;
     const latencyUs = latencyMs * 1000;
     st.latency.record(latencyUs);
@@ -963,7 +1019,7 @@ export class Engine {
       const waitingUs = (ex.headersAt - ex.writtenAt()) * 1000;
       st.waiting.record(waitingUs);
       st.timings.receiving.record((now - ex.headersAt) * 1000);
-      const byStatus = st.byStatus[ex.status];
+      const byStatus = responded ? st.byStatus[ex.status] : undefined;
       if (byStatus) {
         byStatus.latency.record(latencyUs);
         byStatus.waiting.record(waitingUs);
@@ -991,6 +1047,7 @@ export class Engine {
     st.sent += ex.chainSent;
     if (!notSent && ex.abortFn) st.sent += ex.sentBytes;
     st.redirects += ex.chainRedirects;
+    st.retries += ex.chainRetries;
     // Closed model: an iteration is its one request, sent when it started, so
     // its duration is the request's latency; partial() adds those histograms
     // once per interval instead of recording every value twice.
@@ -1094,7 +1151,14 @@ export class Engine {
   }
 
   private abortExchange(ex: Exchange, reason: EngineAbort): void {
-    if (ex.abortFn) ex.abortFn(reason);
+    if (ex.abortFn) {
+      // undici's abort ends the request at once (onError → complete); that
+      // may free the VU and start its next arrival on this same Exchange,
+      // which is then active again but no business of this abort.
+      const request = ex.requestNo;
+      ex.abortFn(reason);
+      if (ex.requestNo !== request) return;
+    }
     if (ex.active) {
       // Still waiting for a connection (in the pool's queue or on a connect):
       // record it now and give the VU a fresh handler. The abandoned one is

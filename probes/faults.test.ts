@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { IntervalSnapshot } from './results.ts';
+import type { IntervalSnapshot, RequestSample } from './results.ts';
 import { startRun } from './run.ts';
+import { formatSummary } from './summary.ts';
 import { closedPort, probe, stalledListener, testServer } from './test-support.ts';
 import type { TestServer } from './test-support.ts';
 
@@ -95,6 +96,32 @@ describe('fault paths give a classified outcome, never a crash', () => {
     expect(server.hits).toBe(600);
   });
 
+  it('a GET written on a kept-alive connection the server had just closed is retried on a new one, as Go’s client (k6) retries it; a POST is not', async () => {
+    // The server ends each connection right after its response without a
+    // `connection: close`, so the next request often meets the closing socket.
+    server = await testServer((req, res) => {
+      res.end('ok');
+      req.socket.end();
+    });
+    const get = await startRun(
+      probe({ target: server.url, scenario: iterations(300), requests: [{ name: 'get', url: '/x' }] }),
+      { threads: 1 },
+    ).done;
+    expect(get.outcomes).toEqual({ ok: 300, http_error: 0, assertion_failed: 0, timeout: 0, connect_error: 0, reset: 0 });
+    const retried = get.retries?.get ?? 0;
+    expect(retried).toBeGreaterThan(0);
+    // The server may have read a request it could no longer answer: it saw that one twice, as with Go's client.
+    expect(server.hits).toBeGreaterThanOrEqual(300);
+    expect(server.hits).toBeLessThanOrEqual(300 + retried);
+    expect(formatSummary(get)).toMatch(/retried: get=\d+ \(written on a kept-alive connection the server had closed/);
+    const post = await startRun(
+      probe({ target: server.url, scenario: iterations(300), requests: [{ name: 'post', method: 'POST', url: '/x', body: 'x', headers: { 'content-type': 'text/plain' } }] }),
+      { threads: 1 },
+    ).done;
+    expect(post.outcomes.ok + post.outcomes.reset).toBe(300);
+    expect(post.retries).toEqual({});
+  });
+
   it('a connection reset in the middle of the body, or before any response, is a reset', async () => {
     let n = 0;
     server = await testServer((_req, res) => {
@@ -126,6 +153,64 @@ describe('fault paths give a classified outcome, never a crash', () => {
     expect(d.min).toBeGreaterThanOrEqual(295);
     expect(d.max).toBeLessThan(450);
     expect(summary.errors[0]?.message).toMatch(/timed out waiting for the response/);
+  });
+
+  it('open model: a timeout that frees the only VU just as the next arrival is due records each request once, and only requests sent', async () => {
+    const sentTraces = new Set<string>();
+    server = await testServer((req) => {
+      sentTraces.add(String(req.headers.traceparent).split('-')[1] ?? '');
+      // never answer
+    });
+    const samples: RequestSample[] = [];
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        timeout: '97ms',
+        scenario: { executor: 'constant-arrival-rate', rate: 10, duration: '3s', preAllocatedVUs: 1, maxVUs: 1, gracefulStop: '1s' },
+        requests: [{ name: 'get', url: '/x' }],
+      }),
+      { threads: 1, traceSampleRatio: 1, maxSamplesPerInterval: 1000, onInterval: (s) => samples.push(...s.samples) },
+    ).done;
+    expect(summary.metrics.http_reqs!.values.count! + summary.droppedIterations + summary.interruptedIterations).toBe(30);
+    expect(samples.length).toBe(summary.metrics.http_reqs!.values.count);
+    // Every request recorded as a timeout waited its 97 ms, and reached the target.
+    expect(samples.filter((s) => s.latencyMs < 95).map((s) => `${s.outcome} ${s.latencyMs.toFixed(2)} ms`)).toEqual([]);
+    expect(samples.filter((s) => !sentTraces.has(s.traceId))).toEqual([]);
+  });
+
+  it('a response that fails after its headers (body timed out or reset) is no expected response and has no status, as in k6', async () => {
+    server = await testServer((req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('x'.repeat(10));
+      if (req.url === '/reset') setTimeout(() => req.socket.resetAndDestroy(), 20);
+      // else: the body stalls
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        timeout: '300ms',
+        scenario: iterations(4, 2),
+        requests: [
+          { name: 'stall', url: '/stall' },
+          { name: 'reset', url: '/reset' },
+        ],
+        thresholds: {
+          'http_req_duration{expected_response:true}': ['p(95)<200'],
+          'http_reqs{expected_response:true}': ['count<1'],
+          'http_reqs{status:200}': ['count<1'],
+          'http_req_failed{expected_response:false}': ['rate>0.99'],
+        },
+      }),
+      { threads: 1 },
+    ).done;
+    expect(summary.outcomes).toMatchObject({ timeout: 2, reset: 2 });
+    const m = summary.metrics;
+    expect(m.http_req_failed!.values.rate).toBe(1);
+    expect(m['http_reqs{expected_response:true}']!.values.count).toBe(0);
+    expect(m['http_reqs{status:200}']!.values.count).toBe(0);
+    expect(m['http_req_duration{expected_response:true}']!.values.count ?? 0).toBe(0);
+    expect(m['http_req_failed{expected_response:false}']!.values.rate).toBe(1);
+    expect(summary.status).toBe('passed');
   });
 
   it('a 50 MB body is cut off past maxResponseBytes instead of being read or buffered', async () => {

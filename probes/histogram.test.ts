@@ -285,6 +285,7 @@ function partialOf(samplesMs: readonly number[]): WorkerPartial {
         sent: 0,
         redirects: 0,
         redirectLimited: 0,
+        retries: 0,
       },
     ],
     timings: [],

@@ -192,6 +192,7 @@ class RequestTotals {
   sent = 0;
   redirects = 0;
   redirectLimited = 0;
+  retries = 0;
 
   constructor(
     withinCount: number,
@@ -233,6 +234,7 @@ class RequestTotals {
     this.sent = 0;
     this.redirects = 0;
     this.redirectLimited = 0;
+    this.retries = 0;
   }
 }
 
@@ -329,6 +331,7 @@ export class Agg {
         dst.sent += src.sent;
         dst.redirects += src.redirects;
         dst.redirectLimited += src.redirectLimited;
+        dst.retries += src.retries;
       });
       p.timings.forEach((src, i) => {
         const dst = this.timings[i];

@@ -84,6 +84,8 @@ export interface WorkerRequestPartial {
   redirects: number;
   /** Chains that ended on a redirect because the request's redirect limit was reached. */
   redirectLimited: number;
+  /** Hops sent again on a new connection after a kept-alive one failed before any response byte (see Engine.retryHop). */
+  retries: number;
 }
 
 export interface ErrorCount {

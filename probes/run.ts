@@ -716,6 +716,7 @@ class RunController {
       droppedIterations: dropped,
       interruptedIterations: this.total.interrupted,
       redirects: Object.fromEntries(this.total.requests.flatMap((r, i) => (r.redirects > 0 ? [[this.probe.requests[i]!.name, r.redirects]] : []))),
+      retries: Object.fromEntries(this.total.requests.flatMap((r, i) => (r.retries > 0 ? [[this.probe.requests[i]!.name, r.retries]] : []))),
       errors,
       warnings,
       ...(this.breakpoint ? { breakpoint: this.breakpoint } : {}),
@@ -742,6 +743,7 @@ class RunController {
       droppedIterations: 0,
       interruptedIterations: 0,
       redirects: {},
+      retries: {},
       errors: [],
       warnings: [],
     };

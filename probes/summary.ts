@@ -70,6 +70,13 @@ export interface RunSummary {
   interruptedIterations: number;
   /** Redirects followed, per request name (requests that followed none are left out); each chain counts as one request in the metrics. Absent in summaries stored before redirects were followed. */
   redirects?: Record<string, number>;
+  /**
+   * Requests sent again, per request name: a replayable request (GET, HEAD,
+   * OPTIONS, TRACE, or one with an `Idempotency-Key`) written on a kept-alive
+   * connection that failed before any response byte — the server had closed
+   * it — is retried once on a new connection, as Go's client (k6) retries it.
+   */
+  retries?: Record<string, number>;
   /** The most frequent errors (outcome, message, count). */
   errors: ErrorCount[];
   warnings: string[];
@@ -299,6 +306,12 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`    outcomes: ${outcomeText || 'no requests completed'}`);
   const redirects = Object.entries(s.redirects ?? {});
   if (redirects.length > 0) lines.push(`    redirects followed: ${redirects.map(([name, n]) => `${name}=${formatCount(n)}`).join(' ')} (each chain is one request, its latency to the final response)`);
+  const retries = Object.entries(s.retries ?? {});
+  if (retries.length > 0) {
+    lines.push(
+      `    retried: ${retries.map(([name, n]) => `${name}=${formatCount(n)}`).join(' ')} (written on a kept-alive connection the server had closed; sent again on a new one, as Go's client does; the target closes idle connections without saying so)`,
+    );
+  }
   if (s.errors.length > 0) {
     lines.push('    errors:');
     for (const e of s.errors.slice(0, 5)) lines.push(`      ${formatCount(e.count).padStart(8)} × ${e.outcome}: ${e.message}`);

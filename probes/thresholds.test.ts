@@ -162,6 +162,7 @@ function fakePartial(requests: { ms: number[]; status?: number; outcome?: Outcom
       sent: 50 * r.ms.length,
       redirects: 0,
       redirectLimited: 0,
+      retries: 0,
     };
   });
   return {
