@@ -65,6 +65,10 @@ describe('data_sent and data_received', () => {
     ['a GET', { name: 'get', url: '/x' }],
     ['a static ASCII body', { name: 'post', method: 'POST', url: '/x', body: 'a'.repeat(1000), headers: { 'content-type': 'text/plain' } }],
     ['a templated body with characters of several UTF-8 bytes', { name: 'post', method: 'POST', url: '/x', body: `${'é'.repeat(1000)}{{seq}}`, headers: { 'content-type': 'text/plain' } }],
+    ['a 5-byte body', { name: 'post', method: 'POST', url: '/x', body: 'hello', headers: { 'content-type': 'text/plain' } }],
+    ['a 100 kB body', { name: 'post', method: 'POST', url: '/x', body: 'a'.repeat(100_000), headers: { 'content-type': 'text/plain' } }],
+    ['a POST without a body', { name: 'post', method: 'POST', url: '/x' }],
+    ['a request with its own host and connection headers', { name: 'get', url: '/x', headers: { Host: 'example.test', Connection: 'keep-alive' } }],
   ])('count the bytes on the wire for %s', async (_what, request) => {
     const server = await countingServer();
     const summary = await startRun(probe({ target: server.url, scenario: { executor: 'shared-iterations', vus: 1, iterations: 5, maxDuration: '10s' }, requests: [request] })).done;

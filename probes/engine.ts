@@ -216,8 +216,11 @@ class Exchange implements PooledHandler {
    * body), which undici's callbacks do not all show. TLS records are not
    * counted (the socket counts what it decrypted).
    */
-  readSocket: Socket | null = null;
+  hopSocket: Socket | null = null;
   readFrom = 0;
+  /** Its written byte count then: what it has written since is this hop's data_sent (undici's own headers included). */
+  writeFrom = 0;
+  /** The hop's size as rendered (request line, headers, body; approximate): the warm-up's budget. */
   sentBytes = 0;
   rawHeaders: Buffer[] | null = null;
   chunks: Buffer[] | null = null;
@@ -245,7 +248,7 @@ class Exchange implements PooledHandler {
     this.headersAt = 0;
     this.status = 0;
     this.bodyBytes = 0;
-    this.readSocket = null;
+    this.hopSocket = null;
     this.rawHeaders = null;
     this.abortFn = null;
     this.truncated = false;
@@ -269,7 +272,7 @@ class Exchange implements PooledHandler {
   /** Ends a hop that a redirect (or a retry) follows: its bytes and timings join the chain's. */
   foldHopIntoChain(): void {
     this.chainReceived += this.receivedBytes();
-    if (this.gotConn > 0) this.chainSent += this.sentBytes;
+    this.chainSent += this.writtenBytes();
     this.addHopTimings();
   }
 
@@ -284,8 +287,14 @@ class Exchange implements PooledHandler {
 
   /** What this hop's socket has read since the hop was written on it (0 if it never was). */
   receivedBytes(): number {
-    const socket = this.readSocket;
+    const socket = this.hopSocket;
     return socket === null ? 0 : socket.bytesRead - this.readFrom;
+  }
+
+  /** What this hop's socket has been given to write since the hop was written on it (0 if it never was). */
+  writtenBytes(): number {
+    const socket = this.hopSocket;
+    return socket === null ? 0 : socket.bytesWritten - this.writeFrom;
   }
 
   /** Adds this hop's set-up and sending to the chain's, if undici wrote it (took a connection for it). */
@@ -308,8 +317,9 @@ class Exchange implements PooledHandler {
       if (conn !== null) {
         const socket = conn.socket;
         if (socket !== null) {
-          this.readSocket = socket;
+          this.hopSocket = socket;
           this.readFrom = socket.bytesRead;
+          this.writeFrom = socket.bytesWritten;
         }
         if (conn.takeSetUp()) {
           this.connectMs = conn.connectMs;
@@ -1044,8 +1054,7 @@ export class Engine {
     }
     st.received += ex.receivedBytes() + ex.chainReceived;
     // Only a request undici wrote counts as data sent (abortFn is set just before the write); earlier hops were.
-    st.sent += ex.chainSent;
-    if (!notSent && ex.abortFn) st.sent += ex.sentBytes;
+    st.sent += ex.chainSent + ex.writtenBytes();
     st.redirects += ex.chainRedirects;
     st.retries += ex.chainRetries;
     // Closed model: an iteration is its one request, sent when it started, so
