@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRun } from './run.ts';
 import { probeSpecSchema } from './spec.ts';
+import { probe, testServer } from './test-support.ts';
+import type { TestServer } from './test-support.ts';
 
 const base = {
   target: 'http://127.0.0.1:8081',
@@ -156,5 +159,62 @@ describe('probe spec validation', () => {
     expect(problems({ scenario: { executor: 'ramping-arrival-rate', preAllocatedVUs: 1, stages: [{ duration: '0s', target: 5 }] } })[0]?.message).toMatch(
       /last 0s in total/,
     );
+  });
+});
+
+describe('request headers the HTTP client refuses', () => {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  const headerProblems = (headers: Record<string, string>, method = 'POST'): { path: string; message: string }[] =>
+    problems({ requests: [{ name: 'a', method, url: '/x', headers, ...(method === 'POST' ? { body: 'abc' } : {}) }] });
+
+  it('rejects, whatever their case, the header names undici refuses to send, saying why', () => {
+    expect(headerProblems({ Expect: '100-continue', 'KEEP-ALIVE': 'timeout=5', 'transfer-encoding': 'chunked', Upgrade: 'websocket', 'Content-Length': '3' })).toEqual([
+      { path: 'requests.0.headers.Expect', message: 'expect is not supported by the HTTP client (undici), which would refuse to send the request; remove it' },
+      { path: 'requests.0.headers.KEEP-ALIVE', message: 'keep-alive is managed by the HTTP client (connections are kept alive; "connection: close" ends one after its response); remove it' },
+      { path: 'requests.0.headers.transfer-encoding', message: 'transfer-encoding is set by the HTTP client from the body; remove it' },
+      { path: 'requests.0.headers.Upgrade', message: 'upgrade (switching protocols, e.g. to WebSocket) is not supported by the HTTP client; remove it' },
+      { path: 'requests.0.headers.Content-Length', message: 'content-length is set by the HTTP client from the body; remove it' },
+    ]);
+    expect(headerProblems({ 'content-length': '0' }, 'GET')).toEqual([
+      { path: 'requests.0.headers.content-length', message: 'content-length is set by the HTTP client from the body; remove it' },
+    ]);
+  });
+
+  it('rejects a connection value that is not a list of tokens, a templated one, and a host given twice', () => {
+    expect(headerProblems({ Connection: 'keep-alive,' }, 'GET')).toEqual([
+      { path: 'requests.0.headers.Connection', message: 'connection must be a comma-separated list of tokens, such as "close" or "keep-alive", got "keep-alive,"' },
+    ]);
+    expect(headerProblems({ connection: 'a b' }, 'GET')[0]?.message).toMatch(/^connection must be a comma-separated list of tokens/);
+    expect(headerProblems({ connection: '' }, 'GET')[0]?.message).toMatch(/^connection must be a comma-separated list of tokens/);
+    expect(headerProblems({ connection: '{{pick close keep-alive}}' }, 'GET')).toEqual([
+      { path: 'requests.0.headers.connection', message: 'connection cannot be templated; write it out ("close" ends the connection after each response, otherwise it is kept alive)' },
+    ]);
+    expect(headerProblems({ Host: 'a.test', host: 'b.test' }, 'GET')).toEqual([
+      { path: 'requests.0.headers.host', message: 'host is given twice ("Host" and "host"); give it once' },
+    ]);
+  });
+
+  it('sends every request whose headers validation accepts (the target gets each one)', async () => {
+    server = await testServer();
+    const accepted: [string, Record<string, string>][] = [
+      ['GET', { Connection: 'close' }],
+      ['GET', { connection: 'keep-alive, x-trace' }],
+      ['GET', { CONNECTION: 'Upgrade' }],
+      ['GET', { Host: 'example.test' }],
+      ['GET', { host: '{{pick a.test b.test}}' }],
+      ['POST', { 'Content-Type': 'text/plain', TE: 'trailers', 'Proxy-Connection': 'keep-alive' }],
+      ['POST', { 'x-a': 'a', 'X-A': 'b' }],
+    ];
+    const requests = accepted.map(([method, headers], i) => ({ name: `r${i}`, method, url: '/x', headers, ...(method === 'POST' ? { body: 'abc' } : {}) }));
+    const spec = { target: server.url, scenario: { executor: 'shared-iterations', vus: 1, iterations: 2 * requests.length, maxDuration: '5s' }, requests };
+    expect(problems(spec)).toEqual([]);
+    const summary = await startRun(probe(spec), { threads: 1 }).done;
+    // The mix is exact: each request twice.
+    expect({ outcomes: summary.outcomes, errors: summary.errors, hits: server.hits }).toMatchObject({ outcomes: { ok: 2 * requests.length }, errors: [], hits: 2 * requests.length });
   });
 });

@@ -149,6 +149,43 @@ const expectSchema = z.strictObject({
 });
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Request header names (lower case) undici refuses to send (lib/core/request.js
+ * processHeader): every request would fail "not sent" and the target see none.
+ * `content-length` it accepts only as digits that match the body (and drops
+ * without one): the client sets it.
+ */
+const REFUSED_HEADERS: Readonly<Record<string, string>> = {
+  expect: 'expect is not supported by the HTTP client (undici), which would refuse to send the request; remove it',
+  'keep-alive': 'keep-alive is managed by the HTTP client (connections are kept alive; "connection: close" ends one after its response); remove it',
+  'transfer-encoding': 'transfer-encoding is set by the HTTP client from the body; remove it',
+  upgrade: 'upgrade (switching protocols, e.g. to WebSocket) is not supported by the HTTP client; remove it',
+  'content-length': 'content-length is set by the HTTP client from the body; remove it',
+};
+
+/** undici's rule for a `connection` value: a comma-separated list of tokens, none empty. */
+const CONNECTION_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Why undici would refuse a request header, by its rules (names
+ * case-insensitive), or `undefined`; `seen` maps the lower-case names of
+ * the request's earlier headers to their spelling, for `host`, which
+ * undici refuses twice.
+ */
+function refusedHeaderProblem(name: string, value: string, seen: Map<string, string>): string | undefined {
+  const lower = name.toLowerCase();
+  const refused = REFUSED_HEADERS[lower];
+  if (refused !== undefined) return refused;
+  if (lower === 'host' && seen.has(lower)) return `host is given twice ("${seen.get(lower)!}" and "${name}"); give it once`;
+  if (lower === 'connection') {
+    if (value.includes('{{')) return 'connection cannot be templated; write it out ("close" ends the connection after each response, otherwise it is kept alive)';
+    if (!value.split(',').every((t) => CONNECTION_TOKEN.test(t.trim()))) {
+      return `connection must be a comma-separated list of tokens, such as "close" or "keep-alive", got ${JSON.stringify(value)}`;
+    }
+  }
+  return undefined;
+}
 /**
  * What a request line cannot carry as it is: spaces, control characters and
  * anything beyond ASCII (undici would send U+0080–U+00FF as raw bytes, which
@@ -225,8 +262,12 @@ const requestSchema = z
     if (literals.includes('#')) {
       add(['url'], 'the URL contains "#": a fragment is never sent to a server; remove it, or percent-encode it as %23 if it is part of a value');
     }
+    const seenHeaders = new Map<string, string>();
     for (const [name, value] of Object.entries(r.headers)) {
       if (!HEADER_NAME.test(name)) add(['headers', name], `"${name}" is not a valid HTTP header name`);
+      const refused = refusedHeaderProblem(name, value, seenHeaders);
+      if (refused) add(['headers', name], refused);
+      seenHeaders.set(name.toLowerCase(), name);
       const p = templateProblem(value);
       if (p) add(['headers', name], p);
       // Generators add only printable ASCII and items of a list written in the value itself, so checking the
