@@ -1007,7 +1007,7 @@ export class Engine {
       message = `HTTP ${ex.status}`;
     } else {
       message = req.expect.headers.length > 0 ? checkHeaders(req.expect, ex.rawHeaders) : undefined;
-      if (message === undefined && ex.chunks) message = checkJson(req.expect, Buffer.concat(ex.chunks, ex.kept), ex.truncated);
+      if (message === undefined && ex.chunks) message = checkJson(req.expect, Buffer.concat(ex.chunks, ex.kept), ex.truncated, rawHeader(ex.rawHeaders, 'content-encoding'), this.maxResponseBytes);
       outcome = message === undefined ? 'ok' : 'assertion_failed';
     }
     st.outcomes[O[outcome]]!++;

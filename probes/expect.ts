@@ -4,7 +4,9 @@
  * expectation that does not hold is an `assertion_failed` (the response
  * arrived with an accepted status but its content is wrong).
  */
+import * as buffer from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
+import * as zlib from 'node:zlib';
 
 export type JsonPathSegment = string | number;
 
@@ -189,13 +191,73 @@ export function rawHeader(raw: readonly Buffer[] | null, lowerName: string, all 
   return value;
 }
 
-/** Checks JSON expectations against a response body; returns the first problem. */
-export function checkJson(expect: CompiledExpect, body: Buffer, truncated: boolean): string | undefined {
+type Decoder = (body: Buffer, options: zlib.ZlibOptions & zlib.BrotliOptions) => Buffer;
+
+/** Node ≥ 22.15 decodes zstd; Node 20 does not. */
+const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: Decoder }).zstdDecompressSync;
+
+/** A zlib-wrapped deflate stream (RFC 1950 header: method 8, check bits), as opposed to a raw one (RFC 1951). */
+const isZlibWrapped = (body: Buffer): boolean => body.length >= 2 && (body[0]! & 0x0f) === 8 && body[0]! >> 4 <= 7 && ((body[0]! << 8) | body[1]!) % 31 === 0;
+
+/** Decoders by content-coding (RFC 9110 §8.4.1), as k6 decodes them (lib/netext/httpext/compression.go). */
+const DECODERS: Readonly<Record<string, Decoder>> = {
+  gzip: zlib.gunzipSync,
+  'x-gzip': zlib.gunzipSync,
+  deflate: (body, options) => (isZlibWrapped(body) ? zlib.inflateSync(body, options) : zlib.inflateRawSync(body, options)),
+  br: zlib.brotliDecompressSync,
+  ...(zstdDecompressSync ? { zstd: zstdDecompressSync } : {}),
+};
+
+/**
+ * A body decoded by its `content-encoding` (the codings listed in the order
+ * they were applied, so undone last first; `identity` is none), each step
+ * bounded at `maxBytes`; or why it cannot be.
+ *
+ * @example
+ * decodeBody(gzipSync('{}'), 'gzip', 1024) // { body: <Buffer 7b 7d> }
+ */
+export function decodeBody(body: Buffer, contentEncoding: string | undefined, maxBytes: number): { body: Buffer } | { problem: string } {
+  if (contentEncoding === undefined || body.length === 0) return { body };
+  const codings = contentEncoding
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  let out = body;
+  for (const coding of codings.reverse()) {
+    const decode = Object.hasOwn(DECODERS, coding) ? DECODERS[coding] : undefined;
+    if (!decode) return { problem: `cannot check JSON: content-encoding ${coding} is not supported` };
+    try {
+      out = decode(out, { maxOutputLength: maxBytes });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        return { problem: `cannot check JSON: the ${coding} body decodes to more than maxResponseBytes (${maxBytes} bytes)` };
+      }
+      return { problem: `cannot check JSON: the ${coding} body is corrupt: ${(err as Error).message}` };
+    }
+  }
+  return { body: out };
+}
+
+/**
+ * Checks JSON expectations against a response body, decoded by the
+ * response's `content-encoding` to at most `maxDecodedBytes`; returns the
+ * first problem.
+ */
+export function checkJson(
+  expect: CompiledExpect,
+  body: Buffer,
+  truncated: boolean,
+  contentEncoding?: string,
+  maxDecodedBytes: number = buffer.constants.MAX_LENGTH,
+): string | undefined {
+  const tooLarge = 'body is larger than maxResponseBytes, so its JSON could not be checked';
+  const decoded = decodeBody(body, contentEncoding, maxDecodedBytes);
+  if ('problem' in decoded) return truncated ? tooLarge : decoded.problem;
   let doc: unknown;
   try {
-    doc = JSON.parse(body.toString('utf8'));
+    doc = JSON.parse(decoded.body.toString('utf8'));
   } catch {
-    return truncated ? 'body is larger than maxResponseBytes, so its JSON could not be checked' : 'body is not valid JSON';
+    return truncated ? tooLarge : 'body is not valid JSON';
   }
   for (const c of expect.json) {
     const { exists, value } = valueAtPath(doc, c.segments);

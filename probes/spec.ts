@@ -331,7 +331,8 @@ export const probeSpecSchema = z.strictObject({
    * cut off (its connection closed) and counted as `assertion_failed`, so a
    * runaway body cannot eat the generator's memory or bandwidth. Bodies are
    * only kept (up to this size) when `expect.json` needs them; otherwise
-   * bytes are counted and dropped.
+   * bytes are counted and dropped. A compressed body is decoded for
+   * `expect.json` up to this size too (larger: `assertion_failed`).
    */
   maxResponseBytes: z.number().int().positive().default(1_048_576),
   /** k6's option: accept any TLS certificate (self-signed, expired, another host's). For staging targets only. */
