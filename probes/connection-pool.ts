@@ -99,6 +99,8 @@ export interface ConnectionPoolOptions {
   pipelining?: number;
   keepAliveTimeout?: number;
   keepAliveMaxTimeout?: number;
+  /** Largest response header block undici reads (its default is 16 KiB; Go's client, k6's, reads up to 10 MB). */
+  maxHeaderSize?: number;
   /** Resolves host names (Node's `net.connect` option; default `dns.lookup`). */
   lookup?: LookupFunction;
 }
@@ -347,6 +349,7 @@ export class ConnectionPool {
       connectTimeout: this.options.connectTimeout,
       keepAliveTimeout: this.options.keepAliveTimeout ?? 4_000,
       keepAliveMaxTimeout: this.options.keepAliveMaxTimeout ?? 60_000,
+      ...(this.options.maxHeaderSize !== undefined ? { maxHeaderSize: this.options.maxHeaderSize } : {}),
     });
     const conn = new Conn(client);
     const settled = (): void => {

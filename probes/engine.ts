@@ -125,6 +125,8 @@ export function classifyError(err: Error, hadResponse: boolean): { outcome: Outc
   if (err === CONNECT_TIMEOUT) return { outcome: 'connect_error', message: `${err.message} (no connection was opened or free within the request timeout)` };
   if (err === TOO_LARGE) return { outcome: 'assertion_failed', message: err.message };
   const code = (err as { code?: string }).code ?? '';
+  // The response came but its headers were beyond the limit: unread, so no status; failed, as a k6 error is.
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') return { outcome: 'http_error', message: 'response headers larger than maxResponseBytes' };
   const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? '';
   if (TIMEOUT_CODES.has(code)) return { outcome: 'timeout', message: err.message };
   if (!hadResponse && (CONNECT_CODES.has(code) || CONNECT_CODES.has(causeCode))) return { outcome: 'connect_error', message: `${code || causeCode}: ${err.message}` };
@@ -591,7 +593,13 @@ export class Engine {
         this.maxVus = shareOf(s.vus, seg);
     }
     const maxTimeout = Math.max(...this.requests.map((r) => r.timeoutMs));
-    this.poolOptions = { connections: Math.max(1, this.maxVus), connectTimeout: Math.min(10_000, maxTimeout), rejectUnauthorized: !probe.insecureSkipTLSVerify };
+    this.poolOptions = {
+      connections: Math.max(1, this.maxVus),
+      connectTimeout: Math.min(10_000, maxTimeout),
+      rejectUnauthorized: !probe.insecureSkipTLSVerify,
+      // Headers are bounded as the body is (undici's 16 KiB would cut a large CSP or cookie set as a "reset").
+      maxHeaderSize: Math.max(16_384, probe.maxResponseBytes),
+    };
     for (const r of this.requests) if (!this.pools.has(r.origin)) this.pools.set(r.origin, new ConnectionPool(r.origin, this.poolOptions));
     this.ownOrigins = this.pools.size;
     if (this.open) {
@@ -998,6 +1006,7 @@ export class Engine {
       ({ outcome, message } = classifyError(err, hadResponse));
       if (err === TIMEOUT && !hadResponse && ex.gotConn > 0 && ex.wrote === 0) message = 'timed out sending the request: the target did not take all of its body';
       if (err === TOO_LARGE) message = `response body larger than maxResponseBytes (${this.maxResponseBytes} bytes)`;
+      else if ((err as { code?: string }).code === 'UND_ERR_HEADERS_OVERFLOW') message = `${message} (${this.maxResponseBytes} bytes)`;
     } else if (redirectProblem !== undefined) {
       outcome = 'http_error';
       message = redirectProblem;

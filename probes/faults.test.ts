@@ -240,6 +240,27 @@ describe('fault paths give a classified outcome, never a crash', () => {
     expect(written).toBeLessThan(20 * 1024 * 1024);
   });
 
+  it('response headers larger than undici’s 16 KiB default are read up to maxResponseBytes; beyond it the response is an http_error saying so, not a reset', async () => {
+    server = await testServer((req, res) => {
+      res.setHeader('content-security-policy', `default-src 'self' ${'https://cdn.example.com/'.repeat(req.url === '/huge' ? 4000 : 800)}`);
+      res.end('ok');
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        maxResponseBytes: 65536,
+        scenario: iterations(4),
+        requests: [
+          { name: 'big', url: '/big' },
+          { name: 'huge', url: '/huge' },
+        ],
+      }),
+      { threads: 1 },
+    ).done;
+    expect(summary.outcomes).toMatchObject({ ok: 2, http_error: 2, reset: 0 });
+    expect(summary.errors).toEqual([{ outcome: 'http_error', message: 'response headers larger than maxResponseBytes (65536 bytes)', count: 2 }]);
+  });
+
   it('an unexpected status is an http_error and an expected one is ok, per request', async () => {
     server = await testServer((req, res) => {
       res.statusCode = req.url === '/missing' ? 404 : 503;

@@ -332,7 +332,9 @@ export const probeSpecSchema = z.strictObject({
    * runaway body cannot eat the generator's memory or bandwidth. Bodies are
    * only kept (up to this size) when `expect.json` needs them; otherwise
    * bytes are counted and dropped. A compressed body is decoded for
-   * `expect.json` up to this size too (larger: `assertion_failed`).
+   * `expect.json` up to this size too (larger: `assertion_failed`). The
+   * response headers are read up to this size (at least 16 KiB); a larger
+   * header block is an `http_error` (no status could be read).
    */
   maxResponseBytes: z.number().int().positive().default(1_048_576),
   /** k6's option: accept any TLS certificate (self-signed, expired, another host's). For staging targets only. */
