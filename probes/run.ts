@@ -556,8 +556,11 @@ class RunController {
   private autoAbort(start: number, end: number): void {
     const { errorRate, for: forMs } = this.probe.autoAbort;
     const { total, failed } = this.interval.failures();
-    if (total === 0) return;
-    if (failed / total > errorRate) {
+    if (total === 0) {
+      // Nothing completed: the failing streak (if any) goes on in wall time; a sparse probe is not let off.
+      if (this.streak.ms === 0) return;
+      this.streak.ms += end - start;
+    } else if (failed / total > errorRate) {
       this.streak.ms += end - start;
       this.streak.failed += failed;
       this.streak.total += total;

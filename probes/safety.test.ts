@@ -46,6 +46,23 @@ describe('safety', () => {
     expect(summary.outcomes.http_error).toBeGreaterThan(80);
   });
 
+  it('auto-abort counts wall time: at one request every 2 s, a target failing every one is stopped about `for` after it began failing', async () => {
+    server = await testServer(delayed(0, 503));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'constant-arrival-rate', rate: 0.5, duration: '12s', preAllocatedVUs: 1 },
+        requests: [{ name: 'get', url: '/x' }],
+        autoAbort: { errorRate: 50, for: '3s' },
+      }),
+      { threads: 1 },
+    ).done;
+    expect(summary.status).toBe('aborted');
+    expect(summary.stopReason).toMatch(/^auto-abort: error rate 100 % > 50 % for 3s$/);
+    // Failing from the first request: 3 s of failure and an interval of slack, not 3 intervals with a completion (5 s).
+    expect(summary.durationMs).toBeLessThan(4_500);
+  });
+
   it('an aborted signal stops the run gracefully and the summary is still produced', async () => {
     server = await testServer(delayed(10));
     const controller = new AbortController();
@@ -66,7 +83,7 @@ describe('segments and threads', () => {
     server = await testServer();
     const p = probe({
       target: server.url,
-      scenario: { executor: 'ramping-arrival-rate', startRate: 0, stages: [{ duration: '1s', target: 300 }], preAllocatedVUs: 6 },
+      scenario: { executor: 'ramping-arrival-rate', startRate: 0, stages: [{ duration: '1s', target: 300 }], preAllocatedVUs: 6, maxVUs: 60 }, // VUs to spare on a loaded machine: a drop would be a missing hit
       requests: [{ name: 'get', url: '/x?seq={{seq}}' }],
     });
     const perSegment: number[] = [];
