@@ -89,6 +89,30 @@ describe('closed-model executors against a local server', () => {
     expect(long.metrics.http_reqs!.values.count).toBe(2);
   });
 
+  it('gracefulRampDown 0 interrupts each ramped-down VU’s iteration the moment it is ramped down, as k6 does', async () => {
+    // 10 VUs ramp to 0 over 1 s, one leaving every 100 ms, each always with a 60 ms request in flight.
+    server = await testServer(delayed(60));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: {
+          executor: 'ramping-vus',
+          startVUs: 10,
+          gracefulRampDown: '0s',
+          gracefulStop: '0s',
+          stages: [
+            { duration: '1s', target: 10 },
+            { duration: '1s', target: 0 },
+          ],
+        },
+        requests: [{ name: 'get', url: '/x' }],
+      }),
+      { threads: 1 },
+    ).done;
+    // Before, only the timeout sweep (every 100 ms) interrupted them: a request ending before it came was counted instead.
+    expect(summary.interruptedIterations).toBe(10);
+  });
+
   it('shared-iterations runs exactly the iterations shared among its VUs and ends early when they are done', async () => {
     server = await testServer();
     const summary = await startRun(

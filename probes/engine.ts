@@ -818,6 +818,7 @@ export class Engine {
     const target = Math.min(n, this.vus.length);
     const now = performance.now();
     const rampDown = this.scenario.executor === 'ramping-vus' ? this.scenario.gracefulRampDown : 0;
+    let retiring = false;
     for (let i = 0; i < this.vus.length; i++) {
       const vu = this.vus[i]!;
       if (i < target) {
@@ -828,8 +829,16 @@ export class Engine {
         }
       } else if (vu.active) {
         vu.active = false;
-        if (vu.running) vu.retireAt = now + rampDown;
+        if (vu.running) {
+          vu.retireAt = now + rampDown;
+          retiring = true;
+        }
       }
+    }
+    // Interrupted at retireAt on the dot (k6's hard stop), not at the next timeout sweep: a request ending in between would count.
+    if (retiring) {
+      if (rampDown === 0) this.retireDue();
+      else this.setTimer(() => this.retireDue(), rampDown);
     }
     this.planned = target;
     this.peakActive = Math.max(this.peakActive, this.activeVus());
@@ -1152,6 +1161,17 @@ export class Engine {
   }
 
   /** Times out overdue requests and interrupts ramped-down VUs past gracefulRampDown. */
+  /** Closed model: interrupts the iterations of ramped-down VUs whose gracefulRampDown is over. */
+  private retireDue(): void {
+    const now = performance.now();
+    for (let i = 0; i < this.vus.length; i++) {
+      const vu = this.vus[i]!;
+      if (now < vu.retireAt) continue;
+      vu.retireAt = Infinity;
+      if (vu.ex.active) this.abortExchange(vu.ex, INTERRUPTED);
+    }
+  }
+
   private sweep(): void {
     const now = performance.now();
     for (let i = 0; i < this.vus.length; i++) {
