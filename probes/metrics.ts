@@ -55,7 +55,7 @@ export const METRIC_DEFS = {
   http_req_tls_handshaking: { type: 'trend', contains: 'time', scope: 'request', description: 'TLS handshake, ms, of the connection the request opened; 0 on a reused one' },
   http_req_sending: { type: 'trend', contains: 'time', scope: 'request', description: 'writing the request, ms: until the kernel has taken all of it' },
   http_req_receiving: { type: 'trend', contains: 'time', scope: 'request', description: 'receiving the body, ms: from the response headers to its end' },
-  checks: { type: 'rate', contains: 'default', scope: 'request', description: 'share of responses with an accepted status that passed their header and JSON expectations' },
+  checks: { type: 'rate', contains: 'default', scope: 'request', description: 'share of requests that met all their expectations (status, headers, JSON): a request with another status, a timeout or a connection error fails' },
   data_received: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes received: all the socket read for the request (status line, headers, body and its framing; https: the decrypted bytes)' },
   data_sent: { type: 'counter', contains: 'data', scope: 'request', description: 'bytes sent' },
   iteration_duration: { type: 'trend', contains: 'time', scope: 'none', description: 'iteration time, ms: from sending to the end of the body' },
@@ -455,8 +455,11 @@ export class Agg {
     this.requests.forEach((r, i) => {
       if (mask && !mask[i]) return;
       if (metric === 'checks') {
+        // A request's expect (status, headers, JSON) is its check: only `ok`
+        // met all of it; a timeout or a refused connection fails its status
+        // check, as a k6 check on r.status fails on status 0.
         pass += r.outcomes[OK]!;
-        total += r.outcomes[OK]! + r.outcomes[ASSERTION]!;
+        total += r.total();
         return;
       }
       if (metric !== 'http_req_failed') throw new RangeError(`${metric} is not a rate`);

@@ -120,7 +120,8 @@ export function summaryMetrics(agg: Agg, probe: Probe, extra: readonly MetricSel
     out[key] = { type: def.type, contains: def.contains, values: metricValues(agg, metric, filter) };
   };
   const open = isArrivalRate(probe.scenario);
-  const hasChecks = probe.requests.some((r) => Object.keys(r.expect.headers).length > 0 || Object.keys(r.expect.json).length > 0);
+  // A request's expect is its check (k6 shows checks when a script runs one): shown when one is written.
+  const hasChecks = probe.requests.some((r) => r.expect.status !== undefined || Object.keys(r.expect.headers).length > 0 || Object.keys(r.expect.json).length > 0);
   // k6's order: alphabetical.
   add('http_req_blocked', 'http_req_blocked', {});
   add('http_req_connecting', 'http_req_connecting', {});

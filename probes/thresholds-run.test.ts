@@ -83,6 +83,21 @@ describe('thresholds in a run', () => {
     expect(summary.status).toBe('failed');
   });
 
+  it('checks counts every request: a probe answered only with 500s fails checks rate>0.99 instead of having no data', async () => {
+    server = await testServer(delayed(0, 500, '{"ok":false}'));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: arrival(20, '1s'),
+        requests: [{ name: 'get', url: '/x', expect: { status: [200], json: { '$.ok': true } } }],
+        thresholds: { checks: ['rate>0.99'] },
+      }),
+    ).done;
+    expect(summary.thresholds[0]).toMatchObject({ metric: 'checks', ok: false, value: 0 });
+    expect(summary.metrics.checks!.values).toEqual({ rate: 0, passes: 0, fails: 20 });
+    expect(summary.status).toBe('failed');
+  });
+
   it('abortOnFail stops the run at the first interval that fails, long before its end', async () => {
     server = await testServer(delayed(0, 500));
     const summary = await startRun(

@@ -6,6 +6,8 @@ import { EMPTY_SPARSE, IntervalRecorder } from './histogram.ts';
 import { Agg } from './metrics.ts';
 import type { WorkerPartial, WorkerRequestPartial } from './protocol.ts';
 import { probeSpecSchema } from './spec.ts';
+import { summaryMetrics } from './summary.ts';
+import { probe as probeModel } from './test-support.ts';
 import { canonicalKey, compileThresholds, holds, observe, parseMetricKey, parseThreshold, thresholdProblems } from './thresholds.ts';
 
 const spec = (thresholds: Record<string, unknown>) =>
@@ -254,5 +256,38 @@ describe('threshold evaluation', () => {
     expect(results['http_reqs rate>=100']!.value).toBeCloseTo(110, 6);
     expect(results['dropped_iterations count<1']).toEqual({ value: 6, ok: false });
     expect(results['vus max<5']).toEqual({ value: 8, ok: false });
+  });
+});
+
+describe('checks', () => {
+  it('is the share of requests that met all their expectations: a status outside expect.status, a timeout or a refused connection fails it', () => {
+    const agg = new Agg(2, 0, [compileExpect({ headers: {}, json: {} }).acceptedStatus, compileExpect({ status: [200, 404], headers: {}, json: {} }).acceptedStatus]);
+    // get_variant: 3 ok, 1 HTTP 503; evaluate: 1 assertion failure, 1 timeout, 1 refused connection, 1 ok.
+    agg.addInterval(
+      [
+        fakePartial([{ ms: [10, 10, 10] }, { ms: [10], outcome: 'assertion_failed' }]),
+        fakePartial([{ ms: [30], status: 503 }, { ms: [1000], outcome: 'timeout' }]),
+        fakePartial([{ ms: [] }, { ms: [1], outcome: 'connect_error' }]),
+        fakePartial([{ ms: [] }, { ms: [10] }]),
+      ],
+      0,
+      1000,
+    );
+    expect(agg.rate('checks')).toEqual({ pass: 4, total: 8 });
+    expect(agg.rate('checks', { requests: [true, false] })).toEqual({ pass: 3, total: 4 });
+    // Every response a 500: checks has data and rate>0.99 fails (k6: a status check fails).
+    const failing = new Agg(2, 0, [compileExpect({ headers: {}, json: {} }).acceptedStatus, compileExpect({ status: [200, 404], headers: {}, json: {} }).acceptedStatus]);
+    failing.addInterval([fakePartial([{ ms: [5, 5], status: 500 }, { ms: [] }])], 0, 1000);
+    const [t] = compileThresholds(spec({ checks: ['rate>0.99'] }));
+    expect(observe(t!, failing)).toBe(0);
+  });
+
+  it('is in the summary when a request states an expectation, a status list alone included', () => {
+    const agg = new Agg(1, 0, [compileExpect({ status: [200], headers: {}, json: {} }).acceptedStatus]);
+    const keys = (expect?: Record<string, unknown>): string[] =>
+      Object.keys(summaryMetrics(agg, probeModel({ target: 'http://127.0.0.1:1', scenario: { executor: 'constant-vus', vus: 1, duration: '1s' }, requests: [{ name: 'a', url: '/', ...(expect ? { expect } : {}) }] }), []));
+    expect(keys({ status: [200] })).toContain('checks');
+    expect(keys({ json: { '$.ok': true } })).toContain('checks');
+    expect(keys()).not.toContain('checks');
   });
 });
