@@ -8,7 +8,7 @@ import type { WorkerPartial, WorkerRequestPartial } from './protocol.ts';
 import { probeSpecSchema } from './spec.ts';
 import { summaryMetrics } from './summary.ts';
 import { probe as probeModel } from './test-support.ts';
-import { canonicalKey, compileThresholds, holds, observe, parseMetricKey, parseThreshold, thresholdProblems } from './thresholds.ts';
+import { canonicalKey, compileThresholds, holds, observe, parseMetricKey, parseThreshold, rawThresholdProblems, thresholdProblems } from './thresholds.ts';
 
 const spec = (thresholds: Record<string, unknown>) =>
   probeSpecSchema.parse({
@@ -132,6 +132,31 @@ describe('threshold grammar', () => {
     expect(byPath['thresholds/http_req_waiting{team:exp}']).toBeUndefined();
     expect(byPath['thresholds/vus']).toBeUndefined();
     expect(problems).toHaveLength(9);
+  });
+
+  it('rawThresholdProblems still reports every other problem when the schema rejects one key or entry', () => {
+    // http_req_duration is a string, not a list, and http_reqs[1] a number: the schema reports those;
+    // every other problem of the same thresholds comes in the same pass.
+    const problems = rawThresholdProblems({
+      target: 'http://127.0.0.1:1',
+      requests: [{ name: 'a', url: '/' }],
+      scenario: { executor: 'constant-vus' },
+      thresholds: {
+        http_req_duration: 'p(95)<500',
+        latency: 'p95<5',
+        'http_req_duration{request:b}': ['p(95)<5'],
+        http_req_failed: ['p(95)<5', 'rate<1%'],
+        http_reqs: ['count<1', 5, 'avg<1'],
+        vus: ['value<=3'],
+      },
+    });
+    const byPath = Object.fromEntries(problems.map((p) => [p.path.join('/'), p.message]));
+    expect(byPath['thresholds/latency']).toMatch(/unknown metric "latency" \(did you mean http_req_duration\?\)/);
+    expect(byPath['thresholds/http_req_duration{request:b}']).toMatch(/no request named "b"/);
+    expect(byPath['thresholds/http_req_failed/0']).toMatch(/p\(95\) is not available on http_req_failed/);
+    expect(byPath['thresholds/http_req_failed/1']).toMatch(/rates are fractions/);
+    expect(byPath['thresholds/http_reqs/2']).toMatch(/avg is not available on http_reqs/);
+    expect(problems).toHaveLength(5);
   });
 
   it('rejects a window shorter than the snapshot interval', () => {

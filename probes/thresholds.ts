@@ -20,7 +20,7 @@ import type { Agg, Filter, MetricName, MetricType } from './metrics.ts';
 import { z } from 'zod';
 import { BurnwatchError, labels } from '../common/index.ts';
 import { thresholdsSchema } from './spec.ts';
-import type { ProbeSpec } from './spec.ts';
+import type { ProbeSpec, ThresholdEntry } from './spec.ts';
 
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 export type Aggregation = 'avg' | 'min' | 'max' | 'med' | 'percentile' | 'count' | 'rate' | 'value';
@@ -172,9 +172,18 @@ function checkAggregation(metric: MetricName, t: ParsedThreshold): void {
 type Problem = { path: (string | number)[]; message: string };
 
 function compile(probe: ProbeSpec, problems: Problem[]): Threshold[] {
+  return compileEntries(probe.thresholds, requestTags(probe), problems);
+}
+
+/**
+ * `compile` over thresholds some of which the schema rejected: a key whose
+ * value is not a list (`undefined`) has only its metric key checked, and an
+ * entry that is `undefined` is skipped (the schema reports those), so every
+ * other problem comes in the same pass with its index as written.
+ */
+function compileEntries(thresholds: Record<string, readonly (ThresholdEntry | undefined)[] | undefined>, tagSets: Record<string, string>[], problems: Problem[]): Threshold[] {
   const out: Threshold[] = [];
-  const tagSets = requestTags(probe);
-  for (const [key, entries] of Object.entries(probe.thresholds)) {
+  for (const [key, entries] of Object.entries(thresholds)) {
     let parsedKey: ParsedMetricKey;
     let filter: Filter;
     try {
@@ -184,8 +193,10 @@ function compile(probe: ProbeSpec, problems: Problem[]): Threshold[] {
       problems.push({ path: ['thresholds', key], message: (err as Error).message });
       continue;
     }
+    if (entries === undefined) continue;
     if (entries.length === 0) problems.push({ path: ['thresholds', key], message: 'expected at least one threshold expression, e.g. ["p(95)<500"]' });
     entries.forEach((entry, i) => {
+      if (entry === undefined) return;
       const long = typeof entry === 'string' ? undefined : entry;
       const exprText = typeof entry === 'string' ? entry : entry.threshold;
       try {
@@ -231,16 +242,32 @@ const taggedSpec = z.object({
 
 /**
  * `thresholdProblems` for a spec that is invalid elsewhere, so that its
- * threshold problems come in the same pass as the others. Checked only when
- * the thresholds and what tag filters are judged against (names, methods,
- * tags) parse; otherwise [] — the schema's own errors cover those.
+ * threshold problems come in the same pass as the others. Checked when what
+ * tag filters are judged against (names, methods, tags) parses; otherwise []
+ * — the schema's own errors cover those. A key or entry the schema rejects
+ * (`http_req_duration: "p(95)<500"`, not a list) hides no other: each key
+ * and each entry is taken on its own.
  */
 export function rawThresholdProblems(raw: unknown): Problem[] {
   if (raw === null || typeof raw !== 'object') return [];
-  const thresholds = thresholdsSchema.safeParse((raw as { thresholds?: unknown }).thresholds ?? {});
+  const rawThresholds = (raw as { thresholds?: unknown }).thresholds ?? {};
   const tagged = taggedSpec.safeParse(raw);
-  if (!thresholds.success || !tagged.success) return [];
-  return thresholdProblems({ ...tagged.data, thresholds: thresholds.data } as unknown as ProbeSpec);
+  if (!tagged.success || rawThresholds === null || typeof rawThresholds !== 'object' || Array.isArray(rawThresholds)) return [];
+  const thresholds: Record<string, (ThresholdEntry | undefined)[] | undefined> = {};
+  for (const [key, value] of Object.entries(rawThresholds)) {
+    // The config source reports a __proto__ key (zod drops it; assigning it here would set the prototype).
+    if (key === '__proto__') continue;
+    thresholds[key] = Array.isArray(value)
+      ? value.map((entry: unknown) => {
+          // One entry through the schema of a whole list (spec.ts does not export the entry's own).
+          const parsed = thresholdsSchema.safeParse({ entry: [entry] });
+          return parsed.success ? parsed.data.entry![0] : undefined;
+        })
+      : undefined;
+  }
+  const problems: Problem[] = [];
+  compileEntries(thresholds, requestTags(tagged.data as unknown as ProbeSpec), problems);
+  return problems;
 }
 
 /** Compiles a probe's thresholds; throws a `BurnwatchError` (`PROBE_THRESHOLD_INVALID`) listing every problem. */
