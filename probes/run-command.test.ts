@@ -78,6 +78,20 @@ describe('burnwatch run (runCommand)', () => {
     expect(await runCommand(file, { out, handleSignals: false })).toBe(99);
     expect(text()).toMatch(/✗ 'rate<0.01' rate=100%/);
     expect(text()).toMatch(/FAILED — completed/);
+    // No expected response: k6 hides the sub-metric nothing observed (avg=0s would read as zero latency).
+    expect(text()).not.toContain('expected_response');
+  });
+
+  it('shows a sub-metric with no samples as "no data" when a threshold names it', async () => {
+    server = await testServer(delayed(0, 500));
+    const file = await probeFile('nodata.yaml', probeYaml(server.url, '', '"http_req_duration{expected_response:true}": ["p(95)<100"]').replace('duration: 2s', 'duration: 1s'));
+    const exportPath = join(dir, 'nodata.json');
+    const { out, text } = capture();
+    expect(await runCommand(file, { out, summaryExport: exportPath, handleSignals: false })).toBe(0);
+    expect(text()).toMatch(/✓ 'p\(95\)<100' p\(95\)=no data/);
+    expect(text()).toMatch(/^ {6}\{ expected_response:true \}\.+: no data$/m);
+    const summary = JSON.parse(await readFile(exportPath, 'utf8')) as RunSummary;
+    expect(summary.metrics['http_req_duration{expected_response:true}']!.values.count).toBe(0);
   });
 
   it('exits 105 when auto-abort stops a run against a failing target', async () => {
