@@ -3,21 +3,26 @@
  * display (redrawn on a TTY, printed periodically otherwise) and for logs.
  *
  * @example
- * formatProgress(p) // ' 1m05s/7m00s  stage 2/2  1,000/1,000 req/s  vus 12/200  p95 3.2ms  err 0%  dropped 0'
+ * formatProgress(p) // '  1m5s/7m  stage 2/2  1,000/1,000 req/s  vus 12/200  p95 3.2ms  err 0%  dropped 0'
  */
 import { formatDuration } from '../common/index.ts';
 import type { Progress } from './run.ts';
-import { formatCount, formatMs } from './summary.ts';
+import { formatCount, formatMs, formatRate } from './summary.ts';
 
-function clock(ms: number): string {
-  return formatDuration(Math.max(0, Math.floor(ms / 1000)) * 1000);
+/** Whole seconds (`1m5s`), or tenths (`2.5s`, `1m2.5s`) for a plan that is not whole seconds. */
+function clock(ms: number, tenths: boolean): string {
+  const t = Math.max(0, Math.floor(ms / 100));
+  if (!tenths) return formatDuration(Math.floor(t / 10) * 1000);
+  const minutes = Math.floor(t / 600) * 60_000;
+  return `${minutes > 0 ? formatDuration(minutes) : ''}${((t % 600) / 10).toFixed(1)}s`;
 }
 
 export function formatProgress(p: Progress): string {
-  const parts = [`${clock(p.elapsedMs).padStart(6)}/${clock(p.plannedMs)}`];
+  const tenths = Math.round(p.plannedMs) % 1000 !== 0;
+  const parts = [`${clock(p.elapsedMs, tenths).padStart(6)}/${clock(Math.round(p.plannedMs / 100) * 100, tenths)}`];
   if (p.stage) parts.push(`stage ${p.stage.index}/${p.stage.count}`);
-  const rate = formatCount(p.currentRate);
-  parts.push(p.targetRate !== undefined ? `${rate}/${formatCount(p.targetRate)} req/s` : `${rate} req/s`);
+  const rate = formatRate(p.currentRate);
+  parts.push(p.targetRate !== undefined ? `${rate}/${formatRate(p.targetRate)} req/s` : `${rate} req/s`);
   // Busy, not k6's `vus`: in the open model every allocated VU counts as active.
   parts.push(`vus ${p.vusBusy}/${p.vusMax}`);
   parts.push(`p95 ${p.p95Ms !== undefined ? formatMs(p.p95Ms) : '-'}`);

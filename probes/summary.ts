@@ -208,6 +208,23 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/**
+ * A rate (iterations or requests per second) for a header or the progress
+ * line: whole and grouped from 10 up, one decimal from 1, two significant
+ * digits below 1 (`12,346`, `20`, `2.5`, `0.5`, `0.017`).
+ */
+export function formatRate(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (n >= 9.95 || n === 0) return formatCount(n);
+  if (n >= 1) return String(Math.round(n * 10) / 10);
+  return String(Number(n.toPrecision(2)));
+}
+
+/** `40 req/s`; below 1/s with its per-minute figure: `0.5 req/s (30/min)`. */
+function formatReqRate(perSecond: number): string {
+  return perSecond > 0 && perSecond < 1 ? `${formatRate(perSecond)} req/s (${formatRate(perSecond * 60)}/min)` : `${formatRate(perSecond)} req/s`;
+}
+
 function formatRatePerSec(n: number): string {
   return n >= 100 ? `${formatCount(n)}/s` : `${Math.round(n * 100) / 100}/s`;
 }
@@ -342,9 +359,9 @@ export function describeScenario(probe: Probe): string {
   const peak = peakArrivalRate(s);
   switch (s.executor) {
     case 'constant-arrival-rate':
-      return `constant-arrival-rate: ${formatCount(peak ?? 0)} req/s for ${dur}`;
+      return `constant-arrival-rate: ${formatReqRate(peak ?? 0)} for ${dur}`;
     case 'ramping-arrival-rate':
-      return `ramping-arrival-rate: up to ${formatCount(peak ?? 0)} req/s over ${dur} in ${s.stages.length} stage${s.stages.length === 1 ? '' : 's'}`;
+      return `ramping-arrival-rate: up to ${formatReqRate(peak ?? 0)} over ${dur} in ${s.stages.length} stage${s.stages.length === 1 ? '' : 's'}`;
     case 'constant-vus':
       return `constant-vus: ${s.vus} VUs for ${dur}`;
     case 'ramping-vus':

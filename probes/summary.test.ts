@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { formatProgress } from './progress.ts';
+import type { Progress } from './run.ts';
+import { describeScenario, formatRate } from './summary.ts';
+import { probe } from './test-support.ts';
+
+const scenarioOf = (scenario: Record<string, unknown>): string => describeScenario(probe({ target: 'http://127.0.0.1:9', scenario, requests: [{ name: 'a', url: '/' }] }));
+
+const progress = (p: Partial<Progress>): Progress => ({
+  runId: 'r',
+  probe: 'p',
+  elapsedMs: 0,
+  plannedMs: 2000,
+  currentRate: 0,
+  vus: 1,
+  vusMax: 1,
+  vusBusy: 0,
+  errorRate: 0,
+  requests: 0,
+  dropped: 0,
+  stopping: false,
+  ...p,
+});
+
+describe('rates and durations on screen', () => {
+  it('formatRate keeps what a rate below 10/s has after the point, and groups large ones', () => {
+    expect(formatRate(12_345.6)).toBe('12,346');
+    expect(formatRate(40)).toBe('40');
+    expect(formatRate(19.98)).toBe('20');
+    expect(formatRate(2.5)).toBe('2.5');
+    expect(formatRate(1)).toBe('1');
+    expect(formatRate(0.5)).toBe('0.5');
+    expect(formatRate(1 / 60)).toBe('0.017');
+    expect(formatRate(0)).toBe('0');
+  });
+
+  it('describes a rate below 1/s as it is, with its per-minute figure', () => {
+    expect(scenarioOf({ executor: 'constant-arrival-rate', rate: 30, timeUnit: '1m', duration: '5m', preAllocatedVUs: 1 })).toBe('constant-arrival-rate: 0.5 req/s (30/min) for 5m');
+    expect(scenarioOf({ executor: 'constant-arrival-rate', rate: 1, timeUnit: '1m', duration: '5m', preAllocatedVUs: 1 })).toBe('constant-arrival-rate: 0.017 req/s (1/min) for 5m');
+    expect(scenarioOf({ executor: 'ramping-arrival-rate', timeUnit: '2s', stages: [{ duration: '10s', target: 5 }], preAllocatedVUs: 1 })).toBe('ramping-arrival-rate: up to 2.5 req/s over 10s in 1 stage');
+    expect(scenarioOf({ executor: 'constant-arrival-rate', rate: 40, duration: '2s', preAllocatedVUs: 1 })).toBe('constant-arrival-rate: 40 req/s for 2s');
+  });
+
+  it('progress shows fractional rates and a plan that is not whole seconds', () => {
+    expect(formatProgress(progress({ elapsedMs: 2500, plannedMs: 2500, targetRate: 0.5, currentRate: 0.4 }))).toMatch(/^ +2\.5s\/2\.5s {2}0\.4\/0\.5 req\/s {2}/);
+    expect(formatProgress(progress({ elapsedMs: 1999, plannedMs: 62_500 }))).toMatch(/^ +1\.9s\/1m2\.5s {2}0 req\/s/);
+    expect(formatProgress(progress({ elapsedMs: 65_400, plannedMs: 420_000, targetRate: 1000, currentRate: 999.7 }))).toMatch(/^ +1m5s\/7m {2}1,000\/1,000 req\/s/);
+  });
+});
