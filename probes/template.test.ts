@@ -67,6 +67,16 @@ describe('templates', () => {
     expect(templateProblem('{{pick "a"b}}')).toMatch(/a quoted item must be followed by a space or the end of the tag/);
   });
 
+  it('a tag inside a tag is rejected, naming the tag and the quoting that makes "{{" literal', () => {
+    // It used to validate and send "{{uuid }}" as text.
+    expect(templateProblem('{{pick {{uuid}} }}')).toBe('tag "{{pick {{uuid}} }}" holds another tag; tags do not nest: write them side by side, and quote a literal "{{" ({{pick "{{"}})');
+    expect(templateProblem('id-{{pick a{{seq}}b}}-{{randInt 9 1}}')).toMatch(/^tag "\{\{pick a\{\{seq\}\}b\}\}" holds another tag; .*; \{\{randInt 9 1\}\}: MIN must not be greater than MAX$/);
+    expect(templateProblem('{{pick {{uuid}}')).toMatch(/^tag "\{\{pick \{\{uuid\}\}" holds another tag/);
+    expect(() => compileTemplate('{{pick {{uuid}} }}')).toThrow(RangeError);
+    expect(compileTemplate('{{pick "{{uuid}}"}}').render(ctx)).toBe('{{uuid}}');
+    expect(compileTemplate("{{pick '{{' x}}").render(ctx)).toMatch(/^(\{\{|x)$/);
+  });
+
   it('invalid tags are rejected with a sentence that says what to write', () => {
     expect(templateProblem('{{randint 1 5}}')).toMatch(/unknown generator "randint" \(did you mean "randInt"\?\)/);
     expect(templateProblem('{{randInt 5}}')).toMatch(/takes 2 arguments \(randInt MIN MAX\), got 1/);

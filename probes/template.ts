@@ -202,9 +202,14 @@ function tokenize(inner: string, tag: string): string[] {
   return tokens;
 }
 
-/** Where the `}}` closing the tag opened before `from` is, skipping quoted text; -1 when there is none. */
-function tagEnd(text: string, from: number): number {
+/**
+ * Where the `}}` closing the tag opened before `from` is, skipping quoted
+ * text (-1 when there is none), and the first `{{` outside quotes before it
+ * (a tag inside the tag; -1 when there is none).
+ */
+function tagEnd(text: string, from: number): { end: number; nested: number } {
   let quote: string | undefined;
+  let nested = -1;
   for (let i = from; i < text.length; i++) {
     const c = text[i]!;
     if (quote !== undefined) {
@@ -214,10 +219,33 @@ function tagEnd(text: string, from: number): number {
       // A quote opens a quoted item only at the start of a word.
       if (i === from || /\s/.test(text[i - 1]!)) quote = c;
     } else if (c === '}' && text[i + 1] === '}') {
-      return i;
+      return { end: i, nested };
+    } else if (c === '{' && text[i + 1] === '{' && nested < 0) {
+      nested = i;
     }
   }
-  return -1;
+  return { end: -1, nested };
+}
+
+/**
+ * The end (index of its `}}`) of a tag that holds other tags, counting
+ * them: `{{pick {{uuid}} }}` is one tag. The first `}}` when the nesting
+ * is never closed.
+ */
+function nestedTagEnd(text: string, from: number, firstEnd: number): number {
+  let depth = 1;
+  let pos = from;
+  for (;;) {
+    const { end, nested } = tagEnd(text, pos);
+    if (end < 0) return firstEnd;
+    if (nested >= 0) {
+      depth++;
+      pos = nested + 2;
+      continue;
+    }
+    if (--depth === 0) return end;
+    pos = end + 2;
+  }
 }
 
 type Part = string | Generator;
@@ -241,12 +269,19 @@ function parse(text: string, problems?: string[]): Part[] {
       break;
     }
     if (open > pos) parts.push(text.slice(pos, open));
-    let close = tagEnd(text, open + 2);
+    const found = tagEnd(text, open + 2);
+    let close = found.end;
     // An unterminated quote: the tag's end as written, so that the message can say so.
     if (close < 0) close = text.indexOf('}}', open + 2);
     if (close < 0) {
       fail(new TemplateError(`unterminated tag "${text.slice(open, open + 20)}": expected "}}"`));
       break;
+    }
+    if (found.nested >= 0 && found.nested < close) {
+      // {{pick {{uuid}} }} would pick the text "{{uuid" and send " }}" after it.
+      pos = nestedTagEnd(text, open + 2, close) + 2;
+      fail(new TemplateError(`tag "${text.slice(open, pos)}" holds another tag; tags do not nest: write them side by side, and quote a literal "{{" ({{pick "{{"}})`));
+      continue;
     }
     pos = close + 2;
     const inner = text.slice(open + 2, close);
