@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatProgress } from './progress.ts';
 import type { Progress } from './run.ts';
-import { describeScenario, formatRate } from './summary.ts';
+import { describeScenario, formatRate, formatSummary, interruptedWarning } from './summary.ts';
+import type { RunSummary } from './summary.ts';
 import { probe } from './test-support.ts';
 
 const scenarioOf = (scenario: Record<string, unknown>): string => describeScenario(probe({ target: 'http://127.0.0.1:9', scenario, requests: [{ name: 'a', url: '/' }] }));
@@ -45,5 +46,47 @@ describe('rates and durations on screen', () => {
     expect(formatProgress(progress({ elapsedMs: 2500, plannedMs: 2500, targetRate: 0.5, currentRate: 0.4 }))).toMatch(/^ +2\.5s\/2\.5s {2}0\.4\/0\.5 req\/s {2}/);
     expect(formatProgress(progress({ elapsedMs: 1999, plannedMs: 62_500 }))).toMatch(/^ +1\.9s\/1m2\.5s {2}0 req\/s/);
     expect(formatProgress(progress({ elapsedMs: 65_400, plannedMs: 420_000, targetRate: 1000, currentRate: 999.7 }))).toMatch(/^ +1m5s\/7m {2}1,000\/1,000 req\/s/);
+  });
+});
+
+const runSummary = (s: Partial<RunSummary>): RunSummary => ({
+  runId: 'r',
+  probe: 'p',
+  target: 'http://127.0.0.1:9',
+  executor: 'constant-arrival-rate',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  endedAt: '2026-01-01T00:00:01.000Z',
+  durationMs: 1000,
+  status: 'failed',
+  stopReason: 'threshold http_req_duration p(95)<10 crossed (abortOnFail): p(95)=55ms',
+  segment: { index: 1, count: 1 },
+  threads: 1,
+  outcomes: { ok: 20, http_error: 0, assertion_failed: 0, timeout: 0, connect_error: 0, reset: 0 },
+  metrics: {},
+  thresholds: [],
+  droppedIterations: 0,
+  interruptedIterations: 0,
+  errors: [],
+  warnings: [],
+  ...s,
+});
+
+describe('abortOnFail in the summary', () => {
+  it('prints the breakpoint lines for a ramping-arrival-rate run only', () => {
+    const breakpoint = { lastPassingRate: null, failedAtRate: 20 };
+    expect(formatSummary(runSummary({ executor: 'constant-arrival-rate', breakpoint }))).not.toContain('breakpoint');
+    expect(formatSummary(runSummary({ executor: 'ramping-arrival-rate', breakpoint }))).toContain('  breakpoint: last rate that met the abortOnFail thresholds: none (failed at 20 req/s)\n');
+    expect(formatSummary(runSummary({ executor: 'ramping-arrival-rate', breakpoint: { lastPassingRate: 0.5, failedAtRate: 2.5 } }))).toContain(
+      'breakpoint: last rate that met the abortOnFail thresholds: 0.5 req/s (failed at 2.5 req/s)',
+    );
+  });
+
+  it('the interrupted-iterations warning names only the grace periods the executor has', () => {
+    expect(interruptedWarning(2, 'constant-arrival-rate', true)).toBe('2 iterations were still running when the abortOnFail threshold stopped the run and were interrupted; they are not in the metrics.');
+    expect(interruptedWarning(2, 'ramping-arrival-rate', false)).toBe('2 iterations were still running at gracefulStop and were interrupted; they are not in the metrics.');
+    expect(interruptedWarning(1_200, 'ramping-vus', false)).toBe('1,200 iterations were still running at gracefulStop or gracefulRampDown and were interrupted; they are not in the metrics.');
+    expect(interruptedWarning(3, 'ramping-vus', true)).toBe(
+      '3 iterations were still running when the abortOnFail threshold stopped the run (or at gracefulRampDown) and were interrupted; they are not in the metrics.',
+    );
   });
 });

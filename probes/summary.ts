@@ -10,7 +10,7 @@ import { METRIC_DEFS } from './metrics.ts';
 import type { Agg, Filter, MetricName, MetricType } from './metrics.ts';
 import type { ErrorCount } from './protocol.ts';
 import { isArrivalRate, peakArrivalRate, regularDurationMs } from './schedule.ts';
-import type { Probe } from './spec.ts';
+import type { Probe, Scenario } from './spec.ts';
 
 export type RunStatus = 'passed' | 'failed' | 'aborted' | 'error';
 
@@ -344,12 +344,27 @@ export function formatSummary(s: RunSummary): string {
   lines.push('');
   const verdict = { passed: 'PASSED', failed: 'FAILED', aborted: 'ABORTED', error: 'ERROR' }[s.status];
   lines.push(`  ${verdict} — ${s.stopReason}`);
-  if (s.breakpoint) {
+  // A breakpoint is a rate a ramp reached: a constant rate has none to report.
+  if (s.breakpoint && s.executor === 'ramping-arrival-rate') {
     const last = s.breakpoint.lastPassingRate;
-    lines.push(`  breakpoint: last rate that met the abortOnFail thresholds: ${last === null ? 'none' : `${formatCount(last)} req/s`} (failed at ${formatCount(s.breakpoint.failedAtRate)} req/s)`);
+    lines.push(`  breakpoint: last rate that met the abortOnFail thresholds: ${last === null ? 'none' : `${formatRate(last)} req/s`} (failed at ${formatRate(s.breakpoint.failedAtRate)} req/s)`);
   }
   lines.push('');
   return lines.join('\n');
+}
+
+/**
+ * The warning for iterations a stop cut off, naming only the grace periods
+ * the executor has: every executor has gracefulStop, ramping-vus also
+ * gracefulRampDown (k6). `byThreshold`: an abortOnFail threshold stopped
+ * the run hard.
+ */
+export function interruptedWarning(count: number, executor: Scenario['executor'], byThreshold: boolean): string {
+  const rampDown = executor === 'ramping-vus';
+  const when = byThreshold
+    ? `when the abortOnFail threshold stopped the run${rampDown ? ' (or at gracefulRampDown)' : ''}`
+    : `at gracefulStop${rampDown ? ' or gracefulRampDown' : ''}`;
+  return `${formatCount(count)} iterations were still running ${when} and were interrupted; they are not in the metrics.`;
 }
 
 /** One line describing the planned load, for headers and logs. */
