@@ -24,7 +24,7 @@ import type { IntervalSnapshot, RequestIntervalStats, RequestSample } from './re
 import { arrivalRateAt, isArrivalRate, maxRunDurationMs, maxVus, peakArrivalRate, regularDurationMs, scenarioIterationShare, shareFraction, stageAt, subSegment, WHOLE } from './schedule.ts';
 import type { Segment } from './schedule.ts';
 import type { Probe } from './spec.ts';
-import { formatCount, formatMs, formatObserved, outcomeTotals, summaryMetrics } from './summary.ts';
+import { formatCount, formatMs, formatObserved, formatRate, interruptedWarning, outcomeTotals, summaryMetrics } from './summary.ts';
 import type { RunStatus, RunSummary, ThresholdResult } from './summary.ts';
 import { compileThresholds, holds, observe, thresholdLabel, worse } from './thresholds.ts';
 import type { Threshold } from './thresholds.ts';
@@ -516,9 +516,11 @@ class RunController {
       const agg = /^\s*([a-z]+(?:\([^)]*\))?)/.exec(t.expr.source)?.[1] ?? 'value';
       const window = t.windowMs !== undefined ? ` over the last ${formatDuration(t.windowMs)}` : '';
       let reason = `threshold ${thresholdLabel(t)} crossed (abortOnFail): ${agg}=${formatObserved(t.key, abortValue, t.expr.aggregation)}${window}`;
-      if (targetRate !== undefined) {
+      if (targetRate !== undefined) reason += ` at ${formatRate(targetRate)} req/s`;
+      // A breakpoint is the last rate a ramp reached that met the thresholds: a constant rate has none.
+      if (targetRate !== undefined && this.probe.scenario.executor === 'ramping-arrival-rate') {
         this.breakpoint = { lastPassingRate: this.lastPassingRate, failedAtRate: targetRate };
-        reason += ` at ${formatCount(targetRate)} req/s; last rate that met it: ${this.lastPassingRate === null ? 'none' : `${formatCount(this.lastPassingRate)} req/s`}`;
+        reason += `; last rate that met it: ${this.lastPassingRate === null ? 'none' : `${formatRate(this.lastPassingRate)} req/s`}`;
       }
       // k6 cancels the run's context here: no gracefulStop, in-flight
       // iterations are interrupted (counted apart, not in the metrics).
@@ -692,10 +694,7 @@ class RunController {
         `the generator fell behind its schedule: start lag p99 ${formatMs(lag.getValueAtPercentile(99) / 1000)} (> ${LAG_WARN_MS} ms); the generator's CPU was the limit and latencies include this delay. Use more --threads or split the load with --segment.`,
       );
     }
-    if (this.total.interrupted > 0) {
-      const when = this.stopKind === 'threshold' ? 'when the abortOnFail threshold stopped the run (or at gracefulRampDown)' : 'at gracefulStop/gracefulRampDown';
-      warnings.push(`${formatCount(this.total.interrupted)} iterations were still running ${when} and were interrupted; they are not in the metrics.`);
-    }
+    if (this.total.interrupted > 0) warnings.push(interruptedWarning(this.total.interrupted, this.probe.scenario.executor, this.stopKind === 'threshold'));
     warnings.push(...redirectWarnings(this.total, this.probe));
     for (const t of thresholds) if (t.noData) warnings.push(`threshold ${t.metric} ${t.threshold} had no data to evaluate (it passes, as in k6).`);
     const errors = [...this.total.errors.values()].sort((a, b) => b.count - a.count).slice(0, 10);

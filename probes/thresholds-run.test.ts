@@ -182,6 +182,22 @@ describe('thresholds in a run', () => {
     expect(summary.durationMs).toBeLessThan(7000);
   });
 
+  it('an abortOnFail stop of a constant-rate run names its rate but reports no breakpoint, and the warning names gracefulStop only', async () => {
+    server = await testServer(delayed(300));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '8s', preAllocatedVUs: 10, maxVUs: 20 },
+        requests: [{ name: 'get', url: '/x' }],
+        thresholds: { http_req_duration: [{ threshold: 'p(95)<100', abortOnFail: true }] },
+      }),
+    ).done;
+    expect(summary.status).toBe('failed');
+    expect(summary.stopReason).toMatch(/crossed \(abortOnFail\).* at 20 req\/s$/);
+    expect(summary.breakpoint).toBeUndefined();
+    expect(summary.warnings.find((w) => w.includes('interrupted'))).toMatch(/^\d+ iterations were still running when the abortOnFail threshold stopped the run and were interrupted/);
+  });
+
   it('a breakpoint run whose windowed abortOnFail threshold never held reports no last passing rate', async () => {
     // Every answer is a 500: the 3 s window is never met, so no rate passed,
     // although the threshold could not be evaluated during the first 3 s.
