@@ -170,6 +170,21 @@ spec:
     expect(lines).toEqual([expect.stringMatching(/^dups\.yaml:\d+:\d+ metadata\.name: duplicate Probe name "dup"; first defined in dups\.yaml:4$/)]);
   });
 
+  it('skips empty documents (a leading, doubled or trailing ---) but reports an explicit null one', () => {
+    const trailing = loadConfigText(`${probe('p')}---\n`, 't.yaml');
+    if (!trailing.ok) throw new Error(trailing.errors.map(formatConfigIssue).join('\n'));
+    expect([...trailing.config.probes.keys()]).toEqual(['p']);
+    const doubled = loadConfigText(`---\n---\n${probe('p').trimStart()}---\n# nothing here\n`, 'd.yaml');
+    if (!doubled.ok) throw new Error(doubled.errors.map(formatConfigIssue).join('\n'));
+    expect([...doubled.config.probes.keys()]).toEqual(['p']);
+    expect(loadConfigText('---\n---\n', 'seps.yaml').ok).toBe(true);
+    expect(errorLines(loadConfigText(`${probe('p')}--- ~\n`, 'n.yaml'))).toEqual([
+      'n.yaml:11:5: expected a document with apiVersion, kind, metadata and spec; found null',
+    ]);
+    expect(errorLines(loadConfigText('- a\n', 'l.yaml'))).toEqual(['l.yaml:1:1: expected a document with apiVersion, kind, metadata and spec; found a list']);
+    expect(errorLines(loadConfigText('just text\n', 's.yaml'))).toEqual(['s.yaml:1:1: expected a document with apiVersion, kind, metadata and spec; found string']);
+  });
+
   it('reports YAML syntax errors with their position', () => {
     const lines = errorLines(loadConfigText('apiVersion: burnwatch/v1\nkind: [Probe\n', 'bad.yaml'));
     expect(lines[0]).toMatch(/^bad\.yaml:\d+:\d+: YAML syntax: /);

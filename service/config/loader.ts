@@ -114,7 +114,7 @@ function buildConfig(read: ReadResult): LoadResult {
 
   for (const doc of read.documents) {
     if (doc.data === null || typeof doc.data !== 'object' || Array.isArray(doc.data)) {
-      report(doc, [], `expected a document with apiVersion, kind, metadata and spec; found ${Array.isArray(doc.data) ? 'a list' : typeof doc.data}`);
+      report(doc, [], `expected a document with apiVersion, kind, metadata and spec; found ${doc.data === null ? 'null' : Array.isArray(doc.data) ? 'a list' : typeof doc.data}`);
       continue;
     }
     const envelope = envelopeSchema.safeParse(doc.data);

@@ -127,7 +127,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
       into.issues.push({ file, ...at(e.pos[0]), path: '', message: `YAML syntax: ${firstLine(e.message)}`, severity: 'error' });
     }
     if (broken) return;
-    if (doc.contents === null) return; // an empty document (e.g. a trailing `---`)
+    if (isEmptyDocument(doc)) return; // e.g. a trailing, leading or doubled `---`
     substituteInDocument(doc, env, (node, message) => {
       into.issues.push({ file, ...at(node.range?.[0] ?? 0), path: formatPath(pathOf(doc, node)), message, severity: 'error' });
     }, into.secrets);
@@ -163,6 +163,16 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
       },
     });
   });
+}
+
+/**
+ * A document with nothing in it. yaml v2 gives an empty document a null plain
+ * scalar with no source text (not `contents: null`); an explicit `~` or `null`
+ * has source text and is kept, to be reported as not a document.
+ */
+function isEmptyDocument(doc: Document): boolean {
+  const c = doc.contents;
+  return c === null || (isScalar(c) && c.value === null && c.source === '' && c.tag === undefined);
 }
 
 function firstLine(text: string): string {
