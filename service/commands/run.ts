@@ -9,7 +9,8 @@
  * - 99: a threshold failed (also when an abortOnFail threshold stopped the run);
  * - 104: bad input — an invalid probe file, not exactly one Probe in it, a
  *   peak rate above the Service's maxRps, a bad --segment/--threads, an
- *   unwritable --summary-export path, a --probe name the config lacks;
+ *   unwritable --summary-export path (a folder, a missing folder, no write
+ *   permission; checked before the run), a --probe name the config lacks;
  * - 105: the run was aborted before its end — by auto-abort (the target's
  *   error rate stayed above `autoAbort.errorRate` for `autoAbort.for`), by
  *   followed redirects taking the requests sent above maxRps, or by
@@ -17,12 +18,15 @@
  *   and exported, and says why;
  * - 1: the load generator itself failed.
  *
+ * A summary that still cannot be written at the end is reported on stderr
+ * and the run keeps its exit code (k6 does the same).
+ *
  * Ctrl-C once stops gracefully (in-flight requests get gracefulStop); twice
  * interrupts them at once. Either way the summary is printed.
  */
-import { access, writeFile } from 'node:fs/promises';
+import { access, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { BurnwatchError, errorMessage, suggest } from '../../common/index.ts';
 import { describeScenario, formatProgress, formatSummary, parseSegment, startRun } from '../../probes/index.ts';
 import type { Probe, Progress, RunSummary, Segment } from '../../probes/index.ts';
@@ -91,6 +95,33 @@ async function loadProbe(path: string, name: string | undefined): Promise<Loaded
   return { ok: true, probe, maxRps: result.config.service.maxRps, warnings };
 }
 
+/**
+ * Why the summary could not be written to `path`, checked before the run so a
+ * bad path costs nothing: a folder, a missing or non-folder parent, or no
+ * write permission. Undefined when it looks writable (a device such as
+ * /dev/null is fine).
+ */
+async function exportPathProblem(path: string): Promise<string | undefined> {
+  const full = resolve(path);
+  const info = await stat(full).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? undefined : e));
+  if (info instanceof Error) return `cannot use ${path}: ${errorMessage(info)}`;
+  if (info !== undefined) {
+    if (info.isDirectory()) return `${path} is a folder, not a file; give a file path, e.g. ${join(path, 'summary.json')}`;
+    return access(full, constants.W_OK).then(
+      () => undefined,
+      () => `${path} is not writable`,
+    );
+  }
+  const dir = dirname(full);
+  const parent = await stat(dir).catch(() => undefined);
+  if (parent === undefined) return `the folder ${dir} does not exist`;
+  if (!parent.isDirectory()) return `${dir} is not a folder`;
+  return access(dir, constants.W_OK | constants.X_OK).then(
+    () => undefined,
+    () => `cannot create files in ${dir}`,
+  );
+}
+
 /** Exit code for a finished run. */
 export function exitCodeFor(summary: RunSummary): number {
   switch (summary.status) {
@@ -156,11 +187,9 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
     return EXIT.invalidConfig;
   }
   if (options.summaryExport !== undefined) {
-    const dir = dirname(resolve(options.summaryExport));
-    try {
-      await access(dir, constants.W_OK);
-    } catch {
-      err.write(`--summary-export: cannot write to ${dir}\n`);
+    const problem = await exportPathProblem(options.summaryExport);
+    if (problem !== undefined) {
+      err.write(`--summary-export: ${problem}; nothing was run\n`);
       return EXIT.invalidConfig;
     }
   }
@@ -221,8 +250,8 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
       await writeFile(options.summaryExport, `${JSON.stringify(summary, null, 2)}\n`);
       out.write(`summary written to ${options.summaryExport}\n`);
     } catch (e) {
-      err.write(`--summary-export: could not write ${options.summaryExport}: ${errorMessage(e)}\n`);
-      return EXIT.failure;
+      // As k6 ("failed to handle the end-of-test summary"): the run's own exit code stands.
+      err.write(`--summary-export: failed to write the end-of-test summary to ${options.summaryExport}: ${errorMessage(e)}\n`);
     }
   }
   return exitCodeFor(summary);
