@@ -45,6 +45,40 @@ describe('burnwatch CLI', () => {
     expect(r.stderr).toContain("unknown command 'frobnicate'");
   });
 
+  it('exits 2 on a usage error of a subcommand, and 104 on a bad --threads as on a bad --segment', async () => {
+    const file = join(dir, 'usage.yaml');
+    await writeFile(
+      file,
+      'apiVersion: burnwatch/v1\nkind: Probe\nmetadata: { name: u }\nspec:\n  target: http://127.0.0.1:9\n  scenario: { executor: shared-iterations, vus: 1, iterations: 1 }\n  requests: [{ name: a, url: / }]\n',
+    );
+    const usage: [string[], RegExp][] = [
+      [['run'], /missing required argument 'probe-file'/],
+      [['run', file, '--bogus'], /unknown option '--bogus'/],
+      [['validate', '--bogus'], /unknown option '--bogus'/],
+      [['replay', '--config', file], /required option '--slo <name>' not specified/],
+      [['demo-target', '--port', 'x'], /option '--port <n>' argument 'x' is invalid/],
+    ];
+    for (const [args, message] of usage) {
+      const r = await runCli(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(message);
+    }
+    for (const threads of ['0', 'x']) {
+      const r = await runCli(['run', file, '--threads', threads]);
+      expect({ threads, code: r.code }).toEqual({ threads, code: 104 });
+      expect(r.stderr).toContain(`--threads: expected a whole number of at least 1, got ${threads}`);
+    }
+  });
+
+  it('lists every exit code in --help and in run --help', async () => {
+    const top = await runCli(['--help']);
+    expect(top.stdout).toMatch(/Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config, 105 run aborted/);
+    const run = await runCli(['run', '--help']);
+    expect(run.code).toBe(0);
+    const codes = run.stdout.slice(run.stdout.indexOf('Exit codes:')).replace(/\s+/g, ' ');
+    for (const code of ['0 every threshold passed', '99 a threshold failed', '104 invalid probe file or option', '105 aborted', '1 failure', '2 usage']) expect(codes).toContain(code);
+  });
+
   it('serves /healthz and /metrics on the configured address and exits 0 soon after SIGTERM', async () => {
     const config = join(dir, 'serve.yaml');
     await writeFile(

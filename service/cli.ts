@@ -22,14 +22,14 @@ function port(value: string): number {
   return n;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
-  return n;
-}
-
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command();
+  // Before any .command(): commander copies this setting to a subcommand when it is created, and a subcommand
+  // without it calls process.exit(1) itself on a usage error.
+  program.exitOverride((err) => {
+    setExit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
+    throw err;
+  });
   program
     .name('burnwatch')
     .description('Continuous SLO validation: scheduled synthetic load probes, error budgets, burn-rate alerts, rules as code.')
@@ -40,7 +40,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       `
 Config: --config takes a YAML file or a folder of them; without it burnwatch
 uses $BURNWATCH_CONFIG, ./burnwatch.yaml or ./burnwatch/, else the demo config.
-Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config.`,
+Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config, 105 run aborted.`,
     );
 
   program
@@ -60,8 +60,17 @@ Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config.`
     .option('--probe <name>', 'the Probe to run when the file or folder holds several (e.g. a scheduled probe of the service config)')
     .option('--summary-export <file>', 'write the JSON summary (k6 metric names) to this file')
     .option('--segment <i/n>', "run the i-th of n shares of the scenario (k6 execution segments: equal VU shares, iterations following the VUs), e.g. 2/4")
-    .option('--threads <n>', 'load-generating worker threads (default: enough for the load, at most cores − 1)', positiveInt)
-    .action(async (file: string, opts: { probe?: string; summaryExport?: string; segment?: string; threads?: number }) => {
+    // Checked by runCommand, not by commander: a bad --threads is bad input (104), like a bad --segment.
+    .option('--threads <n>', 'load-generating worker threads (default: enough for the load, at most cores − 1)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 every threshold passed, 99 a threshold failed, 104 invalid probe
+file or option (--segment, --threads, an unwritable --summary-export path,
+a --probe name the file lacks), 105 aborted before its end (auto-abort,
+redirects above maxRps, Ctrl-C), 1 failure, 2 usage.`,
+    )
+    .action(async (file: string, opts: { probe?: string; summaryExport?: string; segment?: string; threads?: string }) => {
       setExit(await runCommand(file, opts));
     });
 
@@ -109,10 +118,6 @@ Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config.`
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram((code) => {
     process.exitCode = code;
-  });
-  program.exitOverride((err) => {
-    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    throw err;
   });
   try {
     await program.parseAsync(argv);

@@ -42,7 +42,8 @@ export interface RunCommandOptions {
   summaryExport?: string;
   /** `i/n`, 1-based. */
   segment?: string;
-  threads?: number;
+  /** Worker threads; a string is the command line's text, checked here (a bad value is bad input, 104). */
+  threads?: number | string;
   out?: Output;
   /** Errors; default `out` when given, else stderr. */
   err?: Output;
@@ -182,8 +183,9 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
       return EXIT.invalidConfig;
     }
   }
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
-    err.write(`--threads: expected a whole number of at least 1, got ${options.threads}\n`);
+  const threads = typeof options.threads === 'string' ? (/^\s*\d+\s*$/.test(options.threads) ? Number(options.threads) : NaN) : options.threads;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    err.write(`--threads: expected a whole number of at least 1, got ${String(options.threads)}\n`);
     return EXIT.invalidConfig;
   }
   if (options.summaryExport !== undefined) {
@@ -209,7 +211,7 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
     run = startRun(probe, {
       maxRps: loaded.maxRps,
       ...(segment ? { segment } : {}),
-      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(threads !== undefined ? { threads } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (p) => display.update(p),
     });
