@@ -1,7 +1,8 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { MockInstance } from 'vitest';
 import { DEMO_CONFIG } from '../paths.ts';
 import { formatConfigIssue, loadConfig, loadConfigText } from './index.ts';
 import type { LoadResult } from './index.ts';
@@ -183,6 +184,46 @@ spec:
     ]);
     expect(errorLines(loadConfigText('- a\n', 'l.yaml'))).toEqual(['l.yaml:1:1: expected a document with apiVersion, kind, metadata and spec; found a list']);
     expect(errorLines(loadConfigText('just text\n', 's.yaml'))).toEqual(['s.yaml:1:1: expected a document with apiVersion, kind, metadata and spec; found string']);
+  });
+
+  describe('an unquoted {{template}}, which YAML reads as a mapping inside a mapping', () => {
+    const warnings = (): MockInstance<typeof process.emitWarning> => vi.spyOn(process, 'emitWarning');
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('as a value: says to quote it, at its position, instead of sending {"{ eventBatch 50 }":null} or "found a mapping"', () => {
+      const warn = warnings();
+      expect(errorLines(loadConfigText(probe('p', '      method: POST\n      body: {{eventBatch 50}}\n'), 'b.yaml'))).toEqual([
+        'b.yaml:12:13 spec.requests[0].body: `{{eventBatch 50}}` must be quoted in YAML: write body: "{{eventBatch 50}}"',
+      ]);
+      expect(errorLines(loadConfigText(probe('p').replace('url: /healthz', 'url: {{randInt 1 5}}'), 'u.yaml'))).toEqual([
+        'u.yaml:10:12 spec.requests[0].url: `{{randInt 1 5}}` must be quoted in YAML: write url: "{{randInt 1 5}}"',
+        // What the quoted value would get, checked now rather than after the edit.
+        'u.yaml:10:12 spec.requests[0].url: "{{randInt 1 5}}" is neither a path starting with "/" (relative to target) nor an absolute http(s) URL',
+      ]);
+      expect(errorLines(loadConfigText(probe('p', '      headers: { X-Id: {{ userId 1 5 }} }\n'), 'h.yaml'))).toEqual([
+        'h.yaml:11:24 spec.requests[0].headers.X-Id: `{{ userId 1 5 }}` must be quoted in YAML: write X-Id: "{{ userId 1 5 }}"',
+      ]);
+      // An unquoted ${VAR} whose value looks like one is the variable's text, as it is for any value YAML would make a mapping of.
+      const fromEnv = loadConfigText(probe('p', '      method: POST\n      body: ${BODY}\n'), 'e.yaml', { env: { BODY: '{{eventBatch 50}}' } });
+      expect(fromEnv.ok && fromEnv.config.probes.get('p')?.requests[0]?.body).toBe('{{eventBatch 50}}');
+      expect(warn).not.toHaveBeenCalled();
+    });
+
+    it('inside a value of a flow mapping: one hint instead of a run of YAML syntax errors', () => {
+      const text = probe('p').replace('    - name: get\n      url: /healthz\n', '    - { name: a, url: /x?u={{randInt 1 5}}&v=1 }\n');
+      expect(errorLines(loadConfigText(text, 'f.yaml'))).toEqual([
+        'f.yaml:9:28: `{{randInt 1 5}}` must be quoted in YAML: write url: "/x?u={{randInt 1 5}}&v=1"',
+      ]);
+    });
+
+    it('any other mapping or list used as a key is an error, not a stringified key', () => {
+      const warn = warnings();
+      const lines = errorLines(loadConfigText(probe('p', '  thresholds: { [a, b]: ["count>1"] }\n'), 'k.yaml'));
+      expect(lines).toContain('k.yaml:11:17 spec.thresholds: a key must be a string; found a list');
+      expect(warn).not.toHaveBeenCalled();
+    });
   });
 
   it('reports YAML syntax errors with their position', () => {

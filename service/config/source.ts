@@ -5,8 +5,8 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { LineCounter, isMap, isPair, isScalar, isSeq, parse as parseYamlScalar, parseAllDocuments, visit } from 'yaml';
-import type { Document, Node, Scalar } from 'yaml';
+import { LineCounter, Scalar, isCollection, isMap, isPair, isScalar, isSeq, parse as parseYamlScalar, parseAllDocuments, visit } from 'yaml';
+import type { Document, Node, YAMLMap } from 'yaml';
 import type { ConfigIssue } from './issues.ts';
 import { formatPath } from './issues.ts';
 
@@ -122,12 +122,25 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   };
   docs.forEach((doc, index) => {
     let broken = false;
+    // An unquoted `{{…}}` in a flow mapping's value breaks the YAML into a run of errors on its line: one hint instead.
+    const hinted = new Set<number>();
     for (const e of doc.errors) {
       broken = true;
-      into.issues.push({ file, ...at(e.pos[0]), path: '', message: `YAML syntax: ${firstLine(e.message)}`, severity: 'error' });
+      const pos = at(e.pos[0]);
+      if (hinted.has(pos.line)) continue;
+      const hint = unquotedTemplateHint(text, e.pos[0]);
+      if (hint) {
+        hinted.add(pos.line);
+        into.issues.push({ file, ...at(hint.offset), path: '', message: hint.message, severity: 'error' });
+        continue;
+      }
+      into.issues.push({ file, ...pos, path: '', message: `YAML syntax: ${firstLine(e.message)}`, severity: 'error' });
     }
     if (broken) return;
     if (isEmptyDocument(doc)) return; // e.g. a trailing, leading or doubled `---`
+    checkCollectionKeys(doc, text, (node, path, message) => {
+      into.issues.push({ file, ...at(node.range?.[0] ?? 0), path: formatPath(path), message, severity: 'error' });
+    });
     substituteInDocument(doc, env, (node, message) => {
       into.issues.push({ file, ...at(node.range?.[0] ?? 0), path: formatPath(pathOf(doc, node)), message, severity: 'error' });
     }, into.secrets);
@@ -163,6 +176,76 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
       },
     });
   });
+}
+
+const TEMPLATE = /\{\{[^{}\n]*\}\}/g;
+
+/**
+ * Keys are strings in every burnwatch document, but YAML reads an unquoted
+ * `body: {{eventBatch 50}}` as a flow mapping whose one key is the mapping
+ * `{eventBatch 50}`: it would pass as a body and be sent as
+ * `{"{ eventBatch 50 }":null}`, or fail as "found a mapping" without saying
+ * why (and toJS would warn that the key is stringified). Each such value is
+ * reported with how to quote it and replaced by its text, so the rest of the
+ * document is still checked; any other mapping or list used as a key is
+ * reported and replaced by its text too.
+ */
+function checkCollectionKeys(doc: Document, text: string, report: (node: Node, path: (string | number)[], message: string) => void): void {
+  visit(doc, {
+    Map(_, map, ancestors) {
+      const template = templateShape(map, text);
+      if (template === undefined) return undefined;
+      const parent = ancestors.at(-1);
+      const quoted = JSON.stringify(template);
+      const write = isPair(parent) && isScalar(parent.key) ? `${String(parent.key.value)}: ${quoted}` : isSeq(parent) && !parent.flow ? `- ${quoted}` : quoted;
+      report(map, pathOf(doc, map), `\`${template}\` must be quoted in YAML: write ${write}`);
+      const scalar = new Scalar(template);
+      scalar.range = map.range;
+      return scalar;
+    },
+    Pair(_, pair, ancestors) {
+      if (!isCollection(pair.key)) return;
+      const parent = ancestors.at(-1);
+      report(pair.key, isMap(parent) ? pathOf(doc, parent) : [], `a key must be a string; found ${isSeq(pair.key) ? 'a list' : 'a mapping'}`);
+      const range = pair.key.range;
+      const scalar = new Scalar(range ? text.slice(range[0], range[1]) : String(pair.key));
+      scalar.range = range;
+      pair.key = scalar;
+    },
+  });
+}
+
+/** The text of a flow mapping that is an unquoted template: `{{…}}`, one key that is itself a mapping. */
+function templateShape(map: YAMLMap, text: string): string | undefined {
+  if (!map.flow || !map.range || map.items.length !== 1 || !isMap(map.items[0]?.key)) return undefined;
+  const source = text.slice(map.range[0], map.range[1]);
+  return /^\{\{[^{}]*\}\}$/.test(source) ? source : undefined;
+}
+
+/**
+ * For a YAML syntax error at `offset` on a line holding an unquoted `{{…}}`
+ * at or before it (in a flow mapping `/x?u={{randInt 1 5}}` ends the plain
+ * value at the `{`): where the template is and how to quote its value.
+ */
+function unquotedTemplateHint(text: string, offset: number): { offset: number; message: string } | undefined {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = text.indexOf('\n', offset);
+  const line = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd);
+  const column = offset - lineStart;
+  const found = [...line.matchAll(TEMPLATE)].filter((m) => {
+    const before = line.slice(0, m.index);
+    // Not in a comment, not inside quotes.
+    return m.index <= column && !/(^|\s)#/.test(before) && before.split('"').length % 2 === 1 && before.split("'").length % 2 === 1;
+  });
+  const m = found.at(-1);
+  if (!m) return undefined;
+  const template = m[0];
+  const keyed = /([A-Za-z_][\w.-]*):\s+((?:[^,{}[\]\n]|\{\{[^{}\n]*\}\})*)$/.exec(line.slice(0, m.index));
+  const rest = /^(?:[^,{}[\]\n]|\{\{[^{}\n]*\}\})*/.exec(line.slice(m.index + template.length))?.[0].trimEnd() ?? '';
+  const message = keyed
+    ? `\`${template}\` must be quoted in YAML: write ${keyed[1]}: ${JSON.stringify(`${keyed[2]}${template}${rest}`)}`
+    : `\`${template}\` must be quoted in YAML: put the whole value in double quotes`;
+  return { offset: lineStart + m.index, message };
 }
 
 /**
@@ -241,7 +324,8 @@ function substituteInDocument(
       if (missing.length > 0) return;
       // An unquoted `${PORT}` becomes whatever YAML would make of the value (a number, a boolean).
       if (node.type === 'PLAIN') {
-        const typed: unknown = parseYamlScalar(value);
+        // logLevel 'error': a value such as {{x}} parses to a mapping with a mapping key, and yaml would warn that it stringifies it.
+        const typed: unknown = parseYamlScalar(value, { logLevel: 'error' });
         node.value = typed === null || typeof typed === 'object' ? value : typed;
       } else node.value = value;
     },
