@@ -79,6 +79,14 @@ describe('burnwatch CLI', () => {
     for (const code of ['0 every threshold passed', '99 a threshold failed', '104 invalid probe file or option', '105 aborted', '1 failure', '2 usage']) expect(codes).toContain(code);
   });
 
+  it("run --help says the --summary-export file has k6's handleSummary() shape, not that of k6's own --summary-export", async () => {
+    const r = await runCli(['run', '--help']);
+    const help = r.stdout.replace(/\s+/g, ' ');
+    expect(help).not.toContain('(k6 metric names)');
+    expect(help).toContain(`--summary-export <file> write the run's summary as JSON; its metrics have the shape of k6's handleSummary() data`);
+    expect(help).toContain(`not of k6's legacy --summary-export file (metrics.NAME["p(95)"], thresholds true = failed)`);
+  });
+
   it('serves /healthz and /metrics on the configured address and exits 0 soon after SIGTERM', async () => {
     const config = join(dir, 'serve.yaml');
     await writeFile(

@@ -58,7 +58,11 @@ Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config, 
     .description('run one load test now: live progress, end summary; exit 0 when all thresholds pass, 99 when any fails')
     .argument('<probe-file>', 'YAML file holding the Probe (and optionally a Service document for maxRps), or a config file or folder with --probe')
     .option('--probe <name>', 'the Probe to run when the file or folder holds several (e.g. a scheduled probe of the service config)')
-    .option('--summary-export <file>', 'write the JSON summary (k6 metric names) to this file')
+    .option(
+      '--summary-export <file>',
+      `write the run's summary as JSON; its metrics have the shape of k6's handleSummary() data (metrics.NAME.values["p(95)"], ` +
+        `thresholds {"p(95)<500": {"ok": true}}), not of k6's legacy --summary-export file (metrics.NAME["p(95)"], thresholds true = failed)`,
+    )
     .option('--segment <i/n>', "run the i-th of n shares of the scenario (k6 execution segments: equal VU shares, iterations following the VUs), e.g. 2/4")
     // Checked by runCommand, not by commander: a bad --threads is bad input (104), like a bad --segment.
     .option('--threads <n>', 'load-generating worker threads (default: enough for the load, at most cores − 1)')
