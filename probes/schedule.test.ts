@@ -28,6 +28,19 @@ describe('arrival schedules', () => {
     expect(offsets.at(-1)).toBe(3998);
   });
 
+  it('constant-arrival-rate with a fractional rate starts exactly the planned iterations, none on float dust at the end', () => {
+    // 11 · 100 / 1.1 is 999.9999999999999 in floats: before, a 12th iteration started "before" the 1 s end.
+    for (const [rate, timeUnit, duration, n] of [
+      [1.1, '100ms', '1s', 11],
+      [1.1, '1s', '30s', 33],
+      [0.3, '1s', '10s', 3],
+    ] as const) {
+      const s = arrival({ executor: 'constant-arrival-rate', rate, timeUnit, duration, preAllocatedVUs: 1 });
+      expect(arrivalOffsets(s)).toHaveLength(n);
+      expect(plannedIterations(s)).toBe(n);
+    }
+  });
+
   it('constant-arrival-rate honours timeUnit', () => {
     const s = arrival({ executor: 'constant-arrival-rate', rate: 3, timeUnit: '1m', duration: '2m', preAllocatedVUs: 1 });
     expect(arrivalOffsets(s)).toEqual([0, 20_000, 40_000, 60_000, 80_000, 100_000]);

@@ -239,14 +239,16 @@ export function arrivalCursor(scenario: ArrivalScenario, seg: Segment): ArrivalC
   let k = -1;
   if (scenario.executor === 'constant-arrival-rate') {
     const { rate, timeUnit, duration } = scenario;
+    // Iterations whose start k·timeUnit/rate is before the end, counted without float dust
+    // (11 · 100 / 1.1 is 999.9999999999999, before a 1 s end): as plannedIterations counts them.
+    const count = constantRateIterations(scenario);
     return {
       get index() {
         return k;
       },
       next() {
         k = nthIteration(share, n++);
-        const t = (k * timeUnit) / rate;
-        return t < duration ? t : Infinity;
+        return k < count ? (k * timeUnit) / rate : Infinity;
       },
     };
   }
@@ -272,6 +274,11 @@ export function arrivalCursor(scenario: ArrivalScenario, seg: Segment): ArrivalC
       return st.start + solveInStage(st, Math.min(r - st.areaBefore, st.area));
     },
   };
+}
+
+/** How many iterations a constant-arrival-rate scenario starts: those with k·timeUnit/rate < duration. */
+function constantRateIterations(s: Extract<Scenario, { executor: 'constant-arrival-rate' }>): number {
+  return Math.ceil((s.duration * s.rate) / s.timeUnit - 1e-9);
 }
 
 /** All start offsets of a segment's iterations (tests and tools; the engine uses the cursor). */
@@ -367,11 +374,8 @@ export function maxVus(scenario: Scenario, seg: Segment = WHOLE): number {
 /** Total iterations a whole arrival-rate scenario starts (tests and planning). */
 export function plannedIterations(scenario: Scenario, seg: Segment = WHOLE): number | undefined {
   switch (scenario.executor) {
-    case 'constant-arrival-rate': {
-      // offsets k·timeUnit/rate < duration
-      const n = Math.ceil((scenario.duration * scenario.rate) / scenario.timeUnit - 1e-9);
-      return iterationsIn(scenarioIterationShare(scenario, seg), n);
-    }
+    case 'constant-arrival-rate':
+      return iterationsIn(scenarioIterationShare(scenario, seg), constantRateIterations(scenario));
     case 'ramping-arrival-rate':
       return arrivalOffsets(scenario, seg).length;
     case 'shared-iterations':
