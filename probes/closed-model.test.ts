@@ -184,6 +184,51 @@ describe('closed-model executors against a local server', () => {
     expect(last[2]! - last[0]!).toBeLessThan(30);
   });
 
+  it('shared-iterations shares one counter across threads, as k6 shares it across VUs: a free VU takes what a slow one cannot', async () => {
+    // VU 2 (on the second thread) is slow; VU 1 answers at once. With the iterations split per thread
+    // up front, VU 2 kept its 20 and maxDuration dropped most of them.
+    const perVu = new Map<string, number>();
+    server = await testServer((req, res) => {
+      const vu = new URL(req.url!, 'http://x').searchParams.get('vu')!;
+      perVu.set(vu, (perVu.get(vu) ?? 0) + 1);
+      setTimeout(() => res.end('ok'), vu === '2' ? 250 : 0);
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'shared-iterations', vus: 2, iterations: 40, maxDuration: '2s', gracefulStop: '0s' },
+        requests: [{ name: 'get', url: '/x?vu={{vu}}&s={{seq}}' }],
+      }),
+      { threads: 2 },
+    ).done;
+    expect(summary.threads).toBe(2);
+    expect(summary.droppedIterations).toBe(0);
+    expect(summary.metrics.iterations!.values.count).toBe(40);
+    expect(perVu.get('1')).toBeGreaterThan(30);
+    expect(summary.durationMs).toBeLessThan(1_500);
+  });
+
+  it('shared-iterations across threads: what maxDuration leaves unstarted is dropped once, and seq numbers stay unique', async () => {
+    const seqs: number[] = [];
+    server = await testServer((req, res) => {
+      seqs.push(Number(new URL(req.url!, 'http://x').searchParams.get('s')));
+      setTimeout(() => res.end('ok'), 100);
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'shared-iterations', vus: 4, iterations: 200, maxDuration: '1s', gracefulStop: '500ms' },
+        requests: [{ name: 'get', url: '/x?s={{seq}}' }],
+      }),
+      { threads: 2 },
+    ).done;
+    const done = summary.metrics.iterations?.values.count ?? 0;
+    expect(done).toBeGreaterThan(10);
+    expect(done + summary.interruptedIterations + summary.droppedIterations).toBe(200);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(Math.max(...seqs)).toBeLessThan(200);
+  });
+
   /** Two VUs against a 300 ms target, stopped by a 1 s maxDuration with a 100 ms gracefulStop. */
   async function boundedSlowRun(scenario: Record<string, unknown>): Promise<RunSummary> {
     server = await testServer(delayed(300));

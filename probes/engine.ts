@@ -556,7 +556,10 @@ export class Engine {
   private tickTimer: NodeJS.Timeout | undefined;
   /** Closed model: planned VU count right now. */
   private planned = 0;
-  private remaining = 0;
+  /** shared-iterations: the counter the run's threads claim iterations from, how many there are, and whose share they are (WorkerInit.sharedIterations). */
+  private claimed: Int32Array | undefined;
+  private claimTotal = 0;
+  private claimShare: IterationShare | undefined;
   private perVuIterations = 0;
 
   constructor(
@@ -585,10 +588,15 @@ export class Engine {
       case 'ramping-vus':
         this.maxVus = rampingVuSteps(s, seg).reduce((m, st) => Math.max(m, st.vus), 0);
         break;
-      case 'shared-iterations':
-        // Iterations follow VUs (scenarioIterationShare): a share with iterations has a VU.
-        this.maxVus = iterationsIn(this.share, s.iterations) > 0 ? shareOf(s.vus, seg) : 0;
+      case 'shared-iterations': {
+        // The run's threads claim from one counter, as k6's VUs do: a free VU takes what a slow one cannot.
+        const shared = init.sharedIterations;
+        this.claimShare = shared ? scenarioIterationShare(s, shared.segment) : this.share;
+        this.claimTotal = iterationsIn(this.claimShare, s.iterations);
+        this.claimed = new Int32Array(shared ? shared.counter : new SharedArrayBuffer(4));
+        this.maxVus = this.claimTotal > 0 ? shareOf(s.vus, seg) : 0;
         break;
+      }
       default:
         this.maxVus = shareOf(s.vus, seg);
     }
@@ -737,7 +745,6 @@ export class Engine {
         break;
       }
       case 'shared-iterations':
-        this.remaining = iterationsIn(this.share, s.iterations);
         this.setPlanned(this.maxVus);
         break;
       case 'per-vu-iterations':
@@ -857,23 +864,27 @@ export class Engine {
       vu.running = false;
       return;
     }
-    if (this.scenario.executor === 'shared-iterations') {
-      if (this.remaining <= 0) {
+    let seq: number;
+    if (this.claimed !== undefined) {
+      const n = Atomics.add(this.claimed, 0, 1);
+      if (n >= this.claimTotal) {
         vu.active = false;
         vu.running = false;
         this.maybeAllDone();
         return;
       }
-      this.remaining--;
+      seq = nthIteration(this.claimShare!, n);
     } else if (this.scenario.executor === 'per-vu-iterations' && vu.ctx.iter >= this.perVuIterations) {
       vu.active = false;
       vu.running = false;
       this.maybeAllDone();
       return;
+    } else {
+      // The share is the plain stripe (k ≡ index mod count) for the executors whose iterations do not follow VUs.
+      seq = nthIteration(this.share, this.seqCounter++);
     }
     vu.running = true;
-    // The share is the plain stripe (k ≡ index mod count) for the executors whose iterations do not follow VUs.
-    vu.ctx.seq = nthIteration(this.share, this.seqCounter++);
+    vu.ctx.seq = seq;
     this.send(vu, undefined);
   }
 
@@ -1228,9 +1239,16 @@ export class Engine {
     }
     // As k6 does: the iterations maxDuration left unstarted are dropped.
     const s = this.scenario;
-    if (s.executor === 'shared-iterations') {
-      this.dropped += this.remaining;
-      this.remaining = 0;
+    if (this.claimed !== undefined) {
+      // Claims what is left (once, whichever thread comes first): no thread starts another.
+      for (;;) {
+        const n = Atomics.load(this.claimed, 0);
+        if (n >= this.claimTotal) break;
+        if (Atomics.compareExchange(this.claimed, 0, n, this.claimTotal) === n) {
+          this.dropped += this.claimTotal - n;
+          break;
+        }
+      }
     } else if (s.executor === 'per-vu-iterations') {
       for (const vu of this.vus) this.dropped += Math.max(0, this.perVuIterations - vu.ctx.iter);
     }

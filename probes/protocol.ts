@@ -30,6 +30,13 @@ export interface WorkerInit {
   traceSampleRatio: number;
   /** This worker's share of `maxSamplesPerInterval`. */
   maxSamples: number;
+  /**
+   * shared-iterations: the run's iteration counter (an Int32 in shared
+   * memory) that its threads claim from, as k6's VUs share one counter, and
+   * the run's segment whose iterations it hands out. Absent: this worker
+   * has a counter of its own over its segment.
+   */
+  sharedIterations?: { counter: SharedArrayBuffer; segment: Segment };
 }
 
 export type ToWorker = { type: 'start'; startAt: number } | { type: 'stop'; hard: boolean };

@@ -254,6 +254,7 @@ class RunController {
     const maxSamples = this.options.maxSamplesPerInterval ?? 50;
     // Statuses whose latency thresholds filter by: the workers keep those apart.
     const latencyStatuses = [...new Set(this.states.flatMap(({ t }) => (METRIC_DEFS[t.metric].type === 'trend' && t.filter.status !== undefined ? [Number(t.filter.status)] : [])))];
+    const sharedIterations = this.probe.scenario.executor === 'shared-iterations' ? { counter: new SharedArrayBuffer(4), segment: this.segment } : undefined;
     for (let i = 0; i < this.threads; i++) {
       const init: WorkerInit = {
         runId: this.runId,
@@ -267,6 +268,7 @@ class RunController {
         countHeaders: this.options.countHeaders ?? [],
         traceSampleRatio: this.options.traceSampleRatio ?? 0,
         maxSamples: Math.ceil(maxSamples / this.threads),
+        ...(sharedIterations ? { sharedIterations } : {}),
       };
       let worker: Worker;
       try {
