@@ -358,7 +358,15 @@ class RunController {
       this.stopReason = reason;
     }
     if (hard) this.hardStopSent = true;
-    if (!this.started) return;
+    if (!this.started) {
+      // Still preparing (warm-up, pre-connecting to a target that may hang): nothing was sent, so there
+      // is nothing to wait for; the summary says why it ended.
+      if (kind !== 'error') {
+        for (const w of this.workers) w.done = true;
+        this.finalize();
+      }
+      return;
+    }
     for (const w of this.workers) this.send(w, { type: 'stop', hard });
   }
 

@@ -3,7 +3,7 @@ import { BurnwatchError } from '../common/index.ts';
 import { decodeHistogram } from './histogram.ts';
 import type { IntervalSnapshot } from './results.ts';
 import { startRun } from './run.ts';
-import { delayed, probe, testServer } from './test-support.ts';
+import { delayed, probe, stalledListener, testServer } from './test-support.ts';
 import type { TestServer } from './test-support.ts';
 
 let server: TestServer | undefined;
@@ -61,6 +61,26 @@ describe('safety', () => {
     expect(summary.stopReason).toMatch(/^auto-abort: error rate 100 % > 50 % for 3s$/);
     // Failing from the first request: 3 s of failure and an interval of slack, not 3 intervals with a completion (5 s).
     expect(summary.durationMs).toBeLessThan(4_500);
+  });
+
+  it('an abort while the workers still prepare (pre-connecting to a target whose handshakes hang) ends the run at once, with a summary', async () => {
+    const stalled = await stalledListener(20_000);
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const t0 = performance.now();
+      const summary = await startRun(
+        probe({ target: `http://127.0.0.1:${stalled.port}`, timeout: '8s', scenario: { executor: 'constant-vus', vus: 2, duration: '30s' }, requests: [{ name: 'get', url: '/x' }] }),
+        { signal: controller.signal, threads: 1 },
+      ).done;
+      // Before, the run started once the pre-connect gave up (the 8 s timeout), then stopped.
+      expect(performance.now() - t0).toBeLessThan(3_000);
+      expect(summary.status).toBe('aborted');
+      expect(summary.stopReason).toBe('interrupted');
+      expect(summary.metrics.http_reqs?.values.count ?? 0).toBe(0);
+    } finally {
+      await stalled.close();
+    }
   });
 
   it('an aborted signal stops the run gracefully and the summary is still produced', async () => {
