@@ -238,7 +238,7 @@ export function arrivalCursor(scenario: ArrivalScenario, seg: Segment): ArrivalC
   let n = 0;
   let k = -1;
   if (scenario.executor === 'constant-arrival-rate') {
-    const { rate, timeUnit, duration } = scenario;
+    const { rate, timeUnit } = scenario;
     // Iterations whose start k·timeUnit/rate is before the end, counted without float dust
     // (11 · 100 / 1.1 is 999.9999999999999, before a 1 s end): as plannedIterations counts them.
     const count = constantRateIterations(scenario);
