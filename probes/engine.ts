@@ -934,12 +934,6 @@ export class Engine {
   }
 
   /**
-   * A redirect arrived and the request may follow it: count this hop's
-   * bytes and send the next one on the same exchange (its latency, timeout
-   * and sample go on). Returns what is wrong with the Location instead, if
-   * anything: the chain ends with this response.
-   */
-  /**
    * A request written on a kept-alive connection (or one opened before the
    * run) that failed before any byte of a response came back: the server
    * had closed the connection, idle, as the request went out (RFC 9112
@@ -962,6 +956,12 @@ export class Engine {
     return true;
   }
 
+  /**
+   * A redirect arrived and the request may follow it: count this hop's
+   * bytes and send the next one on the same exchange (its latency, timeout
+   * and sample go on). Returns what is wrong with the Location instead, if
+   * anything: the chain ends with this response.
+   */
   private followRedirect(ex: Exchange, location: string): string | undefined {
     const hop = redirectHop(ex.origin, ex.options!, ex.req.chain, ex.status, location);
     if (typeof hop === 'string') return hop;
@@ -1082,7 +1082,7 @@ export class Engine {
       }
     }
     st.received += ex.receivedBytes() + ex.chainReceived;
-    // Only a request undici wrote counts as data sent (abortFn is set just before the write); earlier hops were.
+    // What the hops' sockets read and wrote while the hops were on them (nothing for a hop undici never wrote).
     st.sent += ex.chainSent + ex.writtenBytes();
     st.redirects += ex.chainRedirects;
     st.retries += ex.chainRetries;
@@ -1171,7 +1171,6 @@ export class Engine {
     else if (this.errors.size < MAX_ERROR_KINDS) this.errors.set(key, { outcome, message, count: 1 });
   }
 
-  /** Times out overdue requests and interrupts ramped-down VUs past gracefulRampDown. */
   /** Closed model: interrupts the iterations of ramped-down VUs whose gracefulRampDown is over. */
   private retireDue(): void {
     const now = performance.now();
@@ -1183,6 +1182,7 @@ export class Engine {
     }
   }
 
+  /** Times out overdue requests and interrupts ramped-down VUs past gracefulRampDown. */
   private sweep(): void {
     const now = performance.now();
     for (let i = 0; i < this.vus.length; i++) {
