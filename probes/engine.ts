@@ -50,6 +50,8 @@ const CONNECT_TIMEOUT = new EngineAbort('timed out waiting for a connection');
 const TOO_LARGE = new EngineAbort('response body larger than maxResponseBytes');
 const INTERRUPTED = new EngineAbort('iteration interrupted (gracefulStop / gracefulRampDown)');
 
+/** The process (EMFILE) or the system (ENFILE) may open no more files: sockets included. */
+const FD_LIMIT_CODES = new Set(['EMFILE', 'ENFILE']);
 const CONNECT_CODES = new Set([
   'ECONNREFUSED',
   'UND_ERR_CONNECT_TIMEOUT',
@@ -125,9 +127,16 @@ export function classifyError(err: Error, hadResponse: boolean): { outcome: Outc
   if (err === CONNECT_TIMEOUT) return { outcome: 'connect_error', message: `${err.message} (no connection was opened or free within the request timeout)` };
   if (err === TOO_LARGE) return { outcome: 'assertion_failed', message: err.message };
   const code = (err as { code?: string }).code ?? '';
+  const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? '';
+  // The generator's own limit, not the target's: say so (the run also warns up front, see fdLimitWarning).
+  if (FD_LIMIT_CODES.has(code) || FD_LIMIT_CODES.has(causeCode)) {
+    return {
+      outcome: 'connect_error',
+      message: `${code || causeCode}: the load generator may not open another socket: its open-file limit (ulimit -n) is below the connections the VUs need; raise the limit or lower the VUs`,
+    };
+  }
   // The response came but its headers were beyond the limit: unread, so no status; failed, as a k6 error is.
   if (code === 'UND_ERR_HEADERS_OVERFLOW') return { outcome: 'http_error', message: 'response headers larger than maxResponseBytes' };
-  const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? '';
   if (TIMEOUT_CODES.has(code)) return { outcome: 'timeout', message: err.message };
   if (!hadResponse && (CONNECT_CODES.has(code) || CONNECT_CODES.has(causeCode))) return { outcome: 'connect_error', message: `${code || causeCode}: ${err.message}` };
   // The TLS handshake is part of setting up the connection: no request reached the target.
@@ -1150,12 +1159,12 @@ export class Engine {
       // queued before that request retired, it skips the idle-socket check
       // (a second setImmediate per request, for sockets that sat idle).
       // After an error or a forced timeout (where the caller still works on
-      // this VU's exchange) it waits for a microtask; a request that failed
-      // inside dispatch() itself must not loop on microtasks, which would
-      // starve timers and I/O.
-      if (this.dispatching) setImmediate(vu.next);
-      else if (responded) vu.next();
-      else queueMicrotask(vu.next);
+      // this VU's exchange) it waits for the next loop turn: an error that
+      // comes without I/O (a socket Node cannot open, EMFILE, fails on a
+      // nextTick) would otherwise loop on microtasks and nextTicks alone,
+      // starving timers and I/O — the run would never end.
+      if (responded) vu.next();
+      else setImmediate(vu.next);
     } else {
       vu.running = false;
       vu.retireAt = Infinity;

@@ -1,12 +1,18 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IntervalSnapshot, RequestSample } from './results.ts';
 import { startRun } from './run.ts';
 import { formatSummary } from './summary.ts';
+import type { RunSummary } from './summary.ts';
 import { closedPort, probe, stalledListener, testServer } from './test-support.ts';
 import type { TestServer } from './test-support.ts';
+import { BIN, finished } from '../test/helpers.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -121,6 +127,28 @@ describe('fault paths give a classified outcome, never a crash', () => {
     expect(post.outcomes.ok + post.outcomes.reset).toBe(300);
     expect(post.retries).toEqual({});
   });
+
+  it('more VUs than the process may open sockets (ulimit -n): the run warns up front, ends on time, and its connect errors name the limit', async () => {
+    server = await testServer();
+    const dir = await mkdtemp(join(tmpdir(), 'bw-fd-'));
+    const file = join(dir, 'fd.yaml');
+    await writeFile(
+      file,
+      `apiVersion: burnwatch/v1\nkind: Probe\nmetadata: { name: fd }\nspec:\n  target: ${server.url}\n  scenario: { executor: constant-vus, vus: 200, duration: 2s }\n  requests: [{ name: get, url: /x }]\n`,
+    );
+    const out = join(dir, 'summary.json');
+    // Before, the VUs without a socket retried on microtasks and nextTicks only: timers and I/O starved, the run never ended.
+    const child = spawn('sh', ['-c', `ulimit -n 120 && exec "${process.execPath}" "${BIN}" run "${file}" --summary-export "${out}"`], { stdio: 'pipe' });
+    const result = await finished(child, 40_000);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(await readFile(out, 'utf8')) as RunSummary;
+    expect(summary.outcomes.ok).toBeGreaterThan(0);
+    expect(summary.outcomes.connect_error).toBeGreaterThan(0);
+    expect(summary.errors[0]?.message).toMatch(/^EMFILE: .*open-file limit \(ulimit -n\)/);
+    expect(summary.warnings.join('\n')).toMatch(/up to 200 connections .* 120 open files \(ulimit -n\)/);
+    expect(summary.durationMs).toBeLessThan(10_000);
+    expect(result.stderr).toMatch(/^warning: this run may open up to 200 connections/m);
+  }, 60_000);
 
   it('a connection reset in the middle of the body, or before any response, is a reset', async () => {
     let n = 0;

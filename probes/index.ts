@@ -1,4 +1,4 @@
-export { startRun, defaultThreads, maxRunMs } from './run.ts';
+export { startRun, defaultThreads, fdLimitWarning, maxRunMs } from './run.ts';
 export type { ProbeRun, Progress, RunOptions } from './run.ts';
 export { formatProgress } from './progress.ts';
 export { describeScenario, formatSummary, requestCount, thresholdCounts } from './summary.ts';

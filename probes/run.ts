@@ -10,6 +10,7 @@
  * const run = startRun(probe, { onProgress: (p) => draw(p), signal });
  * const summary = await run.done; // always resolves, also when stopped or failed
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
@@ -112,6 +113,30 @@ function redirectWarnings(total: Agg, probe: Probe): string[] {
     );
   });
   return out;
+}
+
+/** Files a Node process with its worker threads holds open besides the VUs' sockets (modules, pipes, the event loop's). */
+const FD_HEADROOM = 64;
+
+/** The process's soft limit on open files (`ulimit -n`), from /proc on Linux; undefined elsewhere or unlimited. */
+function openFileLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A warning when the VUs' connections (one each) may not fit under the
+ * process's open-file limit: the VUs left without a socket would fail every
+ * request with EMFILE, a limit of the generator that reads as the target's.
+ */
+export function fdLimitWarning(probe: Probe, segment: Segment = WHOLE, limit = openFileLimit()): string | undefined {
+  const needed = maxVus(probe.scenario, segment);
+  if (limit === undefined || needed + FD_HEADROOM <= limit) return undefined;
+  return `this run may open up to ${formatCount(needed)} connections (one per VU) but the process may open only ${formatCount(limit)} open files (ulimit -n): VUs without a socket fail with EMFILE, the generator's limit, not the target's. Raise it (ulimit -n ${formatCount(needed + FD_HEADROOM * 4).replace(/,/g, '')}) or lower the VUs.`;
 }
 
 /** Threads for a scenario when not given: enough for the load, leaving a core to the main thread. */
@@ -683,6 +708,8 @@ class RunController {
       if (m) (m.thresholds ??= {})[key] = { ok: t.ok };
     }
     const warnings: string[] = [];
+    const fdWarning = fdLimitWarning(this.probe, this.segment);
+    if (fdWarning !== undefined) warnings.push(fdWarning);
     const dropped = this.total.dropped;
     if (dropped > 0 && (s.executor === 'shared-iterations' || s.executor === 'per-vu-iterations')) {
       const planned = this.total.iterations + this.total.interrupted + dropped;

@@ -28,7 +28,7 @@ import { access, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BurnwatchError, errorMessage, suggest } from '../../common/index.ts';
-import { describeScenario, formatProgress, formatSummary, parseSegment, startRun } from '../../probes/index.ts';
+import { describeScenario, fdLimitWarning, formatProgress, formatSummary, parseSegment, startRun } from '../../probes/index.ts';
 import type { Probe, Progress, RunSummary, Segment } from '../../probes/index.ts';
 import { formatConfigIssue, loadConfig } from '../config/index.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -203,6 +203,8 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
   }
   for (const w of loaded.warnings) err.write(`${w}\n`);
   const probe = loaded.probe;
+  const fdWarning = fdLimitWarning(probe, segment);
+  if (fdWarning !== undefined) err.write(`warning: ${fdWarning}\n`);
   const display = new ProgressDisplay(out, (options.progressEverySeconds ?? 5) * 1000);
   out.write(`burnwatch run · probe ${probe.name} · ${probe.target}\n${describeScenario(probe)}${segment ? ` · segment ${segment.index + 1}/${segment.count}` : ''}\n`);
 
