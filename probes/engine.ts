@@ -80,8 +80,6 @@ const MAX_HEADER_VALUES = 100;
  * mostly pays for.
  */
 const PIGGYBACK_MS = 0.5;
-/** Most times one request (its redirect chain) is sent again after a kept-alive connection failed (see Engine.retryHop). */
-const MAX_RETRIES = 2;
 /** Errors of a connection that failed under a written request: the server had closed or reset it. */
 const SOCKET_GONE_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 const REPLAYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -946,13 +944,16 @@ export class Engine {
    * A request written on a kept-alive connection (or one opened before the
    * run) that failed before any byte of a response came back: the server
    * had closed the connection, idle, as the request went out (RFC 9112
-   * §9.3.1.1). Go's client, and so k6, sends a replayable request again on
-   * a new connection (`Transport.shouldRetryRequest`); so does this, within
-   * the request's timeout, at most MAX_RETRIES times per request. The
-   * latency still runs from the first send. Returns whether it was sent again.
+   * §9.3.1.1). Go's client, and so k6, sends a replayable request again
+   * (`Transport.shouldRetryRequest`), on the next connection, for as long
+   * as the one it failed on was reused; so does this, within the request's
+   * timeout. A middlebox may have dropped every idle connection: each retry
+   * retires one, so a request is sent again at most once per connection of
+   * the pool before it goes out on one it opened. The latency still runs
+   * from the first send. Returns whether it was sent again.
    */
   private retryHop(ex: Exchange, err: Error): boolean {
-    if (!ex.reusedConn || ex.chainRetries >= MAX_RETRIES || this.stopping || this.dispatching) return false;
+    if (!ex.reusedConn || ex.chainRetries > this.poolOptions.connections || this.stopping || this.dispatching) return false;
     if (!SOCKET_GONE_CODES.has((err as { code?: string }).code ?? '') || ex.receivedBytes() !== 0) return false;
     const options = ex.options!;
     const pool = this.pools.get(ex.origin);
@@ -1055,7 +1056,7 @@ export class Engine {
     st.latency.record(latencyUs);
     // k6's timings: a request undici wrote (this hop or an earlier one of its chain) has its
     // set-up and sending, a response its waiting and receiving.
-    if (ex.gotConn > 0 || ex.chainRedirects > 0) {
+    if (ex.gotConn > 0 || ex.chainRedirects > 0 || ex.chainRetries > 0) {
       ex.addHopTimings();
       const timings = st.timings;
       timings.blocked.record(ex.chainBlocked * 1000);

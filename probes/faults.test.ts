@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IntervalSnapshot, RequestSample } from './results.ts';
 import { startRun } from './run.ts';
@@ -119,13 +119,56 @@ describe('fault paths give a classified outcome, never a crash', () => {
     // The server may have read a request it could no longer answer: it saw that one twice, as with Go's client.
     expect(server.hits).toBeGreaterThanOrEqual(300);
     expect(server.hits).toBeLessThanOrEqual(300 + retried);
-    expect(formatSummary(get)).toMatch(/retried: get=\d+ \(written on a kept-alive connection the server had closed/);
+    expect(formatSummary(get)).toMatch(/retried: get=\d+ \(written on a kept-alive connection the server or a middlebox had closed/);
     const post = await startRun(
       probe({ target: server.url, scenario: iterations(300), requests: [{ name: 'post', method: 'POST', url: '/x', body: 'x', headers: { 'content-type': 'text/plain' } }] }),
       { threads: 1 },
     ).done;
     expect(post.outcomes.ok + post.outcomes.reset).toBe(300);
     expect(post.retries).toEqual({});
+  });
+
+  it('a GET meeting several stale kept-alive connections in a row (a middlebox dropped them) is retried until it goes out on a connection it opened', async () => {
+    // A request written on a connection idle for more than 200 ms is reset; others are answered.
+    const last = new WeakMap<Socket, number>();
+    server = await testServer((req, res) => {
+      const socket = req.socket;
+      if (performance.now() - (last.get(socket) ?? 0) > 200) {
+        socket.resetAndDestroy();
+        return;
+      }
+      res.end('ok', () => last.set(socket, performance.now()));
+    });
+    server.server.on('connection', (socket: Socket) => last.set(socket, performance.now()));
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'constant-arrival-rate', rate: 4, duration: '2s', preAllocatedVUs: 6, maxVUs: 6 },
+        requests: [{ name: 'get', url: '/x' }],
+      }),
+      { threads: 1 },
+    ).done;
+    // Before, a retry took the next idle connection, as stale: after two, the request was a reset.
+    expect(summary.outcomes).toMatchObject({ ok: 8, reset: 0 });
+    expect(summary.retries?.get).toBeGreaterThan(2);
+  });
+
+  it('a retried request whose retry cannot connect keeps the blocked and sending time of its first attempt', async () => {
+    let n = 0;
+    server = await testServer((req, res) => {
+      if (++n === 1) res.end('ok');
+      else {
+        // The second request meets a reset on its kept-alive connection, and the retry a closed port.
+        void server!.close();
+        req.socket.resetAndDestroy();
+      }
+    });
+    const summary = await startRun(probe({ target: server.url, scenario: iterations(2), requests: [{ name: 'get', url: '/x' }] }), { threads: 1 }).done;
+    server = undefined;
+    expect(summary.outcomes).toMatchObject({ ok: 1, connect_error: 1 });
+    expect(summary.retries).toEqual({ get: 1 });
+    expect(summary.metrics.http_req_blocked!.values.count).toBe(2);
+    expect(summary.metrics.http_req_sending!.values.count).toBe(2);
   });
 
   it('more VUs than the process may open sockets (ulimit -n): the run warns up front, ends on time, and its connect errors name the limit', async () => {
@@ -145,7 +188,7 @@ describe('fault paths give a classified outcome, never a crash', () => {
     expect(summary.outcomes.ok).toBeGreaterThan(0);
     expect(summary.outcomes.connect_error).toBeGreaterThan(0);
     expect(summary.errors[0]?.message).toMatch(/^EMFILE: .*open-file limit \(ulimit -n\)/);
-    expect(summary.warnings.join('\n')).toMatch(/up to 200 connections .* 120 open files \(ulimit -n\)/);
+    expect(summary.warnings.join('\n')).toMatch(/up to 200 connections \(one per VU and origin\) but the process may open only 120 open files \(ulimit -n\)/);
     expect(summary.durationMs).toBeLessThan(10_000);
     expect(result.stderr).toMatch(/^warning: this run may open up to 200 connections/m);
   }, 60_000);

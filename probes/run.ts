@@ -134,9 +134,11 @@ function openFileLimit(): number | undefined {
  * request with EMFILE, a limit of the generator that reads as the target's.
  */
 export function fdLimitWarning(probe: Probe, segment: Segment = WHOLE, limit = openFileLimit()): string | undefined {
-  const needed = maxVus(probe.scenario, segment);
+  // Each origin has its own pool of one connection per VU (redirect origins, unknown here, more).
+  const origins = new Set(probe.requests.map((r) => (URL.canParse(r.url) ? new URL(r.url).origin : new URL(probe.target).origin)));
+  const needed = maxVus(probe.scenario, segment) * origins.size;
   if (limit === undefined || needed + FD_HEADROOM <= limit) return undefined;
-  return `this run may open up to ${formatCount(needed)} connections (one per VU) but the process may open only ${formatCount(limit)} open files (ulimit -n): VUs without a socket fail with EMFILE, the generator's limit, not the target's. Raise it (ulimit -n ${formatCount(needed + FD_HEADROOM * 4).replace(/,/g, '')}) or lower the VUs.`;
+  return `this run may open up to ${formatCount(needed)} connections (one per VU and origin) but the process may open only ${formatCount(limit)} open files (ulimit -n): VUs without a socket fail with EMFILE, the generator's limit, not the target's. Raise it (ulimit -n ${formatCount(needed + FD_HEADROOM * 4).replace(/,/g, '')}) or lower the VUs.`;
 }
 
 /** Threads for a scenario when not given: enough for the load, leaving a core to the main thread. */
@@ -273,8 +275,12 @@ class RunController {
   start(): void {
     const signal = this.options.signal;
     if (signal) {
-      if (signal.aborted) this.stop('interrupted', 'external', false);
-      else signal.addEventListener('abort', this.abortListener, { once: true });
+      if (signal.aborted) {
+        // Ends the run before any worker exists (see stop): none is started.
+        this.stop('interrupted', 'external', false);
+        return;
+      }
+      signal.addEventListener('abort', this.abortListener, { once: true });
     }
     const maxSamples = this.options.maxSamplesPerInterval ?? 50;
     // Statuses whose latency thresholds filter by: the workers keep those apart.

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BurnwatchError } from '../common/index.ts';
 import { decodeHistogram } from './histogram.ts';
 import type { IntervalSnapshot } from './results.ts';
-import { startRun } from './run.ts';
+import { fdLimitWarning, startRun } from './run.ts';
+import { WHOLE } from './schedule.ts';
 import { delayed, probe, stalledListener, testServer } from './test-support.ts';
 import type { TestServer } from './test-support.ts';
 
@@ -81,6 +82,35 @@ describe('safety', () => {
     } finally {
       await stalled.close();
     }
+  });
+
+  it('warns when the VUs’ connections, one per VU and origin, may not fit under the open-file limit', () => {
+    const oneOrigin = probe({ target: 'http://127.0.0.1:9', scenario: { executor: 'constant-vus', vus: 100, duration: '1s' }, requests: [{ name: 'a', url: '/x' }] });
+    const twoOrigins = probe({
+      target: 'http://127.0.0.1:9',
+      scenario: { executor: 'constant-vus', vus: 100, duration: '1s' },
+      requests: [
+        { name: 'a', url: '/x' },
+        { name: 'b', url: 'http://127.0.0.2:9/y' },
+      ],
+    });
+    expect(fdLimitWarning(oneOrigin, WHOLE, 200)).toBeUndefined();
+    expect(fdLimitWarning(twoOrigins, WHOLE, 200)).toMatch(/^this run may open up to 200 connections \(one per VU and origin\) but the process may open only 200 open files \(ulimit -n\)/);
+    expect(fdLimitWarning(twoOrigins, WHOLE, undefined)).toBeUndefined();
+  });
+
+  it('a signal aborted before the start ends the run at once and starts no worker: the target sees no connection', async () => {
+    server = await testServer();
+    const controller = new AbortController();
+    controller.abort();
+    const summary = await startRun(
+      probe({ target: server.url, scenario: { executor: 'constant-vus', vus: 4, duration: '5s' }, requests: [{ name: 'get', url: '/x' }] }),
+      { signal: controller.signal, threads: 2 },
+    ).done;
+    expect(summary.status).toBe('aborted');
+    // Before, the workers were started after the summary was handed back, and pre-connected to the target.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(server.connections).toBe(0);
   });
 
   it('an aborted signal stops the run gracefully and the summary is still produced', async () => {

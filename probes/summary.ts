@@ -73,8 +73,9 @@ export interface RunSummary {
   /**
    * Requests sent again, per request name: a replayable request (GET, HEAD,
    * OPTIONS, TRACE, or one with an `Idempotency-Key`) written on a kept-alive
-   * connection that failed before any response byte — the server had closed
-   * it — is retried once on a new connection, as Go's client (k6) retries it.
+   * connection that failed before any response byte — the server (or a
+   * middlebox) had closed it — is sent again on the next connection until it
+   * goes out on one it opened, as Go's client (k6) retries it.
    */
   retries?: Record<string, number>;
   /** The most frequent errors (outcome, message, count). */
@@ -330,7 +331,7 @@ export function formatSummary(s: RunSummary): string {
   const retries = Object.entries(s.retries ?? {});
   if (retries.length > 0) {
     lines.push(
-      `    retried: ${retries.map(([name, n]) => `${name}=${formatCount(n)}`).join(' ')} (written on a kept-alive connection the server had closed; sent again on a new one, as Go's client does; the target closes idle connections without saying so)`,
+      `    retried: ${retries.map(([name, n]) => `${name}=${formatCount(n)}`).join(' ')} (written on a kept-alive connection the server or a middlebox had closed, and sent again, as Go's client does: idle connections are closed without a word)`,
     );
   }
   if (s.errors.length > 0) {

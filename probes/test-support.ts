@@ -4,7 +4,7 @@
  * highest concurrency it saw, and answers through a handler.
  */
 import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { probeSpecSchema } from './spec.ts';
 import type { Probe } from './spec.ts';
@@ -21,6 +21,8 @@ export interface TestServer {
   concurrent: number;
   /** TCP connections accepted. */
   connections: number;
+  /** The server itself (its events). */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function testServer(handler: Handler = okHandler): Promise<TestServ
     maxConcurrent: 0,
     concurrent: 0,
     connections: 0,
+    server: undefined as unknown as Server,
     close: async () => {},
   };
   const server = createServer((req, res) => {
@@ -57,6 +60,7 @@ export async function testServer(handler: Handler = okHandler): Promise<TestServ
     req.resume();
     req.on('end', () => handler(req, res, state));
   });
+  state.server = server;
   server.on('connection', () => state.connections++);
   server.keepAliveTimeout = 10_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
