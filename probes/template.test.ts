@@ -44,6 +44,15 @@ describe('templates', () => {
     expect(compileTemplate('{{randFloat 1 2 3}}').render(ctx)).toMatch(/^1\.\d{3}$/);
   });
 
+  it('randFloat never renders a negative zero (a JSON "-0" or "-0.00" that rounds to 0)', () => {
+    const zeroDecimals = compileTemplate('{{randFloat -1 0 0}}');
+    const twoDecimals = compileTemplate('{{randFloat -0.004 0}}');
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) seen.add(zeroDecimals.render(ctx)).add(twoDecimals.render(ctx));
+    expect([...seen].sort()).toEqual(['-1', '0', '0.00'].filter((v) => seen.has(v)));
+    expect(seen.has('0')).toBe(true);
+  });
+
   it('eventBatch renders N events the demo target accepts', () => {
     const events = JSON.parse(compileTemplate('{{eventBatch 25}}').render(ctx)) as Record<string, unknown>[];
     expect(events).toHaveLength(25);

@@ -115,7 +115,14 @@ const GENERATORS: Record<string, Factory> = {
     const decimals = args.length > 2 ? intArg('randFloat', args, 2, 'DECIMALS') : 2;
     if (min > max) throw new TemplateError(`{{randFloat ${min} ${max}}}: MIN must not be greater than MAX`);
     if (decimals < 0 || decimals > 10) throw new TemplateError(`{{randFloat}}: DECIMALS must be between 0 and 10, got ${decimals}`);
-    return { json: true, render: () => (min + Math.random() * (max - min)).toFixed(decimals) };
+    return {
+      json: true,
+      render: () => {
+        const text = (min + Math.random() * (max - min)).toFixed(decimals);
+        // A value that rounds to zero from below prints as "-0" / "-0.00": a negative zero no API expects.
+        return text.charCodeAt(0) === 45 && Number(text) === 0 ? text.slice(1) : text;
+      },
+    };
   },
   uuid(args) {
     arity('uuid', args, 0, 0, 'uuid');
