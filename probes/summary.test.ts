@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatProgress } from './progress.ts';
 import type { Progress } from './run.ts';
-import { describeScenario, formatRate, formatSummary, interruptedWarning } from './summary.ts';
+import { describeScenario, formatObserved, formatRate, formatSummary, interruptedWarning } from './summary.ts';
 import type { RunSummary } from './summary.ts';
 import { probe } from './test-support.ts';
 
@@ -88,5 +88,16 @@ describe('abortOnFail in the summary', () => {
     expect(interruptedWarning(3, 'ramping-vus', true)).toBe(
       '3 iterations were still running when the abortOnFail threshold stopped the run (or at gracefulRampDown) and were interrupted; they are not in the metrics.',
     );
+  });
+});
+
+describe('formatObserved for rates', () => {
+  it('never rounds a rate that is not 0 to 0 % or one that is not 1 to 100 %: a failed rate>0.99999 must not read 100 %', () => {
+    expect(formatObserved('http_req_failed', 0.99999, 'rate')).toBe('99.999%');
+    expect(formatObserved('checks', 0.000003, 'rate')).toBe('0.0003%');
+    expect(formatObserved('checks', 1, 'rate')).toBe('100%');
+    expect(formatObserved('checks', 0, 'rate')).toBe('0%');
+    expect(formatObserved('checks', 0.5, 'rate')).toBe('50%');
+    expect(formatObserved('checks', 0.01234, 'rate')).toBe('1.23%');
   });
 });

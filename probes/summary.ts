@@ -230,9 +230,13 @@ function formatRatePerSec(n: number): string {
   return n >= 100 ? `${formatCount(n)}/s` : `${Math.round(n * 100) / 100}/s`;
 }
 
+/** A ratio as a percentage: 1 decimal from 10 %, 2 below; more when fewer would show a rate that is not 0 as 0 % or one that is not 1 as 100 %. */
 function formatPercent(ratio: number): string {
   const p = ratio * 100;
-  return `${p === 0 || p >= 10 ? Math.round(p * 10) / 10 : Math.round(p * 100) / 100}%`;
+  let decimals = p === 0 || p >= 10 ? 1 : 2;
+  const round = (d: number): number => Math.round(p * 10 ** d) / 10 ** d;
+  while (decimals < 8 && ((p > 0 && round(decimals) === 0) || (p < 100 && round(decimals) >= 100))) decimals++;
+  return `${round(decimals)}%`;
 }
 
 /** A metric value as a threshold reads it (ms for time metrics). */
