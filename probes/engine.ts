@@ -229,8 +229,6 @@ class Exchange implements PooledHandler {
   readFrom = 0;
   /** Its written byte count then: what it has written since is this hop's data_sent (undici's own headers included). */
   writeFrom = 0;
-  /** The hop's size as rendered (request line, headers, body; approximate): the warm-up's budget. */
-  sentBytes = 0;
   rawHeaders: Buffer[] | null = null;
   chunks: Buffer[] | null = null;
   kept = 0;
@@ -244,11 +242,10 @@ class Exchange implements PooledHandler {
   ) {}
 
   /** Starts a hop: the request itself, or the one a redirect leads to. */
-  hop(origin: string, options: Dispatcher.DispatchOptions, bytes: number, now: number): void {
+  hop(origin: string, options: Dispatcher.DispatchOptions, now: number): void {
     this.origin = origin;
     this.options = options;
     this.sent = now;
-    this.sentBytes = bytes;
     this.gotConn = 0;
     this.wrote = 0;
     this.reusedConn = false;
@@ -660,7 +657,8 @@ export class Engine {
         };
         this.warming = (vu) => {
           ran++;
-          bytes += vu.ex.sentBytes;
+          // What the request gave its socket (the exchange still holds it: the next send resets it).
+          bytes += vu.ex.writtenBytes();
           next(vu);
         };
         for (const vu of vus) next(vu);
@@ -921,7 +919,7 @@ export class Engine {
     ex.startChain();
     ex.scheduled = scheduled ?? now;
     ex.deadline = now + req.timeoutMs;
-    ex.hop(req.origin, built.options, built.bytes, now);
+    ex.hop(req.origin, built.options, now);
     if (scheduled !== undefined) this.lagHist.record((now - scheduled) * 1000);
     if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
     vu.ctx.iter++;
@@ -958,10 +956,9 @@ export class Engine {
     const options = ex.options!;
     const pool = this.pools.get(ex.origin);
     if (!pool || !replayable(options) || performance.now() >= ex.deadline) return false;
-    const bytes = ex.sentBytes;
     ex.foldHopIntoChain();
     ex.chainRetries++;
-    ex.hop(ex.origin, options, bytes, performance.now());
+    ex.hop(ex.origin, options, performance.now());
     this.dispatch(ex, pool);
     return true;
   }
@@ -984,7 +981,7 @@ export class Engine {
     ex.foldHopIntoChain();
     ex.chainRedirects++;
     this.redirectsSent++;
-    ex.hop(hop.origin, hop.options, hop.bytes, performance.now());
+    ex.hop(hop.origin, hop.options, performance.now());
     this.dispatch(ex, pool);
     return undefined;
   }

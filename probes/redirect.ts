@@ -20,7 +20,6 @@
  *   answered; only http(s) is followed.
  */
 import type { Dispatcher } from 'undici';
-import { requestHeadBytes } from './requests.ts';
 
 /** The statuses a redirect is followed on (with a Location), as k6 (Go's http.Client) follows them. */
 export const REDIRECT_STATUSES: readonly number[] = [301, 302, 303, 307, 308];
@@ -39,8 +38,6 @@ const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encodin
 export interface RedirectHop {
   origin: string;
   options: Dispatcher.DispatchOptions;
-  /** Bytes of request line, headers and body on the wire, as undici writes them. */
-  bytes: number;
 }
 
 /** Go's rule for passing credentials on: the same host, or a subdomain of the first request's host. */
@@ -70,7 +67,7 @@ const percentEncoded = (c: string): string => `%${c.charCodeAt(0).toString(16).t
  *
  * @example
  * redirectHop('http://a:1', { path: '/old', method: 'POST', headers: [], body: 'x' }, { hostname: 'a', setsReferer: false }, 303, '/new')
- * // { origin: 'http://a:1', options: { path: '/new', method: 'GET', headers: ['referer', 'http://a:1/old'], body: null }, bytes: … }
+ * // { origin: 'http://a:1', options: { path: '/new', method: 'GET', headers: ['referer', 'http://a:1/old'], body: null } }
  */
 export function redirectHop(origin: string, options: Dispatcher.DispatchOptions, first: ChainStart, status: number, location: string): RedirectHop | string {
   // For messages: servers send UTF-8 in a Location now and then.
@@ -90,7 +87,6 @@ export function redirectHop(origin: string, options: Dispatcher.DispatchOptions,
   const trusted = sameOrSubdomain(url.hostname, first.hostname);
   const before = (options.headers ?? []) as string[];
   const headers: string[] = [];
-  let bytes = requestHeadBytes(method, url.host);
   for (let i = 0; i + 1 < before.length; i += 2) {
     const name = before[i]!;
     const lower = name.toLowerCase();
@@ -98,18 +94,9 @@ export function redirectHop(origin: string, options: Dispatcher.DispatchOptions,
     // The referer an earlier hop added is replaced by this hop's.
     if (lower === 'referer' && !first.setsReferer) continue;
     headers.push(name, before[i + 1]!);
-    bytes += name.length + before[i + 1]!.length + 4;
   }
-  if (!first.setsReferer && !(origin.startsWith('https:') && url.protocol === 'http:')) {
-    headers.push('referer', from);
-    bytes += 'referer'.length + from.length + 4;
-  }
+  if (!first.setsReferer && !(origin.startsWith('https:') && url.protocol === 'http:')) headers.push('referer', from);
   const body = keepBody ? (options.body ?? null) : null;
   const path = url.pathname + url.search;
-  bytes += path.length;
-  if (body !== null) {
-    const length = typeof body === 'string' ? Buffer.byteLength(body) : (body as Buffer).length;
-    bytes += `content-length: ${length}\r\n`.length + length;
-  }
-  return { origin: url.origin, options: { ...options, path, method, headers, body }, bytes };
+  return { origin: url.origin, options: { ...options, path, method, headers, body } };
 }

@@ -52,32 +52,25 @@ export interface CompiledRequest {
   /** Redirects to follow (the request's `redirects`, else the probe's `maxRedirects`). */
   maxRedirects: number;
   expect: CompiledExpect;
-  /** Bytes of request line and headers undici writes besides the templated parts (approximate). */
-  overheadBytes: number;
-}
-
-/** Bytes of the request line (without its path) and of the headers undici adds, `host` and `connection`, with the blank line that ends the head. */
-export function requestHeadBytes(method: string, host: string): number {
-  return `${method}  HTTP/1.1\r\nhost: ${host}\r\nconnection: keep-alive\r\n\r\n`.length;
 }
 
 /** The request's path (and query) relative to the origin, joining the target's base path. */
-function splitUrl(target: string, url: string): { origin: string; pathTemplate: string; host: string } {
+function splitUrl(target: string, url: string): { origin: string; pathTemplate: string } {
   if (url.startsWith('/')) {
     const t = new URL(target);
     const base = t.pathname.replace(/\/+$/, '');
-    return { origin: t.origin, pathTemplate: `${base}${url}`, host: t.host };
+    return { origin: t.origin, pathTemplate: `${base}${url}` };
   }
   const m = /^(https?:\/\/[^/?#]*)(.*)$/.exec(url)!;
   const u = new URL(m[1]!);
   const rest = m[2] ?? '';
-  return { origin: u.origin, pathTemplate: rest.startsWith('/') ? rest : `/${rest}`, host: u.host };
+  return { origin: u.origin, pathTemplate: rest.startsWith('/') ? rest : `/${rest}` };
 }
 
 /** Compiles every request of a probe (the spec is already validated). */
 export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
   return probe.requests.map((r, index) => {
-    const { origin, pathTemplate, host } = splitUrl(probe.target, r.url);
+    const { origin, pathTemplate } = splitUrl(probe.target, r.url);
     const path = compileTemplate(pathTemplate);
     const headerEntries = Object.entries(r.headers);
     const lower = new Set(headerEntries.map(([k]) => k.toLowerCase()));
@@ -94,9 +87,6 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
     const staticHeaders = headers.every((h) => h.value.isStatic) ? headers.flatMap((h) => [h.name, h.value.text]) : undefined;
     const staticBody = body?.isStatic ? Buffer.from(body.text) : undefined;
     const timeoutMs = r.timeout ?? probe.timeout;
-    let overheadBytes = requestHeadBytes(r.method, host);
-    for (const h of headers) overheadBytes += h.name.length + 4 + (h.value.isStatic ? h.value.text.length : 0);
-    if (body) overheadBytes += 'content-length: \r\n'.length + 4;
     const staticOptions: Dispatcher.DispatchOptions | undefined =
       path.isStatic && staticHeaders && (!body || staticBody)
         ? Object.freeze({
@@ -124,15 +114,13 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
       timeoutMs,
       maxRedirects: r.redirects ?? probe.maxRedirects,
       expect: compileExpect(r.expect),
-      overheadBytes,
     };
   });
 }
 
-/** A built request: what to dispatch and how many bytes it will put on the wire (approximately). */
+/** A built request: what to dispatch, and its path. */
 export interface BuiltRequest {
   options: Dispatcher.DispatchOptions;
-  bytes: number;
   path: string;
 }
 
@@ -142,10 +130,9 @@ export interface BuiltRequest {
  */
 export function buildRequest(req: CompiledRequest, ctx: TemplateContext, extraHeader?: [string, string]): BuiltRequest {
   if (req.staticOptions && !extraHeader) {
-    return { options: req.staticOptions, bytes: req.overheadBytes + req.path.text.length + (req.staticBody?.length ?? 0), path: req.path.text };
+    return { options: req.staticOptions, path: req.path.text };
   }
   const path = req.path.render(ctx);
-  let bytes = req.overheadBytes + path.length;
   let headers: string[];
   if (req.staticHeaders) headers = extraHeader ? [...req.staticHeaders, extraHeader[0], extraHeader[1]] : req.staticHeaders;
   else {
@@ -153,27 +140,13 @@ export function buildRequest(req: CompiledRequest, ctx: TemplateContext, extraHe
     for (const h of req.headers) {
       headers.push(h.name);
       if (h.value.isStatic) headers.push(h.value.text);
-      else {
-        const v = h.value.render(ctx);
-        bytes += v.length;
-        headers.push(v);
-      }
+      else headers.push(h.value.render(ctx));
     }
     if (extraHeader) headers.push(extraHeader[0], extraHeader[1]);
   }
-  if (extraHeader) bytes += extraHeader[0].length + extraHeader[1].length + 4;
-  let body: string | Buffer | null = null;
-  if (req.staticBody) {
-    body = req.staticBody;
-    bytes += body.length;
-  } else if (req.body) {
-    body = req.body.render(ctx);
-    // undici sends a string body as UTF-8.
-    bytes += Buffer.byteLength(body);
-  }
+  const body = req.staticBody ?? req.body?.render(ctx) ?? null;
   return {
     options: { path, method: req.method, headers, body, headersTimeout: 0, bodyTimeout: 0, ...KEEP_ALIVE[req.method] },
-    bytes,
     path,
   };
 }
