@@ -760,12 +760,17 @@ class RunController {
       thresholds,
       droppedIterations: dropped,
       interruptedIterations: this.total.interrupted,
-      redirects: Object.fromEntries(this.total.requests.flatMap((r, i) => (r.redirects > 0 ? [[this.probe.requests[i]!.name, r.redirects]] : []))),
-      retries: Object.fromEntries(this.total.requests.flatMap((r, i) => (r.retries > 0 ? [[this.probe.requests[i]!.name, r.retries]] : []))),
+      redirects: this.perRequest('redirects'),
+      retries: this.perRequest('retries'),
       errors,
       warnings,
       ...(this.breakpoint ? { breakpoint: this.breakpoint } : {}),
     };
+  }
+
+  /** A count of the run's totals by request name, leaving out the requests where it is 0. */
+  private perRequest(count: 'redirects' | 'retries'): Record<string, number> {
+    return Object.fromEntries(this.total.requests.flatMap((r, i) => (r[count] > 0 ? [[this.probe.requests[i]!.name, r[count]]] : [])));
   }
 
   private emptySummary(reason: string): RunSummary {

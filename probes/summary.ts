@@ -330,12 +330,16 @@ export function formatSummary(s: RunSummary): string {
   const outcomeText = OUTCOMES.filter((k) => o[k] > 0).map((k) => `${k}=${formatCount(o[k])}`).join(' ');
   lines.push('');
   lines.push(`    outcomes: ${outcomeText || 'no requests completed'}`);
-  const redirects = Object.entries(s.redirects ?? {});
-  if (redirects.length > 0) lines.push(`    redirects followed: ${redirects.map(([name, n]) => `${name}=${formatCount(n)}`).join(' ')} (each chain is one request, its latency to the final response)`);
-  const retries = Object.entries(s.retries ?? {});
-  if (retries.length > 0) {
+  const byRequest = (counts: Record<string, number> | undefined): string | undefined => {
+    const entries = Object.entries(counts ?? {});
+    return entries.length > 0 ? entries.map(([name, n]) => `${name}=${formatCount(n)}`).join(' ') : undefined;
+  };
+  const redirects = byRequest(s.redirects);
+  if (redirects) lines.push(`    redirects followed: ${redirects} (each chain is one request, its latency to the final response)`);
+  const retries = byRequest(s.retries);
+  if (retries) {
     lines.push(
-      `    retried: ${retries.map(([name, n]) => `${name}=${formatCount(n)}`).join(' ')} (written on a kept-alive connection the server or a middlebox had closed, and sent again, as Go's client does: idle connections are closed without a word)`,
+      `    retried: ${retries} (written on a kept-alive connection the server or a middlebox had closed, and sent again, as Go's client does: idle connections are closed without a word)`,
     );
   }
   if (s.errors.length > 0) {
