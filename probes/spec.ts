@@ -148,7 +148,8 @@ const expectSchema = z.strictObject({
   json: z.record(z.string(), z.unknown()).default({}),
 });
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** An HTTP token (RFC 9110 §5.6.2): a header name, or an item of a `connection` value. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * Request header names (lower case) undici refuses to send (lib/core/request.js
@@ -164,8 +165,6 @@ const REFUSED_HEADERS: Readonly<Record<string, string>> = {
   'content-length': 'content-length is set by the HTTP client from the body; remove it',
 };
 
-/** undici's rule for a `connection` value: a comma-separated list of tokens, none empty. */
-const CONNECTION_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * Why undici would refuse a request header, by its rules (names
@@ -180,7 +179,7 @@ function refusedHeaderProblem(name: string, value: string, seen: Map<string, str
   if (lower === 'host' && seen.has(lower)) return `host is given twice ("${seen.get(lower)!}" and "${name}"); give it once`;
   if (lower === 'connection') {
     if (value.includes('{{')) return 'connection cannot be templated; write it out ("close" ends the connection after each response, otherwise it is kept alive)';
-    if (!value.split(',').every((t) => CONNECTION_TOKEN.test(t.trim()))) {
+    if (!value.split(',').every((t) => TOKEN.test(t.trim()))) {
       return `connection must be a comma-separated list of tokens, such as "close" or "keep-alive", got ${JSON.stringify(value)}`;
     }
   }
@@ -264,7 +263,7 @@ const requestSchema = z
     }
     const seenHeaders = new Map<string, string>();
     for (const [name, value] of Object.entries(r.headers)) {
-      if (!HEADER_NAME.test(name)) add(['headers', name], `"${name}" is not a valid HTTP header name`);
+      if (!TOKEN.test(name)) add(['headers', name], `"${name}" is not a valid HTTP header name`);
       const refused = refusedHeaderProblem(name, value, seenHeaders);
       if (refused) add(['headers', name], refused);
       seenHeaders.set(name.toLowerCase(), name);
