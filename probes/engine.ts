@@ -565,6 +565,9 @@ export class Engine {
   private claimTotal = 0;
   private claimShare: IterationShare | undefined;
   private perVuIterations = 0;
+  /** Arrival-rate executors: the VUs the run's threads have allocated, and how many they may (WorkerInit.sharedVus). */
+  private vuBudget: Int32Array | undefined;
+  private vuBudgetMax = 0;
 
   constructor(
     private readonly init: WorkerInit,
@@ -588,6 +591,12 @@ export class Engine {
       case 'ramping-arrival-rate':
         // A segment without a VU unit gets no arrivals (scenarioIterationShare) and holds no VU.
         this.maxVus = shareOf(s.maxVUs, seg);
+        // With the run's budget a thread with arrivals may hold any VUs the other threads have not taken.
+        if (init.sharedVus && this.maxVus > 0) {
+          this.vuBudget = new Int32Array(init.sharedVus.counter);
+          this.vuBudgetMax = init.sharedVus.max;
+          this.maxVus = this.vuBudgetMax;
+        }
         break;
       case 'ramping-vus':
         this.maxVus = rampingVuSteps(s, seg).reduce((m, st) => Math.max(m, st.vus), 0);
@@ -615,7 +624,8 @@ export class Engine {
     for (const r of this.requests) if (!this.pools.has(r.origin)) this.pools.set(r.origin, new ConnectionPool(r.origin, this.poolOptions));
     this.ownOrigins = this.pools.size;
     if (this.open) {
-      const pre = isArrivalRate(s) && this.maxVus > 0 ? Math.max(1, Math.min(this.maxVus, shareOf(s.preAllocatedVUs, seg))) : 0;
+      const pre = isArrivalRate(s) && this.maxVus > 0 ? Math.max(1, Math.min(shareOf(s.maxVUs, seg), shareOf(s.preAllocatedVUs, seg))) : 0;
+      if (this.vuBudget) Atomics.add(this.vuBudget, 0, pre);
       for (let i = 0; i < pre; i++) this.free.push(this.newVu());
     } else {
       for (let i = 0; i < this.maxVus; i++) this.newVu();
@@ -814,7 +824,7 @@ export class Engine {
   private startArrival(scheduled: number, seq: number): void {
     let vu = this.free.pop();
     if (!vu) {
-      if (this.vus.length < this.maxVus) vu = this.newVu();
+      if (this.mayAllocateVu()) vu = this.newVu();
       else {
         this.dropped++;
         return;
@@ -822,6 +832,15 @@ export class Engine {
     }
     vu.ctx.seq = seq;
     this.send(vu, scheduled);
+  }
+
+  /** Open model, no VU free: whether another may be allocated (from the run's budget shared by its threads, if it has one). */
+  private mayAllocateVu(): boolean {
+    const budget = this.vuBudget;
+    if (budget === undefined) return this.vus.length < this.maxVus;
+    if (Atomics.add(budget, 0, 1) < this.vuBudgetMax) return true;
+    Atomics.sub(budget, 0, 1);
+    return false;
   }
 
   /** Closed model: changes the number of VUs that iterate. */

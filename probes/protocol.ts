@@ -37,6 +37,14 @@ export interface WorkerInit {
    * has a counter of its own over its segment.
    */
   sharedIterations?: { counter: SharedArrayBuffer; segment: Segment };
+  /**
+   * Arrival-rate executors: the VUs the run's threads have allocated (an
+   * Int32 in shared memory) and how many they may (the run's segment's
+   * share of `maxVUs`). A thread that needs a VU takes one while the run has
+   * any left, as k6's VUs come from one pool. Absent: this worker allocates
+   * up to its own share.
+   */
+  sharedVus?: { counter: SharedArrayBuffer; max: number };
 }
 
 export type ToWorker = { type: 'start'; startAt: number } | { type: 'stop'; hard: boolean };

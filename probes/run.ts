@@ -22,7 +22,7 @@ import { Agg, isTimingMetric, METRIC_DEFS } from './metrics.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerPartial } from './protocol.ts';
 import { REDIRECT_STATUSES } from './redirect.ts';
 import type { IntervalSnapshot, RequestIntervalStats, RequestSample } from './results.ts';
-import { arrivalRateAt, isArrivalRate, maxRunDurationMs, maxVus, peakArrivalRate, regularDurationMs, scenarioIterationShare, shareFraction, stageAt, subSegment, WHOLE } from './schedule.ts';
+import { arrivalRateAt, isArrivalRate, maxRunDurationMs, maxVus, peakArrivalRate, regularDurationMs, scenarioIterationShare, shareFraction, shareOf, stageAt, subSegment, WHOLE } from './schedule.ts';
 import type { Segment } from './schedule.ts';
 import type { Probe } from './spec.ts';
 import { formatCount, formatMs, formatObserved, formatRate, interruptedWarning, outcomeTotals, summaryMetrics } from './summary.ts';
@@ -285,7 +285,9 @@ class RunController {
     const maxSamples = this.options.maxSamplesPerInterval ?? 50;
     // Statuses whose latency thresholds filter by: the workers keep those apart.
     const latencyStatuses = [...new Set(this.states.flatMap(({ t }) => (METRIC_DEFS[t.metric].type === 'trend' && t.filter.status !== undefined ? [Number(t.filter.status)] : [])))];
-    const sharedIterations = this.probe.scenario.executor === 'shared-iterations' ? { counter: new SharedArrayBuffer(4), segment: this.segment } : undefined;
+    const scenario = this.probe.scenario;
+    const sharedIterations = scenario.executor === 'shared-iterations' ? { counter: new SharedArrayBuffer(4), segment: this.segment } : undefined;
+    const sharedVus = isArrivalRate(scenario) ? { counter: new SharedArrayBuffer(4), max: shareOf(scenario.maxVUs, this.segment) } : undefined;
     for (let i = 0; i < this.threads; i++) {
       const init: WorkerInit = {
         runId: this.runId,
@@ -300,6 +302,7 @@ class RunController {
         traceSampleRatio: this.options.traceSampleRatio ?? 0,
         maxSamples: Math.ceil(maxSamples / this.threads),
         ...(sharedIterations ? { sharedIterations } : {}),
+        ...(sharedVus ? { sharedVus } : {}),
       };
       let worker: Worker;
       try {

@@ -1,0 +1,62 @@
+/**
+ * Arrival-rate executors on several worker threads: the threads draw their
+ * VUs from the scenario's one `maxVUs`, as k6's single VU pool does, so a
+ * thread whose requests are slow may take the VUs another thread does not
+ * need instead of dropping its arrivals.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRun } from './run.ts';
+import { probe, testServer } from './test-support.ts';
+import type { TestServer } from './test-support.ts';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('arrival-rate VUs on several threads', () => {
+  it('a thread whose requests are slow takes VUs beyond its share of maxVUs while the run has them: nothing is dropped', async () => {
+    // VU numbers are unique across threads: thread 0's are odd, thread 1's even (`{{vu}}`).
+    // Thread 0's requests take 500 ms, thread 1's none: at 20/s, 10/s each, thread 0
+    // needs ~5-6 VUs at once, thread 1 one. maxVUs 8 split per thread (4 + 4) would drop
+    // a fifth of thread 0's arrivals; drawn from one budget (up to 7 for thread 0) none.
+    server = await testServer((req, res) => {
+      const vu = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('vu'));
+      setTimeout(() => res.end('ok'), vu % 2 === 1 ? 500 : 0);
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '2s', preAllocatedVUs: 2, maxVUs: 8 },
+        requests: [{ name: 'get', url: '/x?vu={{vu}}' }],
+      }),
+      { threads: 2 },
+    ).done;
+    expect(summary.threads).toBe(2);
+    expect(summary.droppedIterations).toBe(0);
+    expect(server.hits).toBe(40);
+    expect(summary.outcomes.ok).toBe(40);
+    // No more VUs than maxVUs were allocated over both threads.
+    expect(summary.metrics.vus_max!.values.max).toBeLessThanOrEqual(8);
+  });
+
+  it('the threads together never allocate more than maxVUs: a target slow for everyone drops what 8 VUs cannot take', async () => {
+    server = await testServer((_req, res) => {
+      setTimeout(() => res.end('ok'), 1000);
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '2s', preAllocatedVUs: 2, maxVUs: 8, gracefulStop: '2s' },
+        requests: [{ name: 'get', url: '/x' }],
+      }),
+      { threads: 2 },
+    ).done;
+    expect(summary.metrics.vus_max!.values.max).toBe(8);
+    // 8 VUs busy 1 s each take 8 arrivals in the first second and 8 more in the second.
+    expect(server.hits).toBeGreaterThanOrEqual(14);
+    expect(server.hits).toBeLessThanOrEqual(18);
+    expect(summary.droppedIterations + server.hits).toBe(40);
+  });
+});
