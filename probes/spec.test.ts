@@ -32,6 +32,17 @@ describe('probe spec validation', () => {
     ]);
   });
 
+  it('checks a header value and a URL on what their escapes decode to: an escaped CR LF in a quoted pick item cannot split the request', () => {
+    const found = problems({
+      requests: [{ name: 'a', url: '/x?q={{pick "a\\nb" c}}', headers: { 'x-split': '{{pick ok "a\\r\\nx-injected: 1"}}', 'x-bell': '{{pick "\\u0007"}}', 'x-ok': '{{pick "\\t\\u00e9\\"" x}}' } }],
+    });
+    expect(found).toEqual([
+      { path: 'requests.0.url', message: 'the URL contains the control character U+000A; percent-encode it' },
+      { path: 'requests.0.headers.x-split', message: 'the value contains the control character U+000D, which HTTP does not allow in a header' },
+      { path: 'requests.0.headers.x-bell', message: 'the value contains the control character U+0007, which HTTP does not allow in a header' },
+    ]);
+  });
+
   it('rejects a URL with a character a request line cannot carry (a space, a control character, beyond one byte)', () => {
     const urls = [
       '/a b',

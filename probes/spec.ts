@@ -269,9 +269,10 @@ const requestSchema = z
       seenHeaders.set(name.toLowerCase(), name);
       const p = templateProblem(value);
       if (p) add(['headers', name], p);
-      // Generators add only printable ASCII and items of a list written in the value itself, so checking the
-      // value as written covers every value it can produce; undici would refuse the request at send time.
-      const bad = HEADER_VALUE_FORBIDDEN.exec(value)?.[0];
+      // Generators add only printable ASCII and `pick`'s items, whose escapes ("\r\n") decode to any character, so
+      // the value as written and its literals (the items decoded) cover every value it can produce; undici would
+      // refuse the request at send time.
+      const bad = (HEADER_VALUE_FORBIDDEN.exec(value) ?? (p ? null : HEADER_VALUE_FORBIDDEN.exec(templateLiterals(value))))?.[0];
       if (bad) {
         add(
           ['headers', name],

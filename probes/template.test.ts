@@ -76,6 +76,35 @@ describe('templates', () => {
     expect(templateProblem('{{pick "a"b}}')).toMatch(/a quoted item must be followed by a space or the end of the tag/);
   });
 
+  it('a double-quoted item decodes backslash escapes (newline, tab, quote, backslash, unicode); a single-quoted one keeps them as written', () => {
+    const one = (t: string): string => compileTemplate(t).render(ctx);
+    expect(one('{{pick "\\n"}}')).toBe('\n');
+    expect(one('{{pick "a\\tb\\r\\n"}}')).toBe('a\tb\r\n');
+    expect(one('{{pick "say \\"hi\\""}}')).toBe('say "hi"');
+    expect(one('{{pick "C:\\\\dir"}}')).toBe('C:\\dir');
+    expect(one('{{pick "it\\\'s"}}')).toBe("it's");
+    expect(one('{{pick "a\\/b"}}')).toBe('a/b');
+    expect(one('{{pick "\\b\\f"}}')).toBe('\b\f');
+    expect(one('{{pick "\\u00e9\\u20AC"}}')).toBe('é€');
+    expect(one('{{pick "\\ud83d\\ude00" }}')).toBe('😀');
+    expect(one('{{pick "\\u{1F600}"}}')).toBe('😀');
+    expect(one('{{pick ""}}')).toBe('');
+    expect(one('{{pick "}}\\\\"}}')).toBe('}}\\');
+    expect(one("{{pick 'a\\nb'}}")).toBe('a\\nb');
+    expect(templateLiterals('{{pick "a\\nb"}}')).toBe('a\nb');
+  });
+
+  it('an unknown or incomplete escape in a double-quoted item is an error that names it and the tag', () => {
+    expect(templateProblem('{{pick "C:\\dir"}}')).toBe(
+      'unknown escape "\\d" in tag "{{pick "C:\\dir"}}"; inside "…" a backslash starts \\" \\\\ \\n \\r \\t \\b \\f \\/ \\\' \\uXXXX or \\u{X…}: write \\\\ for a backslash',
+    );
+    expect(templateProblem('{{pick "\\u12"}}')).toMatch(/^bad unicode escape "\\u12" in tag "\{\{pick "\\u12"\}\}"; expected \\uXXXX \(4 hex digits\) or \\u\{X…\} \(1 to 6, at most 10FFFF\), e\.g\. \\u00e9 or \\u\{1F600\}$/);
+    expect(templateProblem('{{pick "\\u{110000}"}}')).toMatch(/^bad unicode escape "\\u\{110000\}" in tag/);
+    expect(templateProblem('{{pick "\\ud83d"}}')).toMatch(/^"\\ud83d" in tag "\{\{pick "\\ud83d"\}\}" is half of a surrogate pair/);
+    expect(templateProblem('{{pick "a\\\nb"}}')).toMatch(/^unknown escape "\\" before the character U\+000A in tag/);
+    expect(templateProblem('{{pick "a\\"}}')).toMatch(/^unterminated quote in tag/);
+  });
+
   it('a tag inside a tag is rejected, naming the tag and the quoting that makes "{{" literal', () => {
     // It used to validate and send "{{uuid }}" as text.
     expect(templateProblem('{{pick {{uuid}} }}')).toBe('tag "{{pick {{uuid}} }}" holds another tag; tags do not nest: write them side by side, and quote a literal "{{" ({{pick "{{"}})');

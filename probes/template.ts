@@ -179,13 +179,67 @@ const GENERATORS: Record<string, Factory> = {
 export const TEMPLATE_GENERATORS = Object.keys(GENERATORS);
 
 
+/** The escapes of a double-quoted item: JSON's, plus `\'` (and `\u{X…}`, read in `unescape`). */
+const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', "'": "'", b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
 /**
- * A tag's words: bare words, "double-quoted" (backslash escapes) or
- * 'single-quoted' (none). `tag` is the whole tag, for messages.
+ * A double-quoted item's text with its escapes decoded (once, at compile
+ * time); `tag` is the whole tag, for messages.
+ *
+ * @example
+ * unescape('a\\n\\u00e9', tag) // 'a\né'
+ */
+function unescape(raw: string, tag: string): string {
+  if (!raw.includes('\\')) return raw;
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    // The tokenizer only ends a quoted item on an unescaped quote, so a backslash is always followed by something.
+    const e = raw[++i]!;
+    const simple = ESCAPES[e];
+    if (simple !== undefined) {
+      out += simple;
+      continue;
+    }
+    if (e !== 'u') {
+      const shown = /[\x21-\x7e]/.test(e) ? `"\\${e}"` : `"\\" before the character ${codePoint(e)}`;
+      throw new TemplateError(
+        `unknown escape ${shown} in tag "${tag}"; inside "…" a backslash starts \\" \\\\ \\n \\r \\t \\b \\f \\/ \\' \\uXXXX or \\u{X…}: write \\\\ for a backslash`,
+      );
+    }
+    const m = /^u(?:\{([0-9A-Fa-f]{1,6})\}|([0-9A-Fa-f]{4}))/.exec(raw.slice(i));
+    const code = m ? Number.parseInt(m[1] ?? m[2]!, 16) : Number.NaN;
+    if (!m || code > 0x10ffff) {
+      const shown = /^\\u(?:\{[^}"]*\}?|[0-9A-Fa-f]{0,4})/.exec(raw.slice(i - 1))![0];
+      throw new TemplateError(`bad unicode escape "${shown}" in tag "${tag}"; expected \\uXXXX (4 hex digits) or \\u{X…} (1 to 6, at most 10FFFF), e.g. \\u00e9 or \\u{1F600}`);
+    }
+    out += String.fromCodePoint(code);
+    i += m[0].length - 1;
+  }
+  // \ud83d\ude00 is one character; half of it is none, and UTF-8 cannot encode it (a body would carry U+FFFD instead).
+  const lone = /\p{Cs}/u.exec(out);
+  if (lone) {
+    throw new TemplateError(
+      `"\\u${lone[0].charCodeAt(0).toString(16)}" in tag "${tag}" is half of a surrogate pair; write the character itself, both halves (\\ud83d\\ude00) or \\u{…} (\\u{1F600})`,
+    );
+  }
+  return out;
+}
+
+/** `U+000A` for a character. */
+const codePoint = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * A tag's words: bare words, "double-quoted" (backslash escapes, see
+ * `unescape`) or 'single-quoted' (none). `tag` is the whole tag, for messages.
  */
 function tokenize(inner: string, tag: string): string[] {
   const tokens: string[] = [];
-  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s"']\S*))/y;
+  const re = /\s*(?:"((?:[^"\\]|\\[\s\S])*)"|'([^']*)'|([^\s"']\S*))/y;
   let pos = 0;
   while (pos < inner.length) {
     re.lastIndex = pos;
@@ -200,7 +254,7 @@ function tokenize(inner: string, tag: string): string[] {
       );
     }
     const quoted = m[1] ?? m[2];
-    tokens.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3] ?? ''));
+    tokens.push(m[1] !== undefined ? unescape(m[1], tag) : (m[2] ?? m[3] ?? ''));
     pos = re.lastIndex;
     if (quoted !== undefined && pos < inner.length && !/\s/.test(inner[pos]!)) {
       throw new TemplateError(`in tag "${tag}": a quoted item must be followed by a space or the end of the tag; quote each item whole, e.g. {{pick "it's" other}}`);
