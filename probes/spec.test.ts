@@ -114,6 +114,16 @@ describe('probe spec validation', () => {
     expect(problems({ requests: [{ name: 'a', url: 'http://[::1/x' }] })[0]?.message).toMatch(/"http:\/\/\[::1" is not a valid origin/);
   });
 
+  it('a weight of 0 or less is rejected with a message that says what a weight must be', () => {
+    // zod's "Too small: expected number to be >0" read "expected a number at least 0" once formatted, for a weight of 0.
+    for (const weight of [0, -1]) {
+      expect(problems({ requests: [{ name: 'a', url: '/x', weight }] })).toEqual([
+        { path: 'requests.0.weight', message: 'expected a weight greater than 0 (the request\'s share of the mix); to send none of a request, remove it' },
+      ]);
+    }
+    expect(problems({ requests: [{ name: 'a', url: '/x', weight: 0.001 }] })).toEqual([]);
+  });
+
   it('rejects a body on GET, duplicate request names, bad JSON paths and regexes', () => {
     expect(problems({ requests: [{ name: 'a', url: '/x', body: 'x' }] })[0]?.message).toMatch(/GET request cannot have a body/);
     expect(

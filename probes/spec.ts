@@ -201,6 +201,8 @@ const codePoint = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16).t
 /** What undici refuses in a header value: control characters other than tab, DEL, and anything beyond one byte. */
 const HEADER_VALUE_FORBIDDEN = /[^\t\x20-\x7e\x80-\xff]/u;
 
+const WEIGHT = "expected a weight greater than 0 (the request's share of the mix); to send none of a request, remove it";
+
 const REDIRECT_COUNT = 'expected a whole number of redirects, 0 or more (0: do not follow)';
 /** A redirect limit: k6's `maxRedirects` option and per-request `redirects` param. */
 const redirectCount = z.number({ error: REDIRECT_COUNT }).int({ error: REDIRECT_COUNT }).min(0, { error: REDIRECT_COUNT });
@@ -215,7 +217,10 @@ const REQUEST_CHECK_READS = new Set(['url', 'headers', 'body', 'method', 'expect
 const requestSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'expected a request name of letters, digits, "_", "-" or "."' }),
-    weight: z.number().positive().default(1),
+    weight: z
+      .number({ error: WEIGHT })
+      .positive({ error: WEIGHT })
+      .default(1),
     method: z.enum(HTTP_METHODS, { error: `expected method to be one of ${HTTP_METHODS.join(', ')}` }).default('GET'),
     /** A path relative to `target` (`/v1/...`, templated) or an absolute http(s) URL whose origin is not templated. */
     url: z.string().min(1),
