@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { buildRequest, compileRequests, USER_AGENT, weightedPicker } from './requests.ts';
+import { probe } from './test-support.ts';
+
+const ctx = { vu: 1, iter: 0, seq: 0 };
+
+function counts(weights: number[], picks: number): number[] {
+  const pick = weightedPicker(weights);
+  const c = weights.map(() => 0);
+  for (let i = 0; i < picks; i++) c[pick()]!++;
+  return c;
+}
+
+describe('the weighted mix', () => {
+  it('gives each request its share exactly over whole rounds, interleaved, with fractional weights too', () => {
+    expect(counts([2, 1], 3000)).toEqual([2000, 1000]);
+    expect(counts([0.1, 0.2, 0.7], 10_000)).toEqual([1000, 2000, 7000]);
+    expect(counts([5], 7)).toEqual([7]);
+    const pick = weightedPicker([2, 1]);
+    expect([pick(), pick(), pick(), pick(), pick(), pick()]).toEqual([0, 1, 0, 0, 1, 0]);
+  });
+});
+
+describe('compiled requests', () => {
+  const spec = (requests: unknown[]): ReturnType<typeof probe> =>
+    probe({ target: 'http://127.0.0.1:9/base/', scenario: { executor: 'shared-iterations' }, requests });
+
+  it('sends a JSON body as application/json unless a content-type is given, a string body with none, and a user-agent', () => {
+    const [json, typed, text] = compileRequests(
+      spec([
+        { name: 'j', method: 'POST', url: '/x', body: { s: 'é"\\{{pick "\\"" x}}' } },
+        { name: 't', method: 'POST', url: '/x', headers: { 'Content-Type': 'application/vnd+json' }, body: { a: 1 } },
+        { name: 's', method: 'POST', url: '/x?u={{userId 1 9}}', body: 'héllo {{seq}}' },
+      ]),
+    );
+    const headersOf = (h: unknown): string[] => h as string[];
+    const j = buildRequest(json!, ctx).options;
+    expect(headersOf(j.headers)).toEqual(['content-type', 'application/json', 'user-agent', USER_AGENT]);
+    expect(JSON.parse(j.body as string)).toMatchObject({ s: expect.stringMatching(/^é"\\("|x)$/) as unknown });
+    const t = buildRequest(typed!, ctx);
+    expect(t.options).toBe(typed!.staticOptions);
+    expect(headersOf(t.options.headers)).toEqual(['Content-Type', 'application/vnd+json', 'user-agent', USER_AGENT]);
+    expect(t.options.body).toEqual(Buffer.from('{"a":1}'));
+    const s = buildRequest(text!, ctx);
+    expect(s.path).toMatch(/^\/base\/x\?u=u-[1-9]$/);
+    expect(headersOf(s.options.headers)).toEqual(['user-agent', USER_AGENT]);
+    expect(s.options.body).toBe('héllo 0');
+  });
+});
