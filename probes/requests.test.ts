@@ -19,6 +19,12 @@ describe('the weighted mix', () => {
     const pick = weightedPicker([2, 1]);
     expect([pick(), pick(), pick(), pick(), pick(), pick()]).toEqual([0, 1, 0, 0, 1, 0]);
   });
+
+  it('keeps the shares of weights whose sum is beyond the largest number', () => {
+    // The sum overflowed to Infinity: every pick after the first subtracted Infinity from the first request alone (999:1).
+    expect(counts([1e308, 1e308], 1000)).toEqual([500, 500]);
+    expect(counts([1.5e308, 0.75e308, 0.75e308], 1000)).toEqual([500, 250, 250]);
+  });
 });
 
 describe('compiled requests', () => {

@@ -158,9 +158,12 @@ export function buildRequest(req: CompiledRequest, ctx: TemplateContext, extraHe
  * @example
  * const pick = weightedPicker([2, 1]); [pick(), pick(), pick()] // [0, 1, 0]
  */
-export function weightedPicker(weights: readonly number[]): () => number {
-  const n = weights.length;
+export function weightedPicker(given: readonly number[]): () => number {
+  const n = given.length;
   if (n === 1) return () => 0;
+  // Weights whose sum overflows (two of 1e308) are scaled to the largest, once: shares are relative.
+  const max = Math.max(...given);
+  const weights = Number.isFinite(given.reduce((a, b) => a + b, 0)) ? given : given.map((w) => w / max);
   const total = weights.reduce((a, b) => a + b, 0);
   const current = new Float64Array(n);
   return () => {
