@@ -347,6 +347,12 @@ describe('probe checks beyond the schema', () => {
     expect(lines[0]).toMatch(/^t\.yaml:\d+:\d+ spec\.thresholds\.http_req_duration/);
   });
 
+  it('says a bound that excludes its end as it is: a rate of 0 is not "at least 0"', () => {
+    const svc = 'apiVersion: burnwatch/v1\nkind: Service\nmetadata: { name: s }\nspec: { maxRps: 0 }\n---';
+    const lines = errorLines(loadConfigText(svc + probe('p'), 'zero.yaml'));
+    expect(lines).toEqual([expect.stringMatching(/^zero\.yaml:\d+:\d+ spec\.maxRps: expected a number greater than 0$/)]);
+  });
+
   it('rejects a probe whose peak rate is above the service cap instead of clipping it', () => {
     const svc = 'apiVersion: burnwatch/v1\nkind: Service\nmetadata: { name: s }\nspec: { maxRps: 5 }\n---';
     const lines = errorLines(loadConfigText(svc + probe('p'), 'cap.yaml'));

@@ -69,8 +69,10 @@ function cleanMessage(message: string): string {
     .replace(/^Invalid input: /, '')
     .replace(/, received \w+$/, '')
     .replace(/^Too small: expected (\w+) to have >=(\d+) items?$/, 'expected at least $2 items')
-    .replace(/^Too small: expected (\w+) to be >=?(.+)$/, 'expected a $1 at least $2')
-    .replace(/^Too big: expected (\w+) to be <=?(.+)$/, 'expected a $1 at most $2')
+    .replace(/^Too small: expected (\w+) to be >(?!=)(.+)$/, 'expected a $1 greater than $2')
+    .replace(/^Too big: expected (\w+) to be <(?!=)(.+)$/, 'expected a $1 less than $2')
+    .replace(/^Too small: expected (\w+) to be >=(.+)$/, 'expected a $1 at least $2')
+    .replace(/^Too big: expected (\w+) to be <=(.+)$/, 'expected a $1 at most $2')
     .replace(/^Invalid option: expected one of (.+)$/, 'expected one of $1');
 }
 
