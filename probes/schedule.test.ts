@@ -41,6 +41,18 @@ describe('arrival schedules', () => {
     }
   });
 
+  it('constant-arrival-rate counts exactly on long runs too: no arrival at the very end from float dust', () => {
+    // 2.2 per 10 ms for 24 h is exactly 19,008,000 iterations, the last at 86,399,999.99… ms; in floats
+    // 86,400,000 · 2.2 / 10 is 19,008,000.000000004, above the 1e-9 allowance: a 19,008,001st started at the end.
+    const s = arrival({ executor: 'constant-arrival-rate', rate: 2.2, timeUnit: '10ms', duration: '24h', preAllocatedVUs: 1000 });
+    expect(plannedIterations(s)).toBe(19_008_000);
+    // Segment 1/1000 (1,000 VUs: every 1,000th iteration) holds the would-be extra one, 19,008,000.
+    const first = arrivalOffsets(s, { index: 0, count: 1000 });
+    expect(first).toHaveLength(19_008);
+    expect(first.at(-1)!).toBeLessThan(86_400_000);
+    expect(plannedIterations(arrival({ executor: 'constant-arrival-rate', rate: 0.28, timeUnit: '1ms', duration: '24h', preAllocatedVUs: 1 }))).toBe(24_192_000);
+  });
+
   it('constant-arrival-rate honours timeUnit', () => {
     const s = arrival({ executor: 'constant-arrival-rate', rate: 3, timeUnit: '1m', duration: '2m', preAllocatedVUs: 1 });
     expect(arrivalOffsets(s)).toEqual([0, 20_000, 40_000, 60_000, 80_000, 100_000]);

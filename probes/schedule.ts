@@ -276,9 +276,33 @@ export function arrivalCursor(scenario: ArrivalScenario, seg: Segment): ArrivalC
   };
 }
 
-/** How many iterations a constant-arrival-rate scenario starts: those with k·timeUnit/rate < duration. */
+/**
+ * How many iterations a constant-arrival-rate scenario starts: those with
+ * k·timeUnit/rate < duration, i.e. ⌈duration·rate/timeUnit⌉, counted in
+ * exact arithmetic on the rate as written (`String(rate)`, the shortest
+ * decimal that reads back as it) and the whole-millisecond durations. In
+ * floats the quotient's dust grows with it (86,400,000 · 2.2 / 10 is
+ * 19,008,000.000000004), so no fixed allowance can tell an iteration due
+ * exactly at the end from one just before it.
+ */
 function constantRateIterations(s: Extract<Scenario, { executor: 'constant-arrival-rate' }>): number {
-  return Math.ceil((s.duration * s.rate) / s.timeUnit - 1e-9);
+  const rate = exactDecimal(s.rate);
+  if (rate === undefined || !Number.isSafeInteger(s.duration) || !Number.isSafeInteger(s.timeUnit)) {
+    return Math.ceil((s.duration * s.rate) / s.timeUnit - 1e-9);
+  }
+  const num = BigInt(s.duration) * rate.num;
+  const den = BigInt(s.timeUnit) * rate.den;
+  return Number((num + den - 1n) / den);
+}
+
+/** A finite non-negative number as the decimal fraction it prints as (1.1 → 11/10, 2e-7 → 2/10⁷); `undefined` otherwise. */
+function exactDecimal(x: number): { num: bigint; den: bigint } | undefined {
+  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(x));
+  if (!m) return undefined;
+  const frac = m[2] ?? '';
+  const exp = Number(m[3] ?? 0) - frac.length;
+  const digits = BigInt(m[1]! + frac);
+  return exp >= 0 ? { num: digits * 10n ** BigInt(exp), den: 1n } : { num: digits, den: 10n ** BigInt(-exp) };
 }
 
 /** All start offsets of a segment's iterations (tests and tools; the engine uses the cursor). */
