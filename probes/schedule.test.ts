@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  arrivalCursor,
   arrivalOffsets,
   arrivalRateAt,
   maxVus,
@@ -104,6 +105,39 @@ describe('arrival schedules', () => {
     expect(peakArrivalRate(s)).toBe(100);
     const offsets = arrivalOffsets(s);
     for (let i = 1; i < offsets.length; i++) expect(offsets[i]!).toBeGreaterThanOrEqual(offsets[i - 1]!);
+  });
+
+  it('ramping-arrival-rate on a long run starts no arrival past the area and none in the wrong stage', () => {
+    // The area is 43,201 s · 300,119/min / 2 = 108,045,340.99…: 108,045,340 arrivals, k = 0 … 108,045,339.
+    // A tolerance of 1e-9 of the total (0.108 here) let k = 108,045,340 start too, at the regular end.
+    const ramp = arrival({ executor: 'ramping-arrival-rate', timeUnit: '1m', stages: [{ duration: '43201s', target: 300_119 }], preAllocatedVUs: 1, maxVUs: 5000 });
+    // Segment 1/1000 of 1,000 VU units takes every 1,000th iteration from 0: it would hold that extra one.
+    const c = arrivalCursor(ramp, { index: 108_045_340 % 1000, count: 1000 });
+    let last = -1;
+    for (let t = c.next(); t !== Infinity; t = c.next()) last = c.index;
+    expect(last).toBeLessThan(108_045_340);
+    expect(last).toBe(108_044_340);
+    // Stage 1 holds 43,201 s · 300,119/min = 216,090,681.98… arrivals' area; the rate then drops to 0 and ramps
+    // to 300,000/min over 1 h, so arrival k = 216,090,681 (area 216,090,682) is due when the ramp has added 0.0167,
+    // 154.9 ms into it — not at the boundary, where the same tolerance put it.
+    const boundary = arrival({
+      executor: 'ramping-arrival-rate',
+      timeUnit: '1m',
+      startRate: 300_119,
+      stages: [
+        { duration: '43201s', target: 300_119 },
+        { duration: '0s', target: 0 },
+        { duration: '1h', target: 300_000 },
+      ],
+      preAllocatedVUs: 1,
+      maxVUs: 5000,
+    });
+    const k = 216_090_681;
+    const b = arrivalCursor(boundary, { index: k % 1000, count: 1000 });
+    let at = b.next();
+    while (b.index < k) at = b.next();
+    const dueInRamp = Math.sqrt((2 * (1 - (43_201_000 * 300_119) / 60_000 + 216_090_681)) / (5 / 3_600_000));
+    expect(at - 43_201_000).toBeCloseTo(dueInRamp, 1);
   });
 
   it('a zero-rate stage starts nothing and the schedule resumes after it', () => {

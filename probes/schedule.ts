@@ -253,9 +253,8 @@ export function arrivalCursor(scenario: ArrivalScenario, seg: Segment): ArrivalC
     };
   }
   const stages = rateStages(scenario);
-  const last = stages[stages.length - 1]!;
-  const total = last.areaBefore + last.area;
-  const eps = 1e-9 * Math.max(1, total);
+  const counts = stageArrivalCounts(scenario, stages);
+  const total = counts[counts.length - 1]!;
   let j = 0;
   return {
     get index() {
@@ -264,16 +263,46 @@ export function arrivalCursor(scenario: ArrivalScenario, seg: Segment): ArrivalC
     next() {
       k = nthIteration(share, n++);
       const r = k + 1;
-      if (r > total + eps) return Infinity;
-      while (j < stages.length - 1 && r > stages[j]!.areaBefore + stages[j]!.area + eps) j++;
+      if (r > total) return Infinity;
+      while (j < stages.length - 1 && r > counts[j]!) j++;
       const st = stages[j]!;
       if (st.duration === 0 || st.area === 0) {
-        // Only reachable through float dust at a stage boundary.
+        // Not reachable: a stage without area holds no arrival.
         return st.start + st.duration;
       }
-      return st.start + solveInStage(st, Math.min(r - st.areaBefore, st.area));
+      return st.start + solveInStage(st, Math.min(Math.max(0, r - st.areaBefore), st.area));
     },
   };
+}
+
+/**
+ * How many arrivals have started by the end of each stage of a
+ * ramping-arrival-rate scenario: ⌊area up to the stage's end⌋ (arrival r,
+ * 1-based, is due when the area reaches r), in exact arithmetic on the rates
+ * as written and the whole-millisecond durations. Float areas carry dust
+ * that grows with them, and any tolerance wide enough for it on a long run
+ * (1e-9 of 10⁸ arrivals is 0.1 arrival) also takes in an arrival whose area
+ * is not reached — one more at the end, or one due a fraction of an arrival
+ * into the next stage put at the boundary.
+ */
+function stageArrivalCounts(scenario: Extract<Scenario, { executor: 'ramping-arrival-rate' }>, stages: RateStage[]): number[] {
+  const rates = [scenario.startRate, ...scenario.stages.map((st) => st.target)].map(exactDecimal);
+  const whole = [scenario.timeUnit, ...scenario.stages.map((st) => st.duration)].every((ms) => Number.isSafeInteger(ms));
+  if (!whole || rates.some((r) => r === undefined)) {
+    const last = stages[stages.length - 1]!;
+    const eps = 1e-9 * Math.max(1, last.areaBefore + last.area);
+    return stages.map((st) => Math.floor(st.areaBefore + st.area + eps));
+  }
+  // Rates over one power of ten L: the area up to a stage's end is Σ duration · (from + to) / (2 · timeUnit · L).
+  const exact = rates as { num: bigint; den: bigint }[];
+  const l = exact.reduce((m, r) => (r.den > m ? r.den : m), 1n);
+  const scaled = exact.map((r) => r.num * (l / r.den));
+  const q = 2n * BigInt(scenario.timeUnit) * l;
+  let sum = 0n;
+  return scenario.stages.map((st, i) => {
+    sum += BigInt(st.duration) * (scaled[i]! + scaled[i + 1]!);
+    return Number(sum / q);
+  });
 }
 
 /**
