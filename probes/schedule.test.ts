@@ -171,6 +171,14 @@ describe('execution segments', () => {
     expect(() => parseSegment('half')).toThrow(/expected i\/n/);
   });
 
+  it('rejects an i or n too large to read exactly instead of running another segment', () => {
+    // 9007199254740993 reads as 9007199254740992 in a double: "2⁵³+1 of 2⁵³+1" became segment 2⁵³−1 of 2⁵³.
+    expect(() => parseSegment('9007199254740993/9007199254740993')).toThrow(/too large/);
+    expect(() => parseSegment('1/99999999999999999999')).toThrow(/too large/);
+    expect(parseSegment('9007199254740991/9007199254740991')).toEqual({ index: 9007199254740990, count: 9007199254740991 });
+    expect(parseSegment('1/1')).toEqual({ index: 0, count: 1 });
+  });
+
   it('n shares of any count add up to the count exactly', () => {
     for (const total of [0, 1, 7, 10, 1001]) {
       for (const n of [1, 2, 3, 7]) {

@@ -54,6 +54,8 @@ export function parseSegment(text: string): Segment {
   if (!m) throw new RangeError(`"${text}" is not a segment; expected i/n such as 1/4 (the first of four shares)`);
   const i = Number(m[1]);
   const n = Number(m[2]);
+  // Past 2⁵³ digits are rounded away: 9007199254740993 would read as another segment.
+  if (!Number.isSafeInteger(i) || !Number.isSafeInteger(n)) throw new RangeError(`segment "${text}": i and n are too large (at most ${Number.MAX_SAFE_INTEGER})`);
   if (n < 1) throw new RangeError(`segment "${text}": n must be at least 1`);
   if (i < 1 || i > n) throw new RangeError(`segment "${text}": i must be between 1 and ${n}`);
   return { index: i - 1, count: n };
