@@ -2,7 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { OUTCOMES } from '../common/index.ts';
-import { addSparse, HIGHEST_US, IntervalRecorder, newIntervalHistogram, newTotalHistogram, trendValues } from './histogram.ts';
+import { addSparse, EMPTY_SPARSE, HIGHEST_US, IntervalRecorder, newIntervalHistogram, newTotalHistogram, trendValues } from './histogram.ts';
 import type { SparseHistogram } from './histogram.ts';
 import { Agg } from './metrics.ts';
 import type { WorkerPartial } from './protocol.ts';
@@ -109,6 +109,51 @@ describe('IntervalRecorder', () => {
     expect(a.toSparse().length).toBe(0);
     a.record(42);
     expect(Array.from(a.toSparse())).toEqual([42, 1]);
+  });
+});
+
+describe('addSparse', () => {
+  /** Sparse pairs across every magnitude, index 0 (value 0) and the top bucket included. */
+  function wideSparse(): SparseHistogram {
+    const rec = new IntervalRecorder();
+    for (const v of sampleValues()) rec.record(v);
+    return rec.toSparse();
+  }
+
+  it('puts each count at its index without recomputing the index from a value (windowed thresholds re-merge every interval)', () => {
+    const sparse = wideSparse();
+    for (const make of [newIntervalHistogram, newTotalHistogram]) {
+      const h = make();
+      const ih = h as unknown as { countsArrayIndex(v: number): number };
+      let computed = 0;
+      const own = ih.countsArrayIndex.bind(h);
+      ih.countsArrayIndex = (v: number): number => {
+        computed++;
+        return own(v);
+      };
+      addSparse(h, sparse);
+      expect(computed, `addSparse computed ${computed} bucket indexes for ${sparse.length / 2} pairs`).toBe(0);
+    }
+  });
+
+  it('gives what recordValueWithCount pair by pair gives: counts, total, min, max and every trend value', () => {
+    const sparse = wideSparse();
+    const later = new IntervalRecorder();
+    for (const v of [0, 0, 3, 1_500, 2_000_000]) later.record(v);
+    for (const make of [newIntervalHistogram, newTotalHistogram]) {
+      const fast = make();
+      const slow = make();
+      const ih = slow as unknown as { valueFromIndex(i: number): number };
+      for (const part of [sparse, later.toSparse(), EMPTY_SPARSE]) {
+        addSparse(fast, part);
+        for (let j = 0; j < part.length; j += 2) slow.recordValueWithCount(ih.valueFromIndex(part[j]!), part[j + 1]!);
+        expect(fast.totalCount).toBe(slow.totalCount);
+        expect(fast.maxValue).toBe(slow.maxValue);
+        expect(fast.minNonZeroValue).toBe(slow.minNonZeroValue);
+        expect(toSparse(fast)).toEqual(toSparse(slow));
+        expect(trendValues(fast, 1)).toEqual(trendValues(slow, 1));
+      }
+    }
   });
 });
 
