@@ -101,3 +101,27 @@ describe('formatObserved for rates', () => {
     expect(formatObserved('checks', 0.01234, 'rate')).toBe('1.23%');
   });
 });
+
+describe('a long run’s small counter rates', () => {
+  // 50 dropped iterations and 1,234,567 bytes received over a 24 h soak.
+  const day = 86_400;
+  const summary = (): string =>
+    formatSummary(
+      runSummary({
+        durationMs: day * 1000,
+        metrics: {
+          dropped_iterations: { type: 'counter', contains: 'default', values: { count: 50, rate: 50 / day } },
+          data_received: { type: 'counter', contains: 'data', values: { count: 1_234_567, rate: 1_234_567 / day } },
+        },
+      }),
+    );
+
+  it('prints a byte rate below 1 kB/s rounded as the larger units are, not as a raw float', () => {
+    const line = summary()
+      .split('\n')
+      .find((l) => l.includes('data_received'));
+    expect(line, `data_received line: ${line}`).toMatch(/: 1\.2 MB\s+14\.3 B\/s$/);
+    expect(formatObserved('data_sent', 0.25, 'rate')).toBe('0.25 B/s');
+    expect(formatObserved('data_sent', 812, 'count')).toBe('812 B');
+  });
+});

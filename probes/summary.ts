@@ -192,7 +192,7 @@ function trim(n: number): string {
   return (Math.round(n * 100) / 100).toString();
 }
 
-/** `812 B`, `1.2 kB`, `76 MB` (SI, as k6). */
+/** `812 B`, `14.3 B`, `1.2 kB`, `76 MB` (SI, as k6); a fraction of a byte (a rate) with two significant digits, `0.25 B`. */
 export function formatBytes(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let v = n;
@@ -201,7 +201,9 @@ export function formatBytes(n: number): string {
     v /= 1000;
     u++;
   }
-  return `${u === 0 ? v : v >= 100 ? Math.round(v) : Math.round(v * 10) / 10} ${units[u]}`;
+  // A byte count is whole; a byte rate (data_received over a long run) need not be.
+  const shown = v >= 100 ? Math.round(v) : v >= 1 || v === 0 ? Math.round(v * 10) / 10 : Number(v.toPrecision(2));
+  return `${shown} ${units[u]}`;
 }
 
 /** `12,345` */
