@@ -124,4 +124,15 @@ describe('a long run’s small counter rates', () => {
     expect(formatObserved('data_sent', 0.25, 'rate')).toBe('0.25 B/s');
     expect(formatObserved('data_sent', 812, 'count')).toBe('812 B');
   });
+
+  it('never prints a counter rate that is not 0 as 0/s', () => {
+    const line = summary()
+      .split('\n')
+      .find((l) => l.includes('dropped_iterations'));
+    expect(line, `dropped_iterations line: ${line}`).toMatch(/: 50\s+0\.00058\/s$/);
+    expect(formatObserved('http_reqs', 0.004, 'rate')).toBe('0.004/s');
+    expect(formatObserved('http_reqs', 0.01, 'rate')).toBe('0.01/s');
+    expect(formatObserved('http_reqs', 12.346, 'rate')).toBe('12.35/s');
+    expect(formatObserved('http_reqs', 0, 'rate')).toBe('0/s');
+  });
 });

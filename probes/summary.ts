@@ -228,8 +228,11 @@ function formatReqRate(perSecond: number): string {
   return perSecond > 0 && perSecond < 1 ? `${formatRate(perSecond)} req/s (${formatRate(perSecond * 60)}/min)` : `${formatRate(perSecond)} req/s`;
 }
 
+/** `1,234/s`, `12.35/s`; a rate that is not 0 but rounds to 0.00 (a few events over a long run) with two significant digits: `0.00058/s`. */
 function formatRatePerSec(n: number): string {
-  return n >= 100 ? `${formatCount(n)}/s` : `${Math.round(n * 100) / 100}/s`;
+  if (n >= 100) return `${formatCount(n)}/s`;
+  const rounded = Math.round(n * 100) / 100;
+  return `${rounded === 0 && n > 0 ? Number(n.toPrecision(2)) : rounded}/s`;
 }
 
 /** A ratio as a percentage: 1 decimal from 10 %, 2 below; more when fewer would show a rate that is not 0 as 0 % or one that is not 1 as 100 %. */
