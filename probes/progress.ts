@@ -7,7 +7,7 @@
  */
 import { formatDuration } from '../common/index.ts';
 import type { Progress } from './run.ts';
-import { formatCount, formatMs, formatRate } from './summary.ts';
+import { formatCount, formatMs, formatPercent, formatRate } from './summary.ts';
 
 /** Whole seconds (`1m5s`), or tenths (`2.5s`, `1m2.5s`) for a plan that is not whole seconds. */
 function clock(ms: number, tenths: boolean): string {
@@ -26,7 +26,9 @@ export function formatProgress(p: Progress): string {
   // Busy, not k6's `vus`: in the open model every allocated VU counts as active.
   parts.push(`vus ${p.vusBusy}/${p.vusMax}`);
   parts.push(`p95 ${p.p95Ms !== undefined ? formatMs(p.p95Ms) : '-'}`);
-  parts.push(`err ${Math.round(p.errorRate * 1000) / 10}%`);
+  // One decimal, unless that would show an error rate that is not 0 as 0 % (or not 1 as 100 %).
+  const err = Math.round(p.errorRate * 1000) / 10;
+  parts.push(`err ${(err === 0 && p.errorRate > 0) || (err === 100 && p.errorRate < 1) ? formatPercent(p.errorRate) : `${err}%`}`);
   parts.push(`dropped ${formatCount(p.dropped)}`);
   if (p.stopping) parts.push('stopping…');
   return parts.join('  ');

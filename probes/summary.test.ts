@@ -47,6 +47,19 @@ describe('rates and durations on screen', () => {
     expect(formatProgress(progress({ elapsedMs: 1999, plannedMs: 62_500 }))).toMatch(/^ +1\.9s\/1m2\.5s {2}0 req\/s/);
     expect(formatProgress(progress({ elapsedMs: 65_400, plannedMs: 420_000, targetRate: 1000, currentRate: 999.7 }))).toMatch(/^ +1m5s\/7m {2}1,000\/1,000 req\/s/);
   });
+
+  it('progress never shows an error rate that is not 0 as 0 % (or one that is not 1 as 100 %)', () => {
+    // 3 failures out of 10,000 requests in the last interval.
+    expect(formatProgress(progress({ errorRate: 0.0003 }))).toContain('  err 0.03%  ');
+    expect(formatProgress(progress({ errorRate: 0.99996 }))).toContain('  err 99.996%  ');
+    expect(formatProgress(progress({ errorRate: 0 }))).toContain('  err 0%  ');
+    expect(formatProgress(progress({ errorRate: 0.01234 }))).toContain('  err 1.2%  ');
+    expect(formatProgress(progress({ errorRate: 1 }))).toContain('  err 100%  ');
+  });
+
+  it('progress of a 24 h run: the clock to the second and rates below 1/s', () => {
+    expect(formatProgress(progress({ elapsedMs: 86_399_999, plannedMs: 86_400_000, currentRate: 0.01, targetRate: 0.01 }))).toMatch(/^23h59m59s\/1d {2}0\.01\/0\.01 req\/s {2}/);
+  });
 });
 
 const runSummary = (s: Partial<RunSummary>): RunSummary => ({

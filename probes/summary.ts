@@ -236,7 +236,7 @@ function formatRatePerSec(n: number): string {
 }
 
 /** A ratio as a percentage: 1 decimal from 10 %, 2 below; more when fewer would show a rate that is not 0 as 0 % or one that is not 1 as 100 %. */
-function formatPercent(ratio: number): string {
+export function formatPercent(ratio: number): string {
   const p = ratio * 100;
   let decimals = p === 0 || p >= 10 ? 1 : 2;
   const round = (d: number): number => Math.round(p * 10 ** d) / 10 ** d;
