@@ -271,7 +271,16 @@ export class Agg {
   intervals = 0;
   readonly errors = new Map<string, ErrorCount>();
   private readonly scratch: Histogram;
+  /**
+   * Whether `RequestTotals.headers` counts header values: for an interval
+   * or a window (`IntervalSnapshot.headers` is built from an interval), not
+   * for the run's totals, which nothing reads them from and where a header
+   * with ever-new values (a server name, a request id) would grow for as
+   * long as the run lasts.
+   */
+  private readonly countsHeaders: boolean;
 
+  /** `total`: the run's totals (64-bit histogram counts, no header values); else an interval or a window. */
   constructor(
     requestCount: number,
     withinCount: number,
@@ -279,6 +288,7 @@ export class Agg {
     total = true,
     timingsByRequest = false,
   ) {
+    this.countsHeaders = !total;
     const make = total ? newTotalHistogram : newIntervalHistogram;
     this.requests = Array.from({ length: requestCount }, () => new RequestTotals(withinCount, make));
     this.timings = Array.from({ length: timingsByRequest ? requestCount : 1 }, () => Object.fromEntries(TIMING_NAMES.map((t) => [t, make()])) as Record<TimingName, Histogram>);
@@ -322,10 +332,12 @@ export class Agg {
         addSparse(dst.expectedLatency, src.expectedLatency);
         for (const [status, h] of Object.entries(src.byStatus)) dst.addStatus(status, h.latency, h.waiting);
         src.within.forEach((n, k) => (dst.within[k]! += n));
-        for (const [header, values] of Object.entries(src.headers)) {
-          let m = dst.headers.get(header);
-          if (!m) dst.headers.set(header, (m = new Map<string, number>()));
-          for (const [v, n] of Object.entries(values)) m.set(v, (m.get(v) ?? 0) + n);
+        if (this.countsHeaders) {
+          for (const [header, values] of Object.entries(src.headers)) {
+            let m = dst.headers.get(header);
+            if (!m) dst.headers.set(header, (m = new Map<string, number>()));
+            for (const [v, n] of Object.entries(values)) m.set(v, (m.get(v) ?? 0) + n);
+          }
         }
         dst.received += src.received;
         dst.sent += src.sent;

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { OUTCOMES } from '../common/index.ts';
+import { compileExpect } from './expect.ts';
+import { EMPTY_SPARSE, IntervalRecorder } from './histogram.ts';
+import { Agg } from './metrics.ts';
+import type { WorkerPartial } from './protocol.ts';
+
+const accepted = [compileExpect({ headers: {}, json: {} }).acceptedStatus];
+
+/** One worker's partial for interval `k`: 10 responses, 200, with a counted header whose value is new every interval (a request id, a server name). */
+function partial(k: number): WorkerPartial {
+  const rec = new IntervalRecorder();
+  for (let i = 0; i < 10; i++) rec.record(1000 + i);
+  const sparse = rec.toSparse();
+  return {
+    worker: 0,
+    index: k,
+    end: (k + 1) * 1000,
+    requests: [
+      {
+        outcomes: OUTCOMES.map((o) => (o === 'ok' ? 10 : 0)),
+        statuses: { '200': 10 },
+        expected: 10,
+        latency: sparse,
+        waiting: sparse,
+        expectedLatency: sparse,
+        byStatus: {},
+        within: [],
+        headers: { 'x-served-by': { [`cache-${k}`]: 10 } },
+        received: 1000,
+        sent: 500,
+        redirects: 0,
+        redirectLimited: 0,
+        retries: 0,
+      },
+    ],
+    timings: [{ blocked: sparse, connecting: sparse, tlsHandshaking: EMPTY_SPARSE, sending: sparse, receiving: sparse }],
+    iteration: sparse,
+    lag: EMPTY_SPARSE,
+    iterations: 10,
+    started: 10,
+    redirectsSent: 0,
+    dropped: 0,
+    interrupted: 0,
+    vus: 1,
+    vusMax: 1,
+    busy: 1,
+    inFlight: 0,
+    samples: [],
+    errors: [],
+  };
+}
+
+describe('Agg over a long run', () => {
+  it('the run totals keep no header values (snapshots report them per interval): a 24 h run with a header of ever-new values stays flat', () => {
+    const total = new Agg(1, 0, accepted, true);
+    const interval = new Agg(1, 0, accepted, false);
+    for (let k = 0; k < 1000; k++) {
+      interval.reset();
+      interval.addInterval([partial(k)], k * 1000, (k + 1) * 1000);
+      total.addInterval([partial(k)], k * 1000, (k + 1) * 1000);
+    }
+    const kept = [...total.requests[0]!.headers.values()].reduce((n, m) => n + m.size, 0);
+    expect(kept, `the run totals kept ${kept} header values after 1,000 intervals`).toBe(0);
+    // An interval (what IntervalSnapshot.headers is built from) still counts its values.
+    expect(Object.fromEntries(interval.requests[0]!.headers.get('x-served-by')!)).toEqual({ 'cache-999': 10 });
+    expect(total.count('http_reqs')).toBe(10_000);
+    expect(total.count('data_received')).toBe(1_000_000);
+  });
+});
