@@ -139,6 +139,18 @@ describe('open-model executors against a local server', () => {
     expect(target.connections).toBe(0);
     expect(summary.metrics.vus_max!.values.max).toBe(0);
     expect(summary.status).toBe('passed');
+    // k6: "Executor … is disabled for segment … due to lack of work".
+    expect(summary.warnings.join('\n')).toMatch(/segment 3\/3 holds none of the scenario's 2 VUs \(maxVUs\): it sends nothing; use at most 2 segments/);
+  });
+
+  it("progress after the scenario's duration (gracefulStop) shows no target rate, not a target of 0", async () => {
+    const progress: { elapsedMs: number; targetRate?: number }[] = [];
+    const { summary } = await runConstantRate({ rate: 10, duration: '2s', preAllocatedVUs: 20, gracefulStop: '3s' }, { threads: 1, onProgress: (p) => progress.push(p) }, delayed(1800));
+    expect(summary.outcomes.ok).toBe(20);
+    const after = progress.filter((p) => p.elapsedMs > 2500);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.map((p) => p.targetRate)).toEqual(after.map(() => undefined));
+    expect(progress.find((p) => p.elapsedMs < 2000)?.targetRate).toBe(10);
   });
 
   it('vus counts every allocated VU, as k6 does; vus_busy how many were busy at once', async () => {

@@ -24,7 +24,7 @@ import { REDIRECT_STATUSES } from './redirect.ts';
 import type { IntervalSnapshot, RequestIntervalStats, RequestSample } from './results.ts';
 import { arrivalRateAt, isArrivalRate, maxRunDurationMs, maxVus, peakArrivalRate, regularDurationMs, scenarioIterationShare, shareFraction, shareOf, stageAt, subSegment, WHOLE } from './schedule.ts';
 import type { Segment } from './schedule.ts';
-import type { Probe } from './spec.ts';
+import type { Probe, Scenario } from './spec.ts';
 import { formatCount, formatMs, formatObserved, formatRate, interruptedWarning, outcomeTotals, summaryMetrics } from './summary.ts';
 import type { RunStatus, RunSummary, ThresholdResult } from './summary.ts';
 import { compileThresholds, holds, observe, thresholdLabel, worse } from './thresholds.ts';
@@ -126,6 +126,16 @@ function openFileLimit(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A `--segment` that owns none of the scenario's VUs (k6: "Executor … is
+ * disabled for segment … due to lack of work"): more segments than VUs.
+ */
+function idleSegmentWarning(scenario: Scenario, segment: Segment): string | undefined {
+  if (segment.count === 1 || maxVus(scenario, segment) > 0) return undefined;
+  const [total, key] = isArrivalRate(scenario) ? [scenario.maxVUs, 'maxVUs'] : scenario.executor === 'ramping-vus' ? [maxVus(scenario, WHOLE), 'its peak'] : [scenario.vus, 'vus'];
+  return `segment ${segment.index + 1}/${segment.count} holds none of the scenario's ${formatCount(total)} VU${total === 1 ? '' : 's'} (${key}): it sends nothing; use at most ${formatCount(total)} segment${total === 1 ? '' : 's'}.`;
 }
 
 /**
@@ -459,10 +469,10 @@ class RunController {
     }
   }
 
-  /** This process's target arrival rate (req/s) at `elapsed` ms from the run's start. */
+  /** This process's target arrival rate (req/s) at `elapsed` ms from the run's start; none after the scenario's regular duration (its gracefulStop asks for no rate). */
   private targetRateAt(elapsed: number): number | undefined {
     const s = this.probe.scenario;
-    if (!isArrivalRate(s)) return undefined;
+    if (!isArrivalRate(s) || elapsed > s.startTime + regularDurationMs(s)) return undefined;
     return arrivalRateAt(s, elapsed - s.startTime) * this.loadShare;
   }
 
@@ -512,18 +522,27 @@ class RunController {
     let abortFailing: ThresholdState | undefined;
     let abortValue: number | undefined;
     let allAbortersPass = true;
+    // Each window length is built once (its thresholds observe it together), not once per threshold.
+    const windowed = new Map<ThresholdState, number | undefined>();
+    for (const st of this.states) {
+      const windowMs = st.t.windowMs;
+      if (windowMs === undefined || windowed.has(st)) continue;
+      const n = Math.ceil(windowMs / this.intervalMs);
+      if (this.ring.length < n || elapsed < windowMs - this.intervalMs / 2) continue;
+      this.window.reset();
+      for (const rec of this.ring.slice(-n)) this.window.addInterval(rec.partials, rec.start, rec.end);
+      for (const other of this.states) if (other.t.windowMs === windowMs) windowed.set(other, observe(other.t, this.window));
+    }
     for (const st of this.states) {
       const t = st.t;
       let value: number | undefined;
       if (t.windowMs !== undefined) {
-        const n = Math.ceil(t.windowMs / this.intervalMs);
-        if (this.ring.length < n || elapsed < t.windowMs - this.intervalMs / 2) {
+        if (!windowed.has(st)) {
+          // Not a full window yet.
           if (t.abortOnFail) allAbortersPass = false;
           continue;
         }
-        this.window.reset();
-        for (const rec of this.ring.slice(-n)) this.window.addInterval(rec.partials, rec.start, rec.end);
-        value = observe(t, this.window);
+        value = windowed.get(st);
         if (value === undefined) {
           if (t.abortOnFail) allAbortersPass = false;
           continue;
@@ -717,6 +736,8 @@ class RunController {
       if (m) (m.thresholds ??= {})[key] = { ok: t.ok };
     }
     const warnings: string[] = [];
+    const idle = idleSegmentWarning(s, this.segment);
+    if (idle !== undefined) warnings.push(idle);
     const fdWarning = fdLimitWarning(this.probe, this.segment);
     if (fdWarning !== undefined) warnings.push(fdWarning);
     const dropped = this.total.dropped;

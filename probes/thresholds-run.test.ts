@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Agg } from './metrics.ts';
 import { startRun } from './run.ts';
 import { delayed, probe, testServer } from './test-support.ts';
 import type { TestServer } from './test-support.ts';
@@ -154,6 +155,37 @@ describe('thresholds in a run', () => {
     expect(windowed!.windows!.failed).toBeGreaterThanOrEqual(1);
     expect(windowed!.windows!.failed).toBeLessThan(windowed!.windows!.evaluated);
     expect(summary.status).toBe('failed');
+  });
+
+  it('thresholds over the same window build it once per interval, not once each', async () => {
+    server = await testServer();
+    const calls = new Map<Agg, number>();
+    const real = Agg.prototype.addInterval;
+    const counting = vi.spyOn(Agg.prototype, 'addInterval').mockImplementation(function (this: Agg, ...args: Parameters<Agg['addInterval']>) {
+      calls.set(this, (calls.get(this) ?? 0) + 1);
+      return real.apply(this, args);
+    });
+    try {
+      const summary = await startRun(
+        probe({
+          target: server.url,
+          scenario: arrival(20, '4s'),
+          requests: [{ name: 'get', url: '/x' }],
+          thresholds: {
+            http_req_duration: [{ threshold: 'p(95)<1000', window: '2s' }, { threshold: 'max<5000', window: '2s' }],
+            http_req_failed: [{ threshold: 'rate<0.5', window: '2s' }],
+          },
+        }),
+        { threads: 1 },
+      ).done;
+      expect(summary.thresholds.every((t) => t.windows!.evaluated >= 2)).toBe(true);
+    } finally {
+      counting.mockRestore();
+    }
+    // The run's totals and its interval take each interval once; the 2 s window adds two intervals per evaluation.
+    const counts = [...calls.values()].sort((a, b) => a - b);
+    expect(counts).toHaveLength(3);
+    expect(counts[2]!).toBeLessThanOrEqual(2 * counts[0]!);
   });
 
   it('a breakpoint run ramps until a windowed abortOnFail threshold stops it and reports the last rate that met it', async () => {
