@@ -160,6 +160,8 @@ describe('thresholds in a run', () => {
   it('thresholds over the same window build it once per interval, not once each', async () => {
     server = await testServer();
     const calls = new Map<Agg, number>();
+    // Called below with its Agg as `this`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const real = Agg.prototype.addInterval;
     const counting = vi.spyOn(Agg.prototype, 'addInterval').mockImplementation(function (this: Agg, ...args: Parameters<Agg['addInterval']>) {
       calls.set(this, (calls.get(this) ?? 0) + 1);
