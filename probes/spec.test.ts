@@ -76,6 +76,43 @@ describe('probe spec validation', () => {
     ]);
   });
 
+  it('rejects a "%" in the URL\'s text or a pick item that is not followed by two hex digits (it went out raw: "GET /x?q=100%")', () => {
+    const percent = 'the URL contains "%" not followed by two hex digits';
+    const advice = 'write %25 for a literal percent sign';
+    const urls = [
+      '/x?q={{pick a 100%}}',
+      '/x/100%',
+      '/x?q=%zz',
+      '/x?q=%4',
+      'http://127.0.0.1:8081/x/%g1',
+      '/x?v=%{{randInt 10 99}}',
+      '/x?v=%4{{randInt 1 9}}',
+      '/x?v={{pick %4}}1',
+      '/x?q={{pick "\\u0025"}}',
+      `/${'a'.repeat(40)}%zz/b/c`,
+      '/x?v=%z{{randInt 1 9}}',
+      // Well-formed escapes, in either case, in the text and in pick items.
+      '/ok/%C3%a9?x=%20&p=%25&q={{pick %41 b%2F}}',
+      '/x?v=%41{{randInt 1 9}}',
+    ];
+    const found = urls.map((url) => problems({ requests: [{ name: 'a', url }] }).map((p) => p.message));
+    expect(found).toEqual([
+      [`${percent} (in the {{pick}} item "100%"); ${advice}`],
+      [`${percent} ("/x/100%"); ${advice}`],
+      [`${percent} ("/x?q=%zz"); ${advice}`],
+      [`${percent} ("/x?q=%4"); ${advice}`],
+      [`${percent} ("http://127.0.0.1:8081/x/%g1"); ${advice}`],
+      [`${percent} ("/x?v=%"); ${advice}; a tag's output cannot complete an escape: write all of it in the text, or none (e.g. %{{pick 41 42}} → {{pick %41 %42}})`],
+      [`${percent} ("/x?v=%4"); ${advice}; a tag's output cannot complete an escape: write all of it in the text, or none (e.g. %{{pick 41 42}} → {{pick %41 %42}})`],
+      [`${percent} (in the {{pick}} item "%4"); ${advice}`],
+      [`${percent} (in the {{pick}} item "%"); ${advice}`],
+      [`${percent} ("…${'a'.repeat(20)}%zz…"); ${advice}`],
+      [`${percent} ("/x?v=%z"); ${advice}`],
+      [],
+      [],
+    ]);
+  });
+
   it('checks a request\'s URL, headers, body and expect even when another of its fields is wrong or unknown', () => {
     for (const extra of [{ timeot: 5 }, { timeout: 5 }]) {
       const found = problems({ requests: [{ name: 'a', url: '/x?q=é', ...extra }] });

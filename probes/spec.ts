@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { durationMs, labels, percentRatio, positiveDurationMs } from '../common/index.ts';
 import { expectProblems } from './expect.ts';
 import { REDIRECT_STATUSES } from './redirect.ts';
-import { jsonBodyProblems, templateLiterals, templateProblem } from './template.ts';
+import { jsonBodyProblems, templateLiterals, templatePieces, templateProblem } from './template.ts';
 
 const vuCount = z.number({ error: 'expected a whole number of VUs' }).int().positive();
 const stage = z.strictObject({
@@ -192,6 +192,36 @@ function refusedHeaderProblem(name: string, value: string, seen: Map<string, str
  */
 const URL_FORBIDDEN = /[^\x21-\x7e]/u;
 
+/**
+ * A `%` that does not start a percent-encoding (RFC 3986 §2.1). undici sends
+ * it raw; k6 (Go's url.Parse) refuses it in the path ("invalid URL escape"),
+ * and a server that decodes the URL refuses the request (the demo target:
+ * 400 in the query, 404 in the path).
+ */
+const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+
+/**
+ * Why a URL template's `%` is not a percent-encoding, or `undefined`. Each
+ * literal run and each `pick` item must be well-formed on its own: a tag's
+ * output never completes an escape begun in the text (`%{{randInt 10 99}}`
+ * is an error), as no generator is known to render exactly two hex digits.
+ */
+function badPercentProblem(url: string): string | undefined {
+  for (const piece of templatePieces(url)) {
+    const m = BAD_PERCENT.exec(piece.text);
+    if (!m) continue;
+    const t = piece.text;
+    const shown = t.length <= 40 ? t : `${m.index > 20 ? '…' : ''}${t.slice(Math.max(0, m.index - 20), m.index + 3)}${m.index + 3 < t.length ? '…' : ''}`;
+    const where = piece.item ? `in the {{pick}} item ${JSON.stringify(shown)}` : JSON.stringify(shown);
+    const tagAfter =
+      piece.beforeTag && /^[0-9A-Fa-f]?$/.test(t.slice(m.index + 1))
+        ? "; a tag's output cannot complete an escape: write all of it in the text, or none (e.g. %{{pick 41 42}} → {{pick %41 %42}})"
+        : '';
+    return `the URL contains "%" not followed by two hex digits (${where}); write %25 for a literal percent sign${tagAfter}`;
+  }
+  return undefined;
+}
+
 /** `%C3%A9` for "é". */
 const utf8PercentEncoded = (ch: string): string => [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 
@@ -266,6 +296,8 @@ const requestSchema = z
     if (literals.includes('#')) {
       add(['url'], 'the URL contains "#": a fragment is never sent to a server; remove it, or percent-encode it as %23 if it is part of a value');
     }
+    const percent = urlProblem ? undefined : badPercentProblem(r.url);
+    if (percent) add(['url'], percent);
     const seenHeaders = new Map<string, string>();
     for (const [name, value] of Object.entries(r.headers)) {
       if (!TOKEN.test(name)) add(['headers', name], `"${name}" is not a valid HTTP header name`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileJsonBody, compileTemplate, jsonBodyProblems, templateLiterals, templateProblem } from './template.ts';
+import { compileJsonBody, compileTemplate, jsonBodyProblems, templateLiterals, templatePieces, templateProblem } from './template.ts';
 
 const ctx = { vu: 3, iter: 7, seq: 42 };
 
@@ -8,6 +8,16 @@ describe('templates', () => {
     expect(templateLiterals('/x?q={{pick "a b" c}}&n={{randInt 1 9}}&u={{uuid}}')).toBe('/x?q=a bc&n=&u=');
     expect(templateLiterals("{{pick 'd\te' f}}")).toBe('d\tef');
     expect(templateLiterals('static')).toBe('static');
+  });
+
+  it('templatePieces gives each run of literal text and each pick item on its own, and says which text a tag follows', () => {
+    expect(templatePieces('/x?q={{pick a "%41"}}&n={{randInt 1 9}}')).toEqual([
+      { text: '/x?q=', item: false, beforeTag: true },
+      { text: 'a', item: true, beforeTag: false },
+      { text: '%41', item: true, beforeTag: false },
+      { text: '&n=', item: false, beforeTag: true },
+    ]);
+    expect(templatePieces('static')).toEqual([{ text: 'static', item: false, beforeTag: false }]);
   });
 
   it('a template without tags is static and renders its text', () => {

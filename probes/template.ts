@@ -41,8 +41,8 @@ interface Generator {
   render(ctx: TemplateContext): string;
   /** Its output is a JSON value as is (a number or an array), so a JSON body can embed it unquoted. */
   readonly json: boolean;
-  /** Characters of the template's own text it can output (`pick`'s items); the other generators output printable ASCII only. */
-  readonly literal?: string;
+  /** The template's own text it can output (`pick`'s items, decoded); the other generators output printable ASCII only. */
+  readonly items?: readonly string[];
 }
 
 type Factory = (args: string[]) => Generator;
@@ -132,7 +132,7 @@ const GENERATORS: Record<string, Factory> = {
     if (args.length === 0) throw new TemplateError('{{pick}} needs at least one value to pick from, e.g. {{pick a b c}}');
     const values = [...args];
     const n = values.length;
-    return { json: false, literal: values.join(''), render: () => values[Math.floor(Math.random() * n)]! };
+    return { json: false, items: values, render: () => values[Math.floor(Math.random() * n)]! };
   },
   userId(args) {
     const [min, max] = range('userId', args, 'userId MIN MAX');
@@ -433,8 +433,36 @@ export function templateProblem(text: string): string | undefined {
  */
 export function templateLiterals(text: string): string {
   return parse(text)
-    .map((p) => (typeof p === 'string' ? p : (p.literal ?? '')))
+    .map((p) => (typeof p === 'string' ? p : (p.items?.join('') ?? '')))
     .join('');
+}
+
+/** A run of a template's own text: literal text between tags, or one `pick` item. */
+export interface TemplatePiece {
+  readonly text: string;
+  /** A `pick` item (decoded), not literal text. */
+  readonly item: boolean;
+  /** Literal text directly followed by a tag. */
+  readonly beforeTag: boolean;
+}
+
+/**
+ * The template's own text piece by piece, in order: each run of literal
+ * text and each `pick` item on its own, for checks that must not read
+ * across a tag (a `%` escape's two hex digits). Throws on an invalid
+ * template, like `templateLiterals`.
+ *
+ * @example
+ * templatePieces('/x?q={{pick a %41}}&n={{randInt 1 9}}').map((p) => p.text) // ['/x?q=', 'a', '%41', '&n=']
+ */
+export function templatePieces(text: string): TemplatePiece[] {
+  const parts = parse(text);
+  const pieces: TemplatePiece[] = [];
+  parts.forEach((p, i) => {
+    if (typeof p === 'string') pieces.push({ text: p, item: false, beforeTag: i + 1 < parts.length });
+    else for (const item of p.items ?? []) pieces.push({ text: item, item: true, beforeTag: false });
+  });
+  return pieces;
 }
 
 /**
