@@ -54,13 +54,51 @@ describe('templates', () => {
     expect(compileTemplate('{{randFloat 1 2 3}}').render(ctx)).toMatch(/^1\.\d{3}$/);
   });
 
-  it('randFloat never renders a negative zero (a JSON "-0" or "-0.00" that rounds to 0)', () => {
+  it('randFloat never renders a negative zero (a JSON "-0" or "-0.00")', () => {
+    // [-1, 0) with 0 decimals holds -1 alone: this used to give "0" (rounded up, MAX itself) about half the time.
     const zeroDecimals = compileTemplate('{{randFloat -1 0 0}}');
-    const twoDecimals = compileTemplate('{{randFloat -0.004 0}}');
+    // [-0.004, 0.004) with 2 decimals holds 0.00 alone; rounding to the nearest gave "-0.00" for half the draws.
+    const twoDecimals = compileTemplate('{{randFloat -0.004 0.004 2}}');
+    const aroundZero = compileTemplate('{{randFloat -0.015 0.01 2}}');
     const seen = new Set<string>();
-    for (let i = 0; i < 200; i++) seen.add(zeroDecimals.render(ctx)).add(twoDecimals.render(ctx));
-    expect([...seen].sort()).toEqual(['-1', '0', '0.00'].filter((v) => seen.has(v)));
-    expect(seen.has('0')).toBe(true);
+    for (let i = 0; i < 200; i++) seen.add(zeroDecimals.render(ctx)).add(twoDecimals.render(ctx)).add(aroundZero.render(ctx));
+    expect([...seen].sort()).toEqual(['-0.01', '-1', '0.00']);
+  });
+
+  it('randFloat draws uniformly on its DECIMALS grid in [MIN, MAX): MAX never, the first value as often as any', () => {
+    // toFixed rounded to the nearest: {{randFloat 0 1 0}} gave "0" and "1" half each, MAX included.
+    const draws = (t: string, n: number): Map<string, number> => {
+      const c = compileTemplate(t);
+      const counts = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        const v = c.render(ctx);
+        counts.set(v, (counts.get(v) ?? 0) + 1);
+      }
+      return counts;
+    };
+    expect([...draws('{{randFloat 0 1 0}}', 200).keys()]).toEqual(['0']);
+    expect([...draws('{{randFloat 2.5 4 0}}', 300).keys()].sort()).toEqual(['3']);
+    // 1.1 × 100 is 110.00000000000001 in floating point: the grid starts at 1.10 all the same.
+    expect([...draws('{{randFloat 1.1 1.13 2}}', 300).keys()].sort()).toEqual(['1.10', '1.11', '1.12']);
+    const n = 20_000;
+    const counts = draws('{{randFloat 0 1 1}}', n);
+    const grid = ['0.0', '0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9'];
+    expect([...counts.keys()].sort()).toEqual(grid);
+    const expected = n / grid.length;
+    const chiSquare = grid.reduce((sum, v) => sum + (counts.get(v)! - expected) ** 2 / expected, 0);
+    // 9 degrees of freedom: above 40 by chance about once in 200,000 runs; 0.0 at half weight (the old rounding) scores ~500.
+    expect(chiSquare).toBeLessThan(40);
+  });
+
+  it('randFloat with no value of DECIMALS decimals in [MIN, MAX) is a validation error', () => {
+    expect(templateProblem('{{randFloat 0.11 0.12 1}}')).toBe(
+      '{{randFloat 0.11 0.12 1}}: no value with 1 decimal lies in [0.11, 0.12); widen the range or give more DECIMALS',
+    );
+    // 0.1 itself is in [0.1, 0.12): the only value.
+    expect(compileTemplate('{{randFloat 0.1 0.12 1}}').render(ctx)).toBe('0.1');
+    expect(templateProblem('{{randFloat 5 5}}')).toBe('{{randFloat 5 5 2}}: no value with 2 decimals lies in [5, 5); widen the range or give more DECIMALS');
+    expect(templateProblem('{{randFloat 0 1e300}}')).toMatch(/^\{\{randFloat 0 1e\+300 2\}\}: MIN and MAX are too large for 2 decimals/);
+    expect(templateProblem('{{randFloat 0.1 0.2 1}}')).toBeUndefined();
   });
 
   it('eventBatch renders N events the demo target accepts', () => {

@@ -6,7 +6,7 @@
  * | tag | renders |
  * |---|---|
  * | `{{randInt 1 50}}` | a uniform integer in [1, 50] |
- * | `{{randFloat 0 100 2}}` | a uniform number in [0, 100) with 2 decimals (default 2) |
+ * | `{{randFloat 0 100 2}}` | a number with 2 decimals (default 2) in [0, 100), each of 0.00 … 99.99 equally likely; a range holding none is an error |
  * | `{{uuid}}` | a random UUID v4 |
  * | `{{pick a b "c d"}}` | one of the arguments, uniformly |
  * | `{{userId 1 1000000}}` | `u-N`, N uniform in the range (the demo target's user ids) |
@@ -80,6 +80,33 @@ function range(name: string, args: string[], usage: string): [number, number] {
   return [min, max];
 }
 
+/** The largest |k| of a randFloat grid value k / 10^DECIMALS: within it, `(k / 10 ** d).toFixed(d)` prints exactly k's digits. */
+const MAX_GRID = 2n ** 52n;
+
+/**
+ * ⌈x · 10^decimals⌉, exactly, for the decimal number x reads as (its
+ * shortest round-trip form: 1.1, not 1.100000000000000088…), so that
+ * `randFloat 1.1 2 2` starts at 1.10 rather than 1.11.
+ *
+ * @example
+ * scaledCeil(1.1, 2) // 110n (1.1 * 100 is 110.00000000000001)
+ */
+function scaledCeil(x: number, decimals: number): bigint {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(x))!;
+  const fraction = m[3] ?? '';
+  const digits = BigInt(m[2]! + fraction);
+  const exponent = Number(m[4] ?? 0) - fraction.length + decimals;
+  const negative = m[1] === '-';
+  if (exponent >= 0) {
+    const v = digits * 10n ** BigInt(exponent);
+    return negative ? -v : v;
+  }
+  const divisor = 10n ** BigInt(-exponent);
+  const q = digits / divisor;
+  // Rounding up: a remainder adds one to a positive value and is cut off from a negative one.
+  return negative ? -q : q + (digits % divisor === 0n ? 0n : 1n);
+}
+
 const MAX_BATCH = 10_000;
 const EVENT_EXPERIMENTS = 50;
 const EVENT_USERS = 1_000_000;
@@ -115,14 +142,24 @@ const GENERATORS: Record<string, Factory> = {
     const decimals = args.length > 2 ? intArg('randFloat', args, 2, 'DECIMALS') : 2;
     if (min > max) throw new TemplateError(`{{randFloat ${min} ${max}}}: MIN must not be greater than MAX`);
     if (decimals < 0 || decimals > 10) throw new TemplateError(`{{randFloat}}: DECIMALS must be between 0 and 10, got ${decimals}`);
-    return {
-      json: true,
-      render: () => {
-        const text = (min + Math.random() * (max - min)).toFixed(decimals);
-        // A value that rounds to zero from below prints as "-0" / "-0.00": a negative zero no API expects.
-        return text.charCodeAt(0) === 45 && Number(text) === 0 ? text.slice(1) : text;
-      },
-    };
+    // The values with DECIMALS decimals in [MIN, MAX) are k / 10^DECIMALS for whole k in [lo, hi]; toFixed of a
+    // uniform real would round to the nearest, giving the first value half its weight and reaching MAX.
+    const tag = `{{randFloat ${min} ${max} ${decimals}}}`;
+    const lo = scaledCeil(min, decimals);
+    const hi = scaledCeil(max, decimals) - 1n;
+    if (lo < -MAX_GRID || hi > MAX_GRID) {
+      throw new TemplateError(`${tag}: MIN and MAX are too large for ${decimals} decimals; MIN and MAX × 10^DECIMALS must lie within ±${MAX_GRID}`);
+    }
+    if (hi < lo) {
+      throw new TemplateError(
+        `${tag}: no value with ${decimals} decimal${decimals === 1 ? '' : 's'} lies in [${min}, ${max}); widen the range or give more DECIMALS`,
+      );
+    }
+    const first = Number(lo);
+    const span = Number(hi - lo) + 1;
+    const scale = 10 ** decimals;
+    // k is a whole number (never -0) and |k| ≤ 2^52, so k / scale is close enough to k·10^-DECIMALS that toFixed prints k's digits.
+    return { json: true, render: () => ((first + Math.floor(Math.random() * span)) / scale).toFixed(decimals) };
   },
   uuid(args) {
     arity('uuid', args, 0, 0, 'uuid');
