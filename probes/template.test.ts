@@ -44,6 +44,13 @@ describe('templates', () => {
     }
   });
 
+  it('userId takes no negative MIN (it rendered "u--5"); randInt stays signed', () => {
+    expect(templateProblem('{{userId -5 -5}}')).toBe('{{userId -5 -5}}: MIN must be 0 or more (the ids are u-MIN … u-MAX), got -5');
+    expect(templateProblem('{{userId -1 10}}')).toBe('{{userId -1 10}}: MIN must be 0 or more (the ids are u-MIN … u-MAX), got -1');
+    expect(compileTemplate('{{userId 0 0}}').render(ctx)).toBe('u-0');
+    expect(compileTemplate('{{randInt -5 -5}}').render(ctx)).toBe('-5');
+  });
+
   it('uuid, pick with quoted values, now, seq, vu and iter render what they say', () => {
     expect(compileTemplate('{{uuid}}').render(ctx)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const pick = compileTemplate('{{pick a "b c" \'d\'}}');

@@ -9,7 +9,7 @@
  * | `{{randFloat 0 100 2}}` | a number with 2 decimals (default 2) in [0, 100), each of 0.00 … 99.99 equally likely; a range holding none is an error |
  * | `{{uuid}}` | a random UUID v4 |
  * | `{{pick a b "c d"}}` | one of the arguments, uniformly |
- * | `{{userId 1 1000000}}` | `u-N`, N uniform in the range (the demo target's user ids) |
+ * | `{{userId 1 1000000}}` | `u-N`, N uniform in the range, MIN at least 0 (the demo target's user ids) |
  * | `{{eventBatch 50}}` | a JSON array of 50 events for `POST /v1/events` |
  * | `{{now}}` / `{{nowIso}}` | epoch milliseconds / ISO-8601 time |
  * | `{{seq}}` | the iteration's number, unique across threads and segments |
@@ -173,6 +173,7 @@ const GENERATORS: Record<string, Factory> = {
   },
   userId(args) {
     const [min, max] = range('userId', args, 'userId MIN MAX');
+    if (min < 0) throw new TemplateError(`{{userId ${min} ${max}}}: MIN must be 0 or more (the ids are u-MIN … u-MAX), got ${min}`);
     const span = max - min + 1;
     return { json: false, render: () => `u-${min + Math.floor(Math.random() * span)}` };
   },
