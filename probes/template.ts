@@ -10,7 +10,7 @@
  * | `{{uuid}}` | a random UUID v4 |
  * | `{{pick a b "c d"}}` | one of the arguments, uniformly |
  * | `{{userId 1 1000000}}` | `u-N`, N uniform in the range, MIN at least 0 (the demo target's user ids) |
- * | `{{eventBatch 50}}` | a JSON array of 50 events for `POST /v1/events` |
+ * | `{{eventBatch 50}}` | a JSON array of 50 events for `POST /v1/events`, N from 1 to 10,000; the demo target takes at most 1,000 per batch (`maxBatchEvents`; more is answered 413, while 1,000, about 80 KB, is well within its 1 MiB body limit) |
  * | `{{now}}` / `{{nowIso}}` | epoch milliseconds / ISO-8601 time |
  * | `{{seq}}` | the iteration's number, unique across threads and segments |
  * | `{{vu}}` / `{{iter}}` | the VU's number (1-based, unique across threads and segments) / the VU's iteration count |
