@@ -113,6 +113,15 @@ describe('probe spec validation', () => {
     ]);
   });
 
+  it('bounds timeouts and threshold windows at 1h: latency is recorded up to 1 h, and a window keeps every interval of it', () => {
+    expect(problems({ timeout: '2h', requests: [{ name: 'a', url: '/x', timeout: '61m' }], thresholds: { http_req_duration: [{ threshold: 'p(95)<500', window: '90m' }] } })).toEqual([
+      { path: 'requests.0.timeout', message: 'expected a timeout of at most 1h (latencies are recorded up to 1 hour)' },
+      { path: 'thresholds.http_req_duration.0.window', message: 'expected a window of at most 1h (the run keeps every interval of it; for longer spans use an SLO)' },
+      { path: 'timeout', message: 'expected a timeout of at most 1h (latencies are recorded up to 1 hour)' },
+    ]);
+    expect(problems({ timeout: '1h', requests: [{ name: 'a', url: '/x', timeout: '60m' }], thresholds: { http_req_duration: [{ threshold: 'p(95)<500', window: '1h' }] } })).toEqual([]);
+  });
+
   it('checks a request\'s URL, headers, body and expect even when another of its fields is wrong or unknown', () => {
     for (const extra of [{ timeot: 5 }, { timeout: 5 }]) {
       const found = problems({ requests: [{ name: 'a', url: '/x?q=é', ...extra }] });

@@ -9,6 +9,10 @@ import { expectProblems } from './expect.ts';
 import { REDIRECT_STATUSES } from './redirect.ts';
 import { jsonBodyProblems, templateLiterals, templatePieces, templateProblem } from './template.ts';
 
+const HOUR_MS = 3_600_000;
+/** A request timeout: latencies are recorded up to 1 h (the histograms' top), so a longer one could not be measured. */
+const timeoutMs = positiveDurationMs.refine((ms) => ms <= HOUR_MS, { message: 'expected a timeout of at most 1h (latencies are recorded up to 1 hour)' });
+
 const vuCount = z.number({ error: 'expected a whole number of VUs' }).int().positive();
 const stage = z.strictObject({
   duration: durationMs,
@@ -258,7 +262,7 @@ const requestSchema = z
     headers: z.record(z.string(), z.string()).default({}),
     /** A string (templated) or any JSON value (string leaves templated, sent as application/json). */
     body: z.unknown().optional(),
-    timeout: positiveDurationMs.optional(),
+    timeout: timeoutMs.optional(),
     /** Redirects to follow for this request (k6's `redirects` param); default: the probe's `maxRedirects`. */
     redirects: redirectCount.optional(),
     expect: expectSchema.default({ headers: {}, json: {} }),
@@ -338,7 +342,7 @@ const thresholdEntry = z.union([
      * any window fails. With abortOnFail it stops the run at the first bad
      * window (breakpoint tests).
      */
-    window: positiveDurationMs.optional(),
+    window: positiveDurationMs.refine((ms) => ms <= HOUR_MS, { message: 'expected a window of at most 1h (the run keeps every interval of it; for longer spans use an SLO)' }).optional(),
   }),
 ]);
 
@@ -362,7 +366,7 @@ export const probeSpecSchema = z.strictObject({
    */
   maxRedirects: redirectCount.default(10),
   /** Default per-request timeout. */
-  timeout: positiveDurationMs.default(10_000),
+  timeout: timeoutMs.default(10_000),
   /**
    * A response body larger than this is not read to the end: the request is
    * cut off (its connection closed) and counted as `assertion_failed`, so a
