@@ -68,3 +68,23 @@ describe('Agg over a long run', () => {
     expect(total.count('data_received')).toBe(1_000_000);
   });
 });
+
+describe('the errors a run keeps', () => {
+  it('a flood of a new kind of error late in a run reaches the list even after 50 other kinds filled it early', () => {
+    const total = new Agg(1, 0, accepted, true);
+    // Hour 1: 60 different assertion messages, a few each (the value received is in the message).
+    for (let k = 0; k < 60; k++) {
+      total.addInterval([{ ...partial(k), errors: [{ outcome: 'assertion_failed', message: `$.variant: got "v${k}"`, count: 2 }] }], k * 1000, (k + 1) * 1000);
+    }
+    // Hour 20: the target answers 503 for a minute.
+    for (let k = 60; k < 120; k++) {
+      total.addInterval([{ ...partial(k), errors: [{ outcome: 'http_error', message: 'HTTP 503', count: 1000 }] }], k * 1000, (k + 1) * 1000);
+    }
+    const top = [...total.errors.values()].sort((a, b) => b.count - a.count);
+    expect(top[0]).toMatchObject({ outcome: 'http_error', message: 'HTTP 503' });
+    // Counted from when it entered the list: at least its true count, at most that plus the count it took the place of.
+    expect(top[0]!.count).toBeGreaterThanOrEqual(60_000);
+    expect(top[0]!.count).toBeLessThanOrEqual(60_002);
+    expect(total.errors.size).toBeLessThanOrEqual(50);
+  });
+});

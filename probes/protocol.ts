@@ -107,6 +107,8 @@ export interface ErrorCount {
   outcome: Outcome;
   message: string;
   count: number;
+  /** The run's list: how much of `count` may be other kinds' (it took the place of a kind counted that often; see Agg.addError). */
+  overcount?: number;
 }
 
 export interface WorkerPartial {

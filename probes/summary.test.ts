@@ -149,3 +149,18 @@ describe('a long run’s small counter rates', () => {
     expect(formatObserved('http_reqs', 0, 'rate')).toBe('0/s');
   });
 });
+
+describe('the errors in the summary', () => {
+  it('a kind counted after it took the place of another in a full list shows the count it is sure of, as at least', () => {
+    const text = formatSummary(
+      runSummary({
+        errors: [
+          { outcome: 'http_error', message: 'HTTP 503', count: 60_002, overcount: 2 },
+          { outcome: 'timeout', message: 'timed out after 10s', count: 7 },
+        ],
+      }),
+    );
+    expect(text).toContain('     ≥60,000 × http_error: HTTP 503\n');
+    expect(text).toContain('           7 × timeout: timed out after 10s\n');
+  });
+});

@@ -349,7 +349,8 @@ export function formatSummary(s: RunSummary): string {
   }
   if (s.errors.length > 0) {
     lines.push('    errors:');
-    for (const e of s.errors.slice(0, 5)) lines.push(`      ${formatCount(e.count).padStart(8)} × ${e.outcome}: ${e.message}`);
+    // A kind that entered a full list (see Agg.addError) is sure of its count less what it started from.
+    for (const e of s.errors.slice(0, 5)) lines.push(`      ${(e.overcount ? `≥${formatCount(e.count - e.overcount)}` : formatCount(e.count)).padStart(8)} × ${e.outcome}: ${e.message}`);
   }
   if (s.warnings.length > 0) {
     lines.push('');
