@@ -113,6 +113,14 @@ describe('probe spec validation', () => {
     ]);
   });
 
+  it('says what a zero rate or VU count lacks: 0 is a whole number, and a number', () => {
+    expect(problems({ scenario: { executor: 'constant-arrival-rate', rate: 0, duration: '10s', preAllocatedVUs: -1 } }).map((p) => p.message)).toEqual([
+      'expected a rate greater than 0 (iterations per timeUnit)',
+      'expected a whole number of VUs, 0 or more',
+    ]);
+    expect(problems({ scenario: { executor: 'constant-vus', vus: 0, duration: '10s' } }).map((p) => p.message)).toEqual(['expected a whole number of VUs, 1 or more']);
+  });
+
   it('bounds timeouts and threshold windows at 1h: latency is recorded up to 1 h, and a window keeps every interval of it', () => {
     expect(problems({ timeout: '2h', requests: [{ name: 'a', url: '/x', timeout: '61m' }], thresholds: { http_req_duration: [{ threshold: 'p(95)<500', window: '90m' }] } })).toEqual([
       { path: 'requests.0.timeout', message: 'expected a timeout of at most 1h (latencies are recorded up to 1 hour)' },

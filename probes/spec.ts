@@ -13,7 +13,7 @@ const HOUR_MS = 3_600_000;
 /** A request timeout: latencies are recorded up to 1 h (the histograms' top), so a longer one could not be measured. */
 const timeoutMs = positiveDurationMs.refine((ms) => ms <= HOUR_MS, { message: 'expected a timeout of at most 1h (latencies are recorded up to 1 hour)' });
 
-const vuCount = z.number({ error: 'expected a whole number of VUs' }).int().positive();
+const vuCount = z.number({ error: 'expected a whole number of VUs, 1 or more' }).int().positive();
 const stage = z.strictObject({
   duration: durationMs,
   target: z.number({ error: 'expected a target number' }).nonnegative(),
@@ -39,12 +39,12 @@ function maxVusAtLeastPreallocated(s: { preAllocatedVUs: number; maxVUs?: number
 }
 
 /** preAllocatedVUs: whole, 0 allowed (k6). */
-const preAllocatedVus = z.number({ error: 'expected a whole number of VUs' }).int().nonnegative();
+const preAllocatedVus = z.number({ error: 'expected a whole number of VUs, 0 or more' }).int().nonnegative();
 
 const constantArrivalRate = z
   .strictObject({
     executor: z.literal('constant-arrival-rate'),
-    rate: z.number({ error: 'expected a rate (iterations per timeUnit)' }).positive(),
+    rate: z.number({ error: 'expected a rate greater than 0 (iterations per timeUnit)' }).positive(),
     timeUnit: positiveDurationMs.default(1_000),
     duration: positiveDurationMs,
     preAllocatedVUs: preAllocatedVus,
