@@ -59,4 +59,26 @@ describe('arrival-rate VUs on several threads', () => {
     expect(server.hits).toBeLessThanOrEqual(18);
     expect(summary.droppedIterations + server.hits).toBe(40);
   });
+
+  it('{{vu}} stays within 1..maxVUs when a thread takes VUs beyond its share (k6: __VU of an arrival-rate VU is at most maxVUs)', async () => {
+    // maxVUs 4 over 2 threads, one VU pre-allocated on each. Requests of an odd VU take 1 s, of an even one
+    // none: a thread holding an odd VU soon needs more VUs than its share of 2 and takes them from the budget.
+    const seen = new Set<number>();
+    server = await testServer((req, res) => {
+      const vu = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('vu'));
+      seen.add(vu);
+      setTimeout(() => res.end('ok'), vu % 2 === 1 ? 1000 : 0);
+    });
+    const summary = await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '1s', preAllocatedVUs: 2, maxVUs: 4, gracefulStop: '2s' },
+        requests: [{ name: 'get', url: '/x?vu={{vu}}' }],
+      }),
+      { threads: 2 },
+    ).done;
+    expect(summary.metrics.vus_max!.values.max).toBeGreaterThan(2);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(4);
+    expect(Math.min(...seen)).toBeGreaterThanOrEqual(1);
+  });
 });
