@@ -36,8 +36,8 @@ import { REDIRECT_CODE, redirectHop } from './redirect.ts';
 import { buildRequest, compileRequests, weightedPicker } from './requests.ts';
 import type { CompiledRequest } from './requests.ts';
 import type { RequestSample } from './results.ts';
-import { arrivalCursor, isArrivalRate, iterationsIn, nthIteration, rampingVuSteps, regularDurationMs, scenarioIterationShare, shareOf } from './schedule.ts';
-import type { IterationShare } from './schedule.ts';
+import { arrivalCursor, isArrivalRate, iterationsIn, nthIteration, rampingVuSteps, regularDurationMs, scenarioIterationShare, shareOf, WHOLE } from './schedule.ts';
+import type { IterationShare, Segment } from './schedule.ts';
 import type { ArrivalCursor } from './schedule.ts';
 import type { Scenario } from './spec.ts';
 import type { TemplateContext } from './template.ts';
@@ -568,6 +568,8 @@ export class Engine {
   /** Arrival-rate executors: the VUs the run's threads have allocated, and how many they may (WorkerInit.sharedVus). */
   private vuBudget: Int32Array | undefined;
   private vuBudgetMax = 0;
+  /** The run's segment (the budget's): a budget VU's number comes from its place in the budget, 1..maxVUs as k6's __VU. */
+  private vuBudgetSegment: Segment = WHOLE;
 
   constructor(
     private readonly init: WorkerInit,
@@ -595,6 +597,7 @@ export class Engine {
         if (init.sharedVus && this.maxVus > 0) {
           this.vuBudget = new Int32Array(init.sharedVus.counter);
           this.vuBudgetMax = init.sharedVus.max;
+          this.vuBudgetSegment = init.sharedVus.segment;
           this.maxVus = this.vuBudgetMax;
         }
         break;
@@ -625,8 +628,8 @@ export class Engine {
     this.ownOrigins = this.pools.size;
     if (this.open) {
       const pre = isArrivalRate(s) && this.maxVus > 0 ? Math.max(1, Math.min(shareOf(s.maxVUs, seg), shareOf(s.preAllocatedVUs, seg))) : 0;
-      if (this.vuBudget) Atomics.add(this.vuBudget, 0, pre);
-      for (let i = 0; i < pre; i++) this.free.push(this.newVu());
+      const first = this.vuBudget ? Atomics.add(this.vuBudget, 0, pre) : undefined;
+      for (let i = 0; i < pre; i++) this.free.push(this.newVu(first === undefined ? undefined : first + i));
     } else {
       for (let i = 0; i < this.maxVus; i++) this.newVu();
     }
@@ -694,9 +697,11 @@ export class Engine {
     return ran;
   }
 
-  private newVu(): Vu {
+  /** `ordinal`: its place in the run's VU budget (arrival-rate executors on a budget); else numbered by this thread's segment. */
+  private newVu(ordinal?: number): Vu {
     const local = this.vus.length;
-    const vu = new Vu(this, local, local * this.init.segment.count + this.init.segment.index + 1);
+    const seg = ordinal === undefined ? this.init.segment : this.vuBudgetSegment;
+    const vu = new Vu(this, local, (ordinal ?? local) * seg.count + seg.index + 1);
     vu.next = () => this.iterate(vu);
     this.vus.push(vu);
     return vu;
@@ -824,8 +829,8 @@ export class Engine {
   private startArrival(scheduled: number, seq: number): void {
     let vu = this.free.pop();
     if (!vu) {
-      if (this.mayAllocateVu()) vu = this.newVu();
-      else {
+      vu = this.allocateVu();
+      if (!vu) {
         this.dropped++;
         return;
       }
@@ -834,13 +839,15 @@ export class Engine {
     this.send(vu, scheduled);
   }
 
-  /** Open model, no VU free: whether another may be allocated (from the run's budget shared by its threads, if it has one). */
-  private mayAllocateVu(): boolean {
+  /** Open model, no VU free: another, if one may be allocated (from the run's budget shared by its threads, if it has one). */
+  private allocateVu(): Vu | undefined {
     const budget = this.vuBudget;
-    if (budget === undefined) return this.vus.length < this.maxVus;
-    if (Atomics.add(budget, 0, 1) < this.vuBudgetMax) return true;
+    if (budget === undefined) return this.vus.length < this.maxVus ? this.newVu() : undefined;
+    // The counter's value before the add is the VU's place in the budget: unique across the threads, below the max.
+    const ordinal = Atomics.add(budget, 0, 1);
+    if (ordinal < this.vuBudgetMax) return this.newVu(ordinal);
     Atomics.sub(budget, 0, 1);
-    return false;
+    return undefined;
   }
 
   /** Closed model: changes the number of VUs that iterate. */

@@ -42,9 +42,10 @@ export interface WorkerInit {
    * Int32 in shared memory) and how many they may (the run's segment's
    * share of `maxVUs`). A thread that needs a VU takes one while the run has
    * any left, as k6's VUs come from one pool. Absent: this worker allocates
-   * up to its own share.
+   * up to its own share. `segment`: the run's, which numbers the VUs by
+   * their place in the budget (`{{vu}}` from 1 to `maxVUs`, as k6's __VU).
    */
-  sharedVus?: { counter: SharedArrayBuffer; max: number };
+  sharedVus?: { counter: SharedArrayBuffer; max: number; segment: Segment };
 }
 
 export type ToWorker = { type: 'start'; startAt: number } | { type: 'stop'; hard: boolean };

@@ -297,7 +297,7 @@ class RunController {
     const latencyStatuses = [...new Set(this.states.flatMap(({ t }) => (METRIC_DEFS[t.metric].type === 'trend' && t.filter.status !== undefined ? [Number(t.filter.status)] : [])))];
     const scenario = this.probe.scenario;
     const sharedIterations = scenario.executor === 'shared-iterations' ? { counter: new SharedArrayBuffer(4), segment: this.segment } : undefined;
-    const sharedVus = isArrivalRate(scenario) ? { counter: new SharedArrayBuffer(4), max: shareOf(scenario.maxVUs, this.segment) } : undefined;
+    const sharedVus = isArrivalRate(scenario) ? { counter: new SharedArrayBuffer(4), max: shareOf(scenario.maxVUs, this.segment), segment: this.segment } : undefined;
     for (let i = 0; i < this.threads; i++) {
       const init: WorkerInit = {
         runId: this.runId,

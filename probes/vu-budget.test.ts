@@ -17,19 +17,19 @@ afterEach(async () => {
 
 describe('arrival-rate VUs on several threads', () => {
   it('a thread whose requests are slow takes VUs beyond its share of maxVUs while the run has them: nothing is dropped', async () => {
-    // VU numbers are unique across threads: thread 0's are odd, thread 1's even (`{{vu}}`).
+    // Iterations follow VU units (k mod maxVUs): thread 0 owns units 0, 2, 4, 6 and so the even `{{seq}}`s.
     // Thread 0's requests take 500 ms, thread 1's none: at 20/s, 10/s each, thread 0
     // needs ~5-6 VUs at once, thread 1 one. maxVUs 8 split per thread (4 + 4) would drop
     // a fifth of thread 0's arrivals; drawn from one budget (up to 7 for thread 0) none.
     server = await testServer((req, res) => {
-      const vu = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('vu'));
-      setTimeout(() => res.end('ok'), vu % 2 === 1 ? 500 : 0);
+      const seq = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('seq'));
+      setTimeout(() => res.end('ok'), seq % 2 === 0 ? 500 : 0);
     });
     const summary = await startRun(
       probe({
         target: server.url,
         scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '2s', preAllocatedVUs: 2, maxVUs: 8 },
-        requests: [{ name: 'get', url: '/x?vu={{vu}}' }],
+        requests: [{ name: 'get', url: '/x?seq={{seq}}' }],
       }),
       { threads: 2 },
     ).done;
