@@ -29,6 +29,7 @@ import { ConnectionPool } from './connection-pool.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
 import { OUTCOMES } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
+import { countError } from './error-counts.ts';
 import { checkHeaders, checkJson, rawHeader } from './expect.ts';
 import { IntervalRecorder } from './histogram.ts';
 import type { ErrorCount, TimingPartials, WorkerInit, WorkerPartial, WorkerRequestPartial } from './protocol.ts';
@@ -68,7 +69,8 @@ const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_/;
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 const O = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
-const MAX_ERROR_KINDS = 20;
+/** Error kinds a worker keeps per interval (see countError), as many as the run keeps. */
+const MAX_ERROR_KINDS = 50;
 /** Most origins redirects may lead a worker to besides the probe's own (each gets a connection pool). */
 const MAX_REDIRECT_ORIGINS = 32;
 const MAX_HEADER_VALUES = 100;
@@ -1198,10 +1200,7 @@ export class Engine {
   }
 
   private noteError(outcome: Outcome, message: string): void {
-    const key = `${outcome}\u0000${message}`;
-    const e = this.errors.get(key);
-    if (e) e.count++;
-    else if (this.errors.size < MAX_ERROR_KINDS) this.errors.set(key, { outcome, message, count: 1 });
+    countError(this.errors, MAX_ERROR_KINDS, outcome, message, 1);
   }
 
   /** Closed model: interrupts the iterations of ramped-down VUs whose gracefulRampDown is over. */

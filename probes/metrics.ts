@@ -7,6 +7,7 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { OUTCOMES } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
+import { countError } from './error-counts.ts';
 import { addSparse, newIntervalHistogram, newTotalHistogram } from './histogram.ts';
 import type { SparseHistogram } from './histogram.ts';
 import type { ErrorCount, TimingName, WorkerPartial } from './protocol.ts';
@@ -280,37 +281,6 @@ export class Agg {
    */
   private readonly countsHeaders: boolean;
 
-  /**
-   * Counts an error kind, keeping at most MAX_ERROR_KINDS (the Space-Saving
-   * algorithm): when the list is full a new kind takes the place of the
-   * least counted one and starts from its count (`overcount`: the true
-   * count is at most that much lower). So any kind with more than 1/50 of
-   * all errors is in the list, however late it began: a 503 flood at hour
-   * 20 of a soak run is not shut out by 50 assertion messages of hour 1.
-   */
-  private addError(e: ErrorCount): void {
-    const key = `${e.outcome}\u0000${e.message}`;
-    const known = this.errors.get(key);
-    if (known) {
-      known.count += e.count;
-      return;
-    }
-    if (this.errors.size < MAX_ERROR_KINDS) {
-      this.errors.set(key, { ...e });
-      return;
-    }
-    let leastKey = '';
-    let least: ErrorCount | undefined;
-    for (const [k, v] of this.errors) {
-      if (least === undefined || v.count < least.count) {
-        least = v;
-        leastKey = k;
-      }
-    }
-    this.errors.delete(leastKey);
-    this.errors.set(key, { outcome: e.outcome, message: e.message, count: least!.count + e.count, overcount: least!.count });
-  }
-
   /** `total`: the run's totals (64-bit histogram counts, no header values); else an interval or a window. */
   constructor(
     requestCount: number,
@@ -390,7 +360,7 @@ export class Agg {
       vus += p.vus;
       vusMax += p.vusMax;
       busy += p.busy;
-      for (const e of p.errors) this.addError(e);
+      for (const e of p.errors) countError(this.errors, MAX_ERROR_KINDS, e.outcome, e.message, e.count, e.overcount);
     }
     for (const [g, v] of [
       [this.vus, vus],
