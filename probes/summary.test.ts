@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatProgress } from './progress.ts';
 import type { Progress } from './run.ts';
-import { describeScenario, formatObserved, formatRate, formatSummary, interruptedWarning } from './summary.ts';
+import { describeScenario, formatBytes, formatObserved, formatRate, formatSummary, interruptedWarning } from './summary.ts';
 import type { RunSummary } from './summary.ts';
 import { probe } from './test-support.ts';
 
@@ -162,5 +162,14 @@ describe('the errors in the summary', () => {
     );
     expect(text).toContain('     ≥60,000 × http_error: HTTP 503\n');
     expect(text).toContain('           7 × timeout: timed out after 10s\n');
+  });
+});
+
+describe('formatBytes at a unit’s edge', () => {
+  it('a value that rounds up to 1000 of a unit is shown in the next unit', () => {
+    expect(formatBytes(999.96)).toBe('1 kB');
+    expect(formatBytes(999_600)).toBe('1 MB');
+    expect(formatBytes(999)).toBe('999 B');
+    expect(formatBytes(1_234_567)).toBe('1.2 MB');
   });
 });

@@ -202,7 +202,12 @@ export function formatBytes(n: number): string {
     u++;
   }
   // A byte count is whole; a byte rate (data_received over a long run) need not be.
-  const shown = v >= 100 ? Math.round(v) : v >= 1 || v === 0 ? Math.round(v * 10) / 10 : Number(v.toPrecision(2));
+  let shown = v >= 100 ? Math.round(v) : v >= 1 || v === 0 ? Math.round(v * 10) / 10 : Number(v.toPrecision(2));
+  // 999.96 B rounds to 1000 B: that is 1 kB.
+  if (shown >= 1000 && u < units.length - 1) {
+    shown = Math.round(shown / 100) / 10;
+    u++;
+  }
   return `${shown} ${units[u]}`;
 }
 
