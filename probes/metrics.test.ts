@@ -69,6 +69,15 @@ describe('Agg over a long run', () => {
   });
 });
 
+describe('a window', () => {
+  it('counts no header values (nothing reads them from a window; merging them cost every windowed evaluation)', () => {
+    const window = new Agg(1, 0, accepted, false, false, false);
+    for (let k = 0; k < 30; k++) window.addInterval([partial(k)], k * 1000, (k + 1) * 1000);
+    expect(window.requests[0]!.headers.size).toBe(0);
+    expect(window.count('http_reqs')).toBe(300);
+  });
+});
+
 describe('the errors a run keeps', () => {
   it('a flood of a new kind of error late in a run reaches the list even after 50 other kinds filled it early', () => {
     const total = new Agg(1, 0, accepted, true);

@@ -274,22 +274,26 @@ export class Agg {
   private readonly scratch: Histogram;
   /**
    * Whether `RequestTotals.headers` counts header values: for an interval
-   * or a window (`IntervalSnapshot.headers` is built from an interval), not
-   * for the run's totals, which nothing reads them from and where a header
+   * (`IntervalSnapshot.headers` is built from one), not for a window or the
+   * run's totals, which nothing reads them from and where a header
    * with ever-new values (a server name, a request id) would grow for as
    * long as the run lasts.
    */
   private readonly countsHeaders: boolean;
 
-  /** `total`: the run's totals (64-bit histogram counts, no header values); else an interval or a window. */
+  /**
+   * `total`: the run's totals (64-bit histogram counts, no header values);
+   * else an interval or a window. `countsHeaders`: false for a window.
+   */
   constructor(
     requestCount: number,
     withinCount: number,
     private readonly acceptedStatus: readonly Uint8Array[],
     total = true,
     timingsByRequest = false,
+    countsHeaders = !total,
   ) {
-    this.countsHeaders = !total;
+    this.countsHeaders = countsHeaders;
     const make = total ? newTotalHistogram : newIntervalHistogram;
     this.requests = Array.from({ length: requestCount }, () => new RequestTotals(withinCount, make));
     this.timings = Array.from({ length: timingsByRequest ? requestCount : 1 }, () => Object.fromEntries(TIMING_NAMES.map((t) => [t, make()])) as Record<TimingName, Histogram>);

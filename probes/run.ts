@@ -276,7 +276,7 @@ class RunController {
     this.timingsByRequest = thresholds.some((t) => isTimingMetric(t.metric) && t.filter.requests !== undefined);
     this.total = new Agg(probe.requests.length, withinCount, this.accepted, true, this.timingsByRequest);
     this.interval = new Agg(probe.requests.length, withinCount, this.accepted, false, this.timingsByRequest);
-    this.window = new Agg(probe.requests.length, withinCount, this.accepted, false, this.timingsByRequest);
+    this.window = new Agg(probe.requests.length, withinCount, this.accepted, false, this.timingsByRequest, false);
     this.states = thresholds.map((t) => ({ t, evaluated: 0, failed: 0, abortedRun: false }));
     const maxWindow = Math.max(0, ...thresholds.map((t) => t.windowMs ?? 0));
     this.ringSize = Math.max(1, Math.ceil(maxWindow / this.intervalMs));
