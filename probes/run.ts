@@ -160,6 +160,9 @@ export function defaultThreads(probe: Probe, segment: Segment = WHOLE): number {
   return Math.max(1, Math.min(spare, wanted, units));
 }
 
+/** The most VUs one process holds: each keeps a connection, and Linux's default cap on a process's open files (fs.nr_open) is 1,048,576. */
+const MAX_VUS_PER_PROCESS = 1_000_000;
+
 function validateOptions(probe: Probe, options: RunOptions): Threshold[] {
   const thresholds = compileThresholds(probe);
   const peak = peakArrivalRate(probe.scenario);
@@ -173,6 +176,14 @@ function validateOptions(probe: Probe, options: RunOptions): Threshold[] {
   if (!Number.isInteger(seg.count) || seg.count < 1 || !Number.isInteger(seg.index) || seg.index < 0 || seg.index >= seg.count) {
     throw new BurnwatchError('PROBE_INVALID_OPTIONS', `segment ${seg.index}/${seg.count} is invalid; expected 0 ≤ index < count`);
   }
+  const vus = maxVus(probe.scenario, seg);
+  if (vus > MAX_VUS_PER_PROCESS) {
+    const segments = Math.ceil(maxVus(probe.scenario, WHOLE) / MAX_VUS_PER_PROCESS);
+    throw new BurnwatchError(
+      'PROBE_TOO_MANY_VUS',
+      `this process would hold ${formatCount(vus)} VUs${seg.count > 1 ? ` (segment ${seg.index + 1}/${seg.count})` : ''}, more than the ${formatCount(MAX_VUS_PER_PROCESS)} one burnwatch process holds (each VU keeps a connection, and a process opens at most ~1M files): split the load over machines with --segment, e.g. --segment 1/${segments}`,
+    );
+  }
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
     throw new BurnwatchError('PROBE_INVALID_OPTIONS', `threads must be a whole number of at least 1, got ${options.threads}`);
   }
@@ -185,7 +196,8 @@ function validateOptions(probe: Probe, options: RunOptions): Threshold[] {
 /**
  * Starts a run. Throws a `BurnwatchError` synchronously for a probe that
  * must not run: invalid thresholds (`PROBE_THRESHOLD_INVALID`), a peak rate
- * above `maxRps` (`PROBE_RATE_ABOVE_CAP`), bad options.
+ * above `maxRps` (`PROBE_RATE_ABOVE_CAP`), more VUs than a process holds
+ * (`PROBE_TOO_MANY_VUS`), bad options.
  */
 export function startRun(probe: Probe, options: RunOptions = {}): ProbeRun {
   const thresholds = validateOptions(probe, options);

@@ -14,6 +14,25 @@ afterEach(async () => {
 });
 
 describe('safety', () => {
+  it('refuses more VUs than one process can hold (a typo of vus: 10000000 took 68 s and 4 GB to fail every request), naming --segment', () => {
+    const attempt = (scenario: Record<string, unknown>, segment = WHOLE): BurnwatchError => {
+      try {
+        startRun(probe({ target: 'http://127.0.0.1:9', scenario, requests: [{ name: 'get', url: '/x' }] }), { segment });
+      } catch (err) {
+        return err as BurnwatchError;
+      }
+      throw new Error('the run started');
+    };
+    const closed = attempt({ executor: 'constant-vus', vus: 10_000_000, duration: '1s' });
+    expect(closed).toBeInstanceOf(BurnwatchError);
+    expect(closed.code).toBe('PROBE_TOO_MANY_VUS');
+    expect(closed.message).toBe(
+      'this process would hold 10,000,000 VUs, more than the 1,000,000 one burnwatch process holds (each VU keeps a connection, and a process opens at most ~1M files): split the load over machines with --segment, e.g. --segment 1/10',
+    );
+    const open = attempt({ executor: 'constant-arrival-rate', rate: 10, duration: '1s', preAllocatedVUs: 1, maxVUs: 3_000_000 }, { index: 0, count: 2 });
+    expect(open.message).toMatch(/^this process would hold 1,500,000 VUs \(segment 1\/2\), more than the 1,000,000 .* e\.g\. --segment 1\/3$/);
+  });
+
   it('rejects a probe whose peak arrival rate is above maxRps, before sending anything', () => {
     const p = probe({
       target: 'http://127.0.0.1:9',
