@@ -12,7 +12,7 @@ import type { Outcome } from '../common/index.ts';
 import type { ErrorCount } from './protocol.ts';
 
 /** The list's key of an error kind. */
-export function errorKey(outcome: Outcome, message: string): string {
+function errorKey(outcome: Outcome, message: string): string {
   return `${outcome}\u0000${message}`;
 }
 

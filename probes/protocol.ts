@@ -108,7 +108,7 @@ export interface ErrorCount {
   outcome: Outcome;
   message: string;
   count: number;
-  /** The run's list: how much of `count` may be other kinds' (it took the place of a kind counted that often; see Agg.addError). */
+  /** How much of `count` may be other kinds' (it took the place of a kind counted that often in a full list; see countError). */
   overcount?: number;
 }
 
