@@ -1,12 +1,11 @@
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import { OUTCOMES } from '../common/index.ts';
 import { addSparse, EMPTY_SPARSE, HIGHEST_US, IntervalRecorder, newIntervalHistogram, newTotalHistogram, trendValues } from './histogram.ts';
 import type { SparseHistogram } from './histogram.ts';
 import { Agg } from './metrics.ts';
-import type { WorkerPartial } from './protocol.ts';
 import { probeSpecSchema } from './spec.ts';
+import { syntheticPartial } from './test-support.ts';
 import { compileThresholds, holds, observe } from './thresholds.ts';
 import type { Threshold } from './thresholds.ts';
 
@@ -306,49 +305,6 @@ describe('trendValues: k6 trend semantics over the histogram', () => {
   });
 });
 
-/** One interval of one request with these latencies (ms), all HTTP 200, as a worker ships it. */
-function partialOf(samplesMs: readonly number[]): WorkerPartial {
-  const rec = new IntervalRecorder();
-  for (const ms of samplesMs) rec.record(ms * 1000);
-  const latency = rec.toSparse();
-  return {
-    worker: 0,
-    index: 0,
-    end: 1000,
-    requests: [
-      {
-        outcomes: OUTCOMES.map((o) => (o === 'ok' ? samplesMs.length : 0)),
-        statuses: { 200: samplesMs.length },
-        expected: samplesMs.length,
-        latency,
-        waiting: latency,
-        expectedLatency: latency,
-        byStatus: {},
-        within: [],
-        headers: {},
-        received: 0,
-        sent: 0,
-        redirects: 0,
-        redirectLimited: 0,
-        retries: 0,
-      },
-    ],
-    timings: [],
-    iteration: latency,
-    lag: latency,
-    iterations: samplesMs.length,
-    started: samplesMs.length,
-    redirectsSent: 0,
-    dropped: 0,
-    interrupted: 0,
-    vus: 1,
-    vusMax: 1,
-    busy: 1,
-    inFlight: 0,
-    samples: [],
-    errors: [],
-  };
-}
 
 describe('thresholds, windows and run warnings read the same k6 values', () => {
   const thresholds = (exprs: string[]): Threshold[] =>
@@ -364,7 +320,7 @@ describe('thresholds, windows and run warnings read the same k6 values', () => {
   it('fails p(95)<50 on 19 × 10 ms + 1 × 1 s as k6 does (p(95) 59.5 ms), whole-run and windowed', () => {
     for (const total of [true, false]) {
       const agg = new Agg(1, 0, [new Uint8Array(600)], total);
-      agg.addInterval([partialOf([...Array<number>(19).fill(10), 1000])], 0, 1000);
+      agg.addInterval([syntheticPartial([...Array<number>(19).fill(10), 1000])], 0, 1000);
       const [p95, med, min, max, avg] = thresholds(['p(95)<50', 'med<10.1', 'min>=10', 'max<=1001', 'avg<60']).map((t) => observe(t, agg)!);
       expectK6(p95!, 59.5, 'p(95)');
       expect(holds('<', p95!, 50)).toBe(false);
@@ -377,7 +333,7 @@ describe('thresholds, windows and run warnings read the same k6 values', () => {
 
   it('never reports max below p(99) or min above med, including for trend metrics other than latency', () => {
     const agg = new Agg(1, 0, [new Uint8Array(600)], true);
-    agg.addInterval([partialOf([100, 100]), partialOf([499.9])], 0, 1000);
+    agg.addInterval([syntheticPartial([100, 100]), syntheticPartial([499.9])], 0, 1000);
     const [min, med, p99, max] = thresholds(['min>0', 'med>0', 'p(99)>0', 'max>0']).map((t) => observe(t, agg)!);
     expectK6(max!, 499.9, 'max');
     expectK6(p99!, 499.9 - 0.02 * 399.9, 'p(99)');

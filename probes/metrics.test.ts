@@ -1,54 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { OUTCOMES } from '../common/index.ts';
 import { compileExpect } from './expect.ts';
-import { EMPTY_SPARSE, IntervalRecorder } from './histogram.ts';
 import { Agg } from './metrics.ts';
 import type { WorkerPartial } from './protocol.ts';
+import { syntheticPartial } from './test-support.ts';
 
 const accepted = [compileExpect({ headers: {}, json: {} }).acceptedStatus];
 
 /** One worker's partial for interval `k`: 10 responses, 200, with a counted header whose value is new every interval (a request id, a server name). */
 function partial(k: number): WorkerPartial {
-  const rec = new IntervalRecorder();
-  for (let i = 0; i < 10; i++) rec.record(1000 + i);
-  const sparse = rec.toSparse();
-  return {
-    worker: 0,
-    index: k,
-    end: (k + 1) * 1000,
-    requests: [
-      {
-        outcomes: OUTCOMES.map((o) => (o === 'ok' ? 10 : 0)),
-        statuses: { '200': 10 },
-        expected: 10,
-        latency: sparse,
-        waiting: sparse,
-        expectedLatency: sparse,
-        byStatus: {},
-        within: [],
-        headers: { 'x-served-by': { [`cache-${k}`]: 10 } },
-        received: 1000,
-        sent: 500,
-        redirects: 0,
-        redirectLimited: 0,
-        retries: 0,
-      },
-    ],
-    timings: [{ blocked: sparse, connecting: sparse, tlsHandshaking: EMPTY_SPARSE, sending: sparse, receiving: sparse }],
-    iteration: sparse,
-    lag: EMPTY_SPARSE,
-    iterations: 10,
-    started: 10,
-    redirectsSent: 0,
-    dropped: 0,
-    interrupted: 0,
-    vus: 1,
-    vusMax: 1,
-    busy: 1,
-    inFlight: 0,
-    samples: [],
-    errors: [],
-  };
+  return syntheticPartial(Array.from({ length: 10 }, (_, i) => 1 + i / 1000), k, { headers: { 'x-served-by': { [`cache-${k}`]: 10 } }, received: 1000, sent: 500 });
 }
 
 describe('Agg over a long run', () => {

@@ -6,6 +6,9 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { OUTCOMES } from '../common/index.ts';
+import { IntervalRecorder } from './histogram.ts';
+import type { WorkerPartial, WorkerRequestPartial } from './protocol.ts';
 import { probeSpecSchema } from './spec.ts';
 import type { Probe } from './spec.ts';
 
@@ -169,4 +172,54 @@ export async function stalledListener(acceptAfterMs = 30_000): Promise<StalledLi
   }
   await close();
   throw new Error('could not fill the accept queue of a loopback listener: no hanging handshake on this OS');
+}
+
+/**
+ * One interval `index` of one request with these latencies (ms), all HTTP
+ * 200, as a worker ships it (for aggregation tests without a run);
+ * `request` overrides fields of the request's partial (headers, bytes).
+ */
+export function syntheticPartial(samplesMs: readonly number[], index = 0, request: Partial<WorkerRequestPartial> = {}): WorkerPartial {
+  const rec = new IntervalRecorder();
+  for (const ms of samplesMs) rec.record(ms * 1000);
+  const latency = rec.toSparse();
+  const n = samplesMs.length;
+  return {
+    worker: 0,
+    index,
+    end: (index + 1) * 1000,
+    requests: [
+      {
+        outcomes: OUTCOMES.map((o) => (o === 'ok' ? n : 0)),
+        statuses: { 200: n },
+        expected: n,
+        latency,
+        waiting: latency,
+        expectedLatency: latency,
+        byStatus: {},
+        within: [],
+        headers: {},
+        received: 0,
+        sent: 0,
+        redirects: 0,
+        redirectLimited: 0,
+        retries: 0,
+        ...request,
+      },
+    ],
+    timings: [],
+    iteration: latency,
+    lag: latency,
+    iterations: n,
+    started: n,
+    redirectsSent: 0,
+    dropped: 0,
+    interrupted: 0,
+    vus: 1,
+    vusMax: 1,
+    busy: 1,
+    inFlight: 0,
+    samples: [],
+    errors: [],
+  };
 }
