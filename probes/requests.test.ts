@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRequest, compileRequests, USER_AGENT, weightedPicker } from './requests.ts';
-import { probe } from './test-support.ts';
+import { startRun } from './run.ts';
+import { probe, testServer } from './test-support.ts';
 
 const ctx = { vu: 1, iter: 0, seq: 0 };
 
@@ -51,5 +52,43 @@ describe('compiled requests', () => {
     expect(s.path).toMatch(/^\/base\/x\?u=u-[1-9]$/);
     expect(headersOf(s.options.headers)).toEqual(['user-agent', USER_AGENT]);
     expect(s.options.body).toBe('héllo 0');
+  });
+});
+
+describe('credentials in a URL', () => {
+  it('become basic auth, as Go’s client (k6) sends them, unless the request sets its own Authorization', () => {
+    const [fromTarget, absolute, own] = compileRequests(
+      probe({
+        target: 'http://bot:p%40ss@127.0.0.1:9/base',
+        scenario: { executor: 'shared-iterations', vus: 1, iterations: 1 },
+        requests: [
+          { name: 'a', url: '/x' },
+          { name: 'b', url: 'http://svc:t0ken@127.0.0.1:10/y' },
+          { name: 'c', url: '/z', headers: { Authorization: 'Bearer abc' } },
+        ],
+      }),
+    );
+    expect(fromTarget!.origin).toBe('http://127.0.0.1:9');
+    expect(fromTarget!.staticHeaders).toContain(`Basic ${Buffer.from('bot:p@ss').toString('base64')}`);
+    expect(absolute!.origin).toBe('http://127.0.0.1:10');
+    expect(absolute!.staticHeaders).toContain(`Basic ${Buffer.from('svc:t0ken').toString('base64')}`);
+    expect(own!.staticHeaders!.filter((h) => /^(Basic|Bearer) /.test(h))).toEqual(['Bearer abc']);
+  });
+
+  it('reach the target as basic auth in a run, and the summary shows the target without them', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = await testServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.end('ok');
+    });
+    try {
+      const target = server.url.replace('http://', 'http://bot:hunter22@');
+      const summary = await startRun(probe({ target, scenario: { executor: 'shared-iterations', vus: 1, iterations: 2 }, requests: [{ name: 'a', url: '/x' }] })).done;
+      expect(summary.outcomes.ok).toBe(2);
+      expect(seen).toEqual([`Basic ${Buffer.from('bot:hunter22').toString('base64')}`, `Basic ${Buffer.from('bot:hunter22').toString('base64')}`]);
+      expect(summary.target).toBe(server.url.replace('http://', 'http://[redacted]@'));
+    } finally {
+      await server.close();
+    }
   });
 });

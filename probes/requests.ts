@@ -54,26 +54,38 @@ export interface CompiledRequest {
   expect: CompiledExpect;
 }
 
-/** The request's path (and query) relative to the origin, joining the target's base path. */
-function splitUrl(target: string, url: string): { origin: string; pathTemplate: string } {
+/**
+ * The request's path (and query) relative to the origin, joining the
+ * target's base path, and the `Authorization` the URL's user-info asks for
+ * (`https://user:pass@host`: basic auth, as Go's client and so k6 send it).
+ */
+function splitUrl(target: string, url: string): { origin: string; pathTemplate: string; authorization: string | undefined } {
   if (url.startsWith('/')) {
     const t = new URL(target);
     const base = t.pathname.replace(/\/+$/, '');
-    return { origin: t.origin, pathTemplate: `${base}${url}` };
+    return { origin: t.origin, pathTemplate: `${base}${url}`, authorization: basicAuth(t) };
   }
   const m = /^(https?:\/\/[^/?#]*)(.*)$/.exec(url)!;
   const u = new URL(m[1]!);
   const rest = m[2] ?? '';
-  return { origin: u.origin, pathTemplate: rest.startsWith('/') ? rest : `/${rest}` };
+  return { origin: u.origin, pathTemplate: rest.startsWith('/') ? rest : `/${rest}`, authorization: basicAuth(u) };
+}
+
+/** `Basic …` for a URL with user-info (percent-decoded, as Go decodes it); `undefined` without. */
+function basicAuth(u: URL): string | undefined {
+  if (u.username === '' && u.password === '') return undefined;
+  return `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
 }
 
 /** Compiles every request of a probe (the spec is already validated). */
 export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
   return probe.requests.map((r, index) => {
-    const { origin, pathTemplate } = splitUrl(probe.target, r.url);
+    const { origin, pathTemplate, authorization } = splitUrl(probe.target, r.url);
     const path = compileTemplate(pathTemplate);
     const headerEntries = Object.entries(r.headers);
     const lower = new Set(headerEntries.map(([k]) => k.toLowerCase()));
+    // Go's client: the URL's credentials unless the request sets its own Authorization.
+    if (authorization !== undefined && !lower.has('authorization')) headerEntries.push(['authorization', authorization]);
     let body: CompiledTemplate | undefined;
     if (r.body !== undefined) {
       if (typeof r.body === 'string') body = compileTemplate(r.body);

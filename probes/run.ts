@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
-import { BurnwatchError, errorMessage, formatDuration, OUTCOMES, siblingModule, startWorker } from '../common/index.ts';
+import { BurnwatchError, errorMessage, formatDuration, OUTCOMES, redact, siblingModule, startWorker } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
 import { compileExpect } from './expect.ts';
 import { encodeSparse } from './histogram.ts';
@@ -782,7 +782,7 @@ class RunController {
     return {
       runId: this.runId,
       probe: this.probe.name,
-      target: this.probe.target,
+      target: redact(this.probe.target, []),
       executor: s.executor,
       startedAt: new Date(startMs).toISOString(),
       endedAt: new Date(endMs).toISOString(),
@@ -814,7 +814,7 @@ class RunController {
     return {
       runId: this.runId,
       probe: this.probe.name,
-      target: this.probe.target,
+      target: redact(this.probe.target, []),
       executor: this.probe.scenario.executor,
       startedAt: now,
       endedAt: now,

@@ -27,7 +27,7 @@
 import { access, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BurnwatchError, errorMessage, suggest } from '../../common/index.ts';
+import { BurnwatchError, errorMessage, redact, suggest } from '../../common/index.ts';
 import { describeScenario, fdLimitWarning, formatProgress, formatSummary, parseSegment, startRun } from '../../probes/index.ts';
 import type { Probe, Progress, RunSummary, Segment } from '../../probes/index.ts';
 import { formatConfigIssue, loadConfig } from '../config/index.ts';
@@ -206,7 +206,7 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
   const fdWarning = fdLimitWarning(probe, segment);
   if (fdWarning !== undefined) err.write(`warning: ${fdWarning}\n`);
   const display = new ProgressDisplay(out, (options.progressEverySeconds ?? 5) * 1000);
-  out.write(`burnwatch run · probe ${probe.name} · ${probe.target}\n${describeScenario(probe)}${segment ? ` · segment ${segment.index + 1}/${segment.count}` : ''}\n`);
+  out.write(`burnwatch run · probe ${probe.name} · ${redact(probe.target, [])}\n${describeScenario(probe)}${segment ? ` · segment ${segment.index + 1}/${segment.count}` : ''}\n`);
 
   let run: ReturnType<typeof startRun>;
   try {
