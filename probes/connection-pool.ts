@@ -32,8 +32,24 @@
  */
 import { connect as netConnect } from 'node:net';
 import type { LookupFunction, Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import { buildConnector, Client } from 'undici';
 import type { Dispatcher } from 'undici';
+
+/**
+ * A TLS alert the server sends after the handshake has completed on the
+ * client's side (TLS 1.3: "certificate required", "unknown CA", "bad
+ * certificate" when it refuses the client certificate, which it reads after
+ * the client's Finished) arrives as a socket 'error' followed by the end of
+ * the stream; undici then fails the request with the later "other side
+ * closed", and the reason is lost. Closing the socket on the alert itself
+ * keeps it as the request's error. One listener per https connection.
+ */
+function keepTlsAlert(socket: Socket): void {
+  socket.prependListener('error', (err: Error & { code?: string }) => {
+    if (err.code?.startsWith('ERR_SSL_') && err.code.includes('_ALERT_') && !socket.destroyed) socket.destroy();
+  });
+}
 
 /** One connection. */
 export class Conn {
@@ -95,6 +111,12 @@ export interface ConnectionPoolOptions {
   connectTimeout: number;
   /** https: verify the target's certificate (default true; the probe's `insecureSkipTLSVerify` turns it off). */
   rejectUnauthorized?: boolean;
+  /**
+   * https: the TLS context of this origin's connections (a `tlsAuth` client
+   * certificate, `tlsCACerts`), built once and shared; undefined: Node's
+   * default (its roots, no client certificate).
+   */
+  secureContext?: SecureContext;
   /** undici's pipelining limit; the pool itself never sends a second request on a busy connection. */
   pipelining?: number;
   keepAliveTimeout?: number;
@@ -125,6 +147,8 @@ export class ConnectionPool {
     this.connector = buildConnector({
       timeout: options.connectTimeout,
       rejectUnauthorized: options.rejectUnauthorized ?? true,
+      // Passed on to tls.connect: a connection does its handshake, never rebuilds the context.
+      ...(options.secureContext ? { secureContext: options.secureContext } : {}),
       ...(options.lookup ? { lookup: options.lookup } : {}),
     });
   }
@@ -233,6 +257,7 @@ export class ConnectionPool {
           const end = performance.now();
           const tcp = tcpAt || end;
           conn.adopt(args[1]);
+          if (opts.protocol === 'https:') keepTlsAlert(args[1]);
           conn.connectMs = tcp - start;
           conn.tlsMs = end - tcp;
           conn.setUp = true;

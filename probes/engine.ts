@@ -26,6 +26,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { ConnectionPool } from './connection-pool.ts';
+import { TlsContexts } from './tls-auth.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
 import { OUTCOMES } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
@@ -66,6 +67,8 @@ const CONNECT_CODES = new Set([
 /** Node's TLS and OpenSSL's certificate-verification error codes. */
 const TLS_CODE = /^(ERR_SSL_|ERR_TLS_)|CERT|SELF_SIGNED|UNABLE_TO_/;
 const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_/;
+/** Alerts a server sends about the client's certificate (missing, untrusted, refused): the probe's tlsAuth, not the server's certificate. */
+const CLIENT_CERT_ALERT = /_ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|ACCESS_DENIED)$/;
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 const O = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
@@ -146,9 +149,13 @@ export function classifyError(err: Error, hadResponse: boolean): { outcome: Outc
     const hint =
       code === 'ERR_SSL_WRONG_VERSION_NUMBER'
         ? ' (the target did not answer in TLS: is it plain http://?)'
-        : CERT_CODE.test(code)
-          ? ' (insecureSkipTLSVerify: true accepts it, for a staging target)'
-          : '';
+        : CLIENT_CERT_ALERT.test(code)
+          ? ' (the server refused the client certificate or wanted one: see tlsAuth)'
+          : code.endsWith('_ALERT_HANDSHAKE_FAILURE')
+            ? ' (the server ended the handshake; if it requires a client certificate, see tlsAuth)'
+            : CERT_CODE.test(code)
+              ? ' (tlsCACerts trusts an internal CA; insecureSkipTLSVerify: true accepts any certificate, for a staging target)'
+              : '';
     return { outcome: 'connect_error', message: `TLS: ${code}: ${reason}${hint}` };
   }
   return { outcome: 'reset', message: code ? `${code}: ${err.message}` : err.message };
@@ -511,6 +518,8 @@ export class Engine {
   private readonly requests: CompiledRequest[];
   private readonly pools = new Map<string, ConnectionPool>();
   private readonly poolOptions: ConstructorParameters<typeof ConnectionPool>[1];
+  /** The TLS contexts of the probe's client certificates and CAs, one per certificate, shared by the pools of the origins it applies to. */
+  private readonly tlsContexts: TlsContexts;
   /** The probe's own origins; redirects may add up to MAX_REDIRECT_ORIGINS more. */
   private readonly ownOrigins: number;
   private readonly pick: () => number;
@@ -626,7 +635,8 @@ export class Engine {
       // Headers are bounded as the body is (undici's 16 KiB would cut a large CSP or cookie set as a "reset").
       maxHeaderSize: Math.max(16_384, probe.maxResponseBytes),
     };
-    for (const r of this.requests) if (!this.pools.has(r.origin)) this.pools.set(r.origin, new ConnectionPool(r.origin, this.poolOptions));
+    this.tlsContexts = new TlsContexts(init.tls);
+    for (const r of this.requests) if (!this.pools.has(r.origin)) this.pools.set(r.origin, this.newPool(r.origin));
     this.ownOrigins = this.pools.size;
     if (this.open) {
       const pre = isArrivalRate(s) && this.maxVus > 0 ? Math.max(1, Math.min(shareOf(s.maxVUs, seg), shareOf(s.preAllocatedVUs, seg))) : 0;
@@ -697,6 +707,12 @@ export class Engine {
       await Promise.all([...this.pools.values()].map((p) => p.preconnect(perOrigin)));
     }
     return ran;
+  }
+
+  /** A pool for `origin` (the probe's own, or a redirect's), with the TLS context of its client certificate if `tlsAuth` names its host. */
+  private newPool(origin: string): ConnectionPool {
+    const secureContext = this.tlsContexts.forOrigin(origin);
+    return new ConnectionPool(origin, secureContext ? { ...this.poolOptions, secureContext } : this.poolOptions);
   }
 
   /** `ordinal`: its place in the run's VU budget (arrival-rate executors on a budget); else numbered by this thread's segment. */
@@ -1003,7 +1019,7 @@ export class Engine {
     let pool = this.pools.get(hop.origin);
     if (!pool) {
       if (this.pools.size >= this.ownOrigins + MAX_REDIRECT_ORIGINS) return `HTTP ${ex.status} redirects to ${hop.origin}, more origins than a run follows redirects to (${MAX_REDIRECT_ORIGINS})`;
-      pool = new ConnectionPool(hop.origin, this.poolOptions);
+      pool = this.newPool(hop.origin);
       this.pools.set(hop.origin, pool);
     }
     ex.foldHopIntoChain();

@@ -9,6 +9,7 @@ import type { SparseHistogram } from './histogram.ts';
 import type { RequestSample } from './results.ts';
 import type { Segment } from './schedule.ts';
 import type { Probe } from './spec.ts';
+import type { TlsMaterial } from './tls-auth.ts';
 
 export interface WorkerInit {
   runId: string;
@@ -46,6 +47,12 @@ export interface WorkerInit {
    * their place in the budget (`{{vu}}` from 1 to `maxVUs`, as k6's __VU).
    */
   sharedVus?: { counter: SharedArrayBuffer; max: number; segment: Segment };
+  /**
+   * The probe's `tlsAuth` certificates and keys and its `tlsCACerts`, as PEM
+   * text read once on the main thread (the probe holds file paths or PEM);
+   * each worker builds its SecureContexts from them. Absent: neither is set.
+   */
+  tls?: TlsMaterial;
 }
 
 export type ToWorker = { type: 'start'; startAt: number } | { type: 'stop'; hard: boolean };

@@ -28,6 +28,8 @@ import type { Probe, Scenario } from './spec.ts';
 import { formatCount, formatMs, formatObserved, formatRate, interruptedWarning, outcomeTotals, summaryMetrics } from './summary.ts';
 import type { RunStatus, RunSummary, ThresholdResult } from './summary.ts';
 import { compileThresholds, holds, observe, thresholdLabel, worse } from './thresholds.ts';
+import { readTlsMaterial } from './tls-auth.ts';
+import type { TlsMaterial } from './tls-auth.ts';
 import type { Threshold } from './thresholds.ts';
 
 export interface RunOptions {
@@ -163,7 +165,7 @@ export function defaultThreads(probe: Probe, segment: Segment = WHOLE): number {
 /** The most VUs one process holds: each keeps a connection, and Linux's default cap on a process's open files (fs.nr_open) is 1,048,576. */
 const MAX_VUS_PER_PROCESS = 1_000_000;
 
-function validateOptions(probe: Probe, options: RunOptions): Threshold[] {
+function validateOptions(probe: Probe, options: RunOptions): { thresholds: Threshold[]; tls: TlsMaterial | undefined } {
   const thresholds = compileThresholds(probe);
   const peak = peakArrivalRate(probe.scenario);
   if (options.maxRps !== undefined && peak !== undefined && peak > options.maxRps) {
@@ -190,18 +192,21 @@ function validateOptions(probe: Probe, options: RunOptions): Threshold[] {
   if (options.intervalMs !== undefined && !(options.intervalMs >= 100)) {
     throw new BurnwatchError('PROBE_INVALID_OPTIONS', `intervalMs must be at least 100, got ${options.intervalMs}`);
   }
-  return thresholds;
+  // Client certificates and CAs: read once per run (a rotated file is picked up by the next run), checked before any worker starts.
+  const tls = readTlsMaterial(probe);
+  return { thresholds, tls };
 }
 
 /**
  * Starts a run. Throws a `BurnwatchError` synchronously for a probe that
  * must not run: invalid thresholds (`PROBE_THRESHOLD_INVALID`), a peak rate
  * above `maxRps` (`PROBE_RATE_ABOVE_CAP`), more VUs than a process holds
- * (`PROBE_TOO_MANY_VUS`), bad options.
+ * (`PROBE_TOO_MANY_VUS`), a `tlsAuth` / `tlsCACerts` file that cannot be
+ * read or does not fit (`PROBE_TLS_AUTH_INVALID`), bad options.
  */
 export function startRun(probe: Probe, options: RunOptions = {}): ProbeRun {
-  const thresholds = validateOptions(probe, options);
-  const controller = new RunController(probe, thresholds, options);
+  const { thresholds, tls } = validateOptions(probe, options);
+  const controller = new RunController(probe, thresholds, options, tls);
   controller.start();
   return {
     runId: controller.runId,
@@ -274,6 +279,7 @@ class RunController {
     private readonly probe: Probe,
     thresholds: Threshold[],
     private readonly options: RunOptions,
+    private readonly tls?: TlsMaterial,
   ) {
     this.runId = options.runId ?? randomUUID();
     this.segment = options.segment ?? WHOLE;
@@ -325,6 +331,7 @@ class RunController {
         maxSamples: Math.ceil(maxSamples / this.threads),
         ...(sharedIterations ? { sharedIterations } : {}),
         ...(sharedVus ? { sharedVus } : {}),
+        ...(this.tls ? { tls: this.tls } : {}),
       };
       let worker: Worker;
       try {

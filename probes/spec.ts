@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { durationMs, labels, percentRatio, positiveDurationMs } from '../common/index.ts';
 import { expectProblems } from './expect.ts';
 import { REDIRECT_STATUSES } from './redirect.ts';
+import { tlsAuthProblems } from './tls-auth.ts';
 import { jsonBodyProblems, templateLiterals, templatePieces, templateProblem } from './template.ts';
 
 const HOUR_MS = 3_600_000;
@@ -380,6 +381,25 @@ export const probeSpecSchema = z.strictObject({
   maxResponseBytes: z.number().int().positive().default(1_048_576),
   /** k6's option: accept any TLS certificate (self-signed, expired, another host's). For staging targets only. */
   insecureSkipTLSVerify: z.boolean().default(false),
+  /**
+   * k6's option: TLS client certificates (mTLS). Each entry's certificate is
+   * presented to the https hosts in its `domains` (the host itself, or `*.`
+   * for one leftmost label), redirect targets included. `cert` and `key` are
+   * PEM text (from `${VAR}`) or a PEM file's path; `password` decrypts an
+   * encrypted key. Read and checked at the start of each run (tls-auth.ts).
+   */
+  tlsAuth: z
+    .array(
+      z.strictObject({
+        domains: z.array(z.string()).min(1, { message: 'expected at least one domain: the hosts the certificate is presented to' }),
+        cert: z.string().min(1, { message: 'expected the client certificate: a PEM file’s path or the PEM text' }),
+        key: z.string().min(1, { message: 'expected the certificate’s private key: a PEM file’s path or the PEM text' }),
+        password: z.string().optional(),
+      }),
+    )
+    .default([]),
+  /** burnwatch: CA certificates (a PEM file's path or the PEM text) trusted beside Node's roots, for a target with an internal CA. */
+  tlsCACerts: z.string().min(1, { message: 'expected a PEM file’s path or the PEM text' }).optional(),
   /** Stop hammering a failing target: abort when the error rate stays above `errorRate` for `for`. */
   autoAbort: z
     .strictObject({ errorRate: percentRatio, for: positiveDurationMs })
@@ -388,6 +408,7 @@ export const probeSpecSchema = z.strictObject({
 }).superRefine(
   (p, ctx) => {
     // Also runs when other fields are invalid (every problem in one pass), so each value read is checked here.
+    for (const problem of tlsAuthProblems(p)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
     const requests: unknown = p.requests;
     if (!Array.isArray(requests)) return;
     const validCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
