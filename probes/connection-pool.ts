@@ -30,8 +30,9 @@
  * Picking a connection is a stack pop (the most recently used one, warm in
  * every cache), not a scan over all connections.
  */
-import { connect as netConnect } from 'node:net';
+import { isIP, connect as netConnect } from 'node:net';
 import type { LookupFunction, Socket } from 'node:net';
+import { checkServerIdentity } from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import { buildConnector, Client } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -125,6 +126,12 @@ export interface ConnectionPoolOptions {
   maxHeaderSize?: number;
   /** Resolves host names (Node's `net.connect` option; default `dns.lookup`). */
   lookup?: LookupFunction;
+  /**
+   * Connect to this address (an IP address, IPv6 without brackets) and port
+   * instead of the origin's host (the probe's `hosts`); the URL, the Host
+   * header, TLS SNI and the certificate check keep the origin's name.
+   */
+  connectTo?: { host: string; port: number };
 }
 
 export class ConnectionPool {
@@ -138,18 +145,28 @@ export class ConnectionPool {
   /** TCP connections opened by `preconnect`, handed to the next new Client instead of connecting. */
   private readonly spare: Socket[] = [];
   private readonly connector: buildConnector.connector;
+  /** `connectTo` as undici's connect options (`hostname`, `port`, `servername`), laid over each new connection's; undefined: none. */
+  private readonly dialTo: { hostname: string; port: string; servername?: string } | undefined;
 
   constructor(
     private readonly origin: string,
     private readonly options: ConnectionPoolOptions,
   ) {
     this.maxConnecting = options.maxConnecting ?? 4;
+    const to = options.connectTo;
+    const name = new URL(origin).hostname.replace(/^\[|\]$/g, '');
+    const ipOrigin = isIP(name) !== 0;
+    // undici connects to `hostname` and takes SNI (`servername`) and the session cache key from the origin's
+    // host; tls.connect checks the certificate against `servername`, else `host` (here the mapped address).
+    this.dialTo = to ? { hostname: to.host, port: String(to.port), ...(ipOrigin ? {} : { servername: name }) } : undefined;
     this.connector = buildConnector({
       timeout: options.connectTimeout,
       rejectUnauthorized: options.rejectUnauthorized ?? true,
       // Passed on to tls.connect: a connection does its handshake, never rebuilds the context.
       ...(options.secureContext ? { secureContext: options.secureContext } : {}),
       ...(options.lookup ? { lookup: options.lookup } : {}),
+      // An IP address is never SNI: check the certificate against the origin's address, not the mapped one.
+      ...(to && ipOrigin ? { checkServerIdentity: (_host: string, cert: Parameters<typeof checkServerIdentity>[1]) => checkServerIdentity(name, cert) } : {}),
     });
   }
 
@@ -163,8 +180,8 @@ export class ConnectionPool {
   async preconnect(n: number): Promise<number> {
     const url = new URL(this.origin);
     if (url.protocol !== 'http:' || n <= 0) return 0;
-    const port = Number(url.port || 80);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(this.dialTo?.port ?? (url.port || 80));
+    const host = this.dialTo?.hostname ?? url.hostname.replace(/^\[|\]$/g, '');
     const count = Math.min(n, this.options.connections);
     const opened = await Promise.all(
       Array.from(
@@ -251,8 +268,10 @@ export class ConnectionPool {
     if (!socket) {
       let start = 0;
       let tcpAt = 0;
+      // `hosts`: the mapped address (an IP: no lookup), the origin's name kept for SNI and the certificate check.
+      const dial = this.dialTo ? { ...opts, ...this.dialTo } : opts;
       // undici's connector returns the socket it opens (its types say void).
-      const opened = (this.connector as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket | undefined)(opts, (...args) => {
+      const opened = (this.connector as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket | undefined)(dial, (...args) => {
         if (args[0] === null) {
           const end = performance.now();
           const tcp = tcpAt || end;

@@ -26,6 +26,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { ConnectionPool } from './connection-pool.ts';
+import { compileHosts, mappedAddress } from './hosts.ts';
+import type { HostsTable } from './hosts.ts';
 import { TlsContexts } from './tls-auth.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
 import { OUTCOMES } from '../common/index.ts';
@@ -520,6 +522,8 @@ export class Engine {
   private readonly poolOptions: ConstructorParameters<typeof ConnectionPool>[1];
   /** The TLS contexts of the probe's client certificates and CAs, one per certificate, shared by the pools of the origins it applies to. */
   private readonly tlsContexts: TlsContexts;
+  /** The probe's `hosts`, compiled: where a pool's connections go (looked up per origin, when its pool is built). */
+  private readonly hosts: HostsTable;
   /** The probe's own origins; redirects may add up to MAX_REDIRECT_ORIGINS more. */
   private readonly ownOrigins: number;
   private readonly pick: () => number;
@@ -636,6 +640,7 @@ export class Engine {
       maxHeaderSize: Math.max(16_384, probe.maxResponseBytes),
     };
     this.tlsContexts = new TlsContexts(init.tls);
+    this.hosts = compileHosts(probe.hosts);
     for (const r of this.requests) if (!this.pools.has(r.origin)) this.pools.set(r.origin, this.newPool(r.origin));
     this.ownOrigins = this.pools.size;
     if (this.open) {
@@ -709,10 +714,19 @@ export class Engine {
     return ran;
   }
 
-  /** A pool for `origin` (the probe's own, or a redirect's), with the TLS context of its client certificate if `tlsAuth` names its host. */
+  /**
+   * A pool for `origin` (the probe's own, or a redirect's), with the TLS
+   * context of its client certificate if `tlsAuth` names its host, and the
+   * address its connections go to if `hosts` maps it.
+   */
   private newPool(origin: string): ConnectionPool {
     const secureContext = this.tlsContexts.forOrigin(origin);
-    return new ConnectionPool(origin, secureContext ? { ...this.poolOptions, secureContext } : this.poolOptions);
+    const connectTo = mappedAddress(this.hosts, origin);
+    return new ConnectionPool(origin, {
+      ...this.poolOptions,
+      ...(secureContext ? { secureContext } : {}),
+      ...(connectTo ? { connectTo } : {}),
+    });
   }
 
   /** `ordinal`: its place in the run's VU budget (arrival-rate executors on a budget); else numbered by this thread's segment. */

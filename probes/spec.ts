@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { durationMs, labels, percentRatio, positiveDurationMs } from '../common/index.ts';
 import { expectProblems } from './expect.ts';
 import { REDIRECT_STATUSES } from './redirect.ts';
+import { hostsProblems } from './hosts.ts';
 import { tlsAuthProblems } from './tls-auth.ts';
 import { jsonBodyProblems, templateLiterals, templatePieces, templateProblem } from './template.ts';
 
@@ -400,6 +401,17 @@ export const probeSpecSchema = z.strictObject({
     .default([]),
   /** burnwatch: CA certificates (a PEM file's path or the PEM text) trusted beside Node's roots, for a target with an internal CA. */
   tlsCACerts: z.string().min(1, { message: 'expected a PEM file’s path or the PEM text' }).optional(),
+  /**
+   * k6's option: connect to another address for a host (`host`,
+   * `host:port`, `*.domain`) — an IP address, or `ip:port` — while the URL,
+   * Host header, SNI and certificate check keep the name (a canary, one
+   * node behind the load balancer). Redirect targets included. See hosts.ts.
+   */
+  hosts: z
+    .record(z.string(), z.string({ error: 'expected an IP address, or address:port, as a string (one address per host)' }), {
+      error: 'expected a map of host (or host:port, *.domain) to an IP address, e.g. { "api.example.com": "10.0.0.5" }',
+    })
+    .default({}),
   /** Stop hammering a failing target: abort when the error rate stays above `errorRate` for `for`. */
   autoAbort: z
     .strictObject({ errorRate: percentRatio, for: positiveDurationMs })
@@ -408,7 +420,7 @@ export const probeSpecSchema = z.strictObject({
 }).superRefine(
   (p, ctx) => {
     // Also runs when other fields are invalid (every problem in one pass), so each value read is checked here.
-    for (const problem of tlsAuthProblems(p)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    for (const problem of [...tlsAuthProblems(p), ...hostsProblems(p)]) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
     const requests: unknown = p.requests;
     if (!Array.isArray(requests)) return;
     const validCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
