@@ -13,11 +13,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionPool } from './connection-pool.ts';
 import { Engine } from './engine.ts';
 import { compileHosts, mappedAddress } from './hosts.ts';
-import type { WorkerInit } from './protocol.ts';
 import { startRun } from './run.ts';
-import { WHOLE } from './schedule.ts';
 import { probeSpecSchema } from './spec.ts';
-import { probe, testServer } from './test-support.ts';
+import { probe, testServer, workerInit } from './test-support.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const CA = fixture('mtls-ca.crt');
@@ -161,19 +159,7 @@ describe('hosts: connections go to the mapped address, the name stays', () => {
 
     // The engine's warm-up pre-opens the target's connections through the mapping, as a run does.
     const s2 = await hostServer();
-    const init: WorkerInit = {
-      runId: 'hosts-preconnect',
-      probe: probe({ target: 'http://canary.test', scenario: { executor: 'constant-vus', vus: 3, duration: '1s' }, requests: [{ name: 'get', url: '/' }], hosts: { 'canary.test': `127.0.0.1:${s2.port}` } }),
-      segment: WHOLE,
-      worker: 0,
-      intervalMs: 1000,
-      latencyThresholdsMs: [],
-      latencyStatuses: [],
-      timingsByRequest: false,
-      countHeaders: [],
-      traceSampleRatio: 0,
-      maxSamples: 0,
-    };
+    const init = workerInit(probe({ target: 'http://canary.test', scenario: { executor: 'constant-vus', vus: 3, duration: '1s' }, requests: [{ name: 'get', url: '/' }], hosts: { 'canary.test': `127.0.0.1:${s2.port}` } }), 'hosts-preconnect');
     const engine = new Engine(init, () => {});
     cleanup.push(() => engine.close());
     await engine.warmUp(10);

@@ -8,7 +8,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { OUTCOMES } from '../common/index.ts';
 import { IntervalRecorder } from './histogram.ts';
-import type { WorkerPartial, WorkerRequestPartial } from './protocol.ts';
+import type { WorkerInit, WorkerPartial, WorkerRequestPartial } from './protocol.ts';
+import { WHOLE } from './schedule.ts';
 import { probeSpecSchema } from './spec.ts';
 import type { Probe } from './spec.ts';
 
@@ -221,5 +222,22 @@ export function syntheticPartial(samplesMs: readonly number[], index = 0, reques
     inFlight: 0,
     samples: [],
     errors: [],
+  };
+}
+
+/** What the run would send one worker thread (the whole scenario, one thread, no thresholds), for tests of the Engine alone. */
+export function workerInit(p: Probe, runId = 'test'): WorkerInit {
+  return {
+    runId,
+    probe: p,
+    segment: WHOLE,
+    worker: 0,
+    intervalMs: 1000,
+    latencyThresholdsMs: [],
+    latencyStatuses: [],
+    timingsByRequest: false,
+    countHeaders: [],
+    traceSampleRatio: 0,
+    maxSamples: 0,
   };
 }

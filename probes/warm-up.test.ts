@@ -6,9 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from './engine.ts';
-import type { WorkerInit } from './protocol.ts';
-import { WHOLE } from './schedule.ts';
-import { probe, testServer } from './test-support.ts';
+import { probe, testServer, workerInit } from './test-support.ts';
 import type { TestServer } from './test-support.ts';
 
 let server: TestServer | undefined;
@@ -20,19 +18,7 @@ afterEach(async () => {
 async function warmUpIterations(body: string | undefined): Promise<number> {
   server = await testServer();
   const request = body === undefined ? { name: 'get', url: '/' } : { name: 'upload', method: 'POST', url: '/', body };
-  const init: WorkerInit = {
-    runId: 'warm-up',
-    probe: probe({ target: server.url, scenario: { executor: 'shared-iterations', vus: 1, iterations: 1 }, requests: [request] }),
-    segment: WHOLE,
-    worker: 0,
-    intervalMs: 1000,
-    latencyThresholdsMs: [],
-    latencyStatuses: [],
-    timingsByRequest: false,
-    countHeaders: [],
-    traceSampleRatio: 0,
-    maxSamples: 0,
-  };
+  const init = workerInit(probe({ target: server.url, scenario: { executor: 'shared-iterations', vus: 1, iterations: 1 }, requests: [request] }), 'warm-up');
   const engine = new Engine(init, () => {});
   try {
     return await engine.warmUp();
