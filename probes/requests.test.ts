@@ -75,6 +75,11 @@ describe('credentials in a URL', () => {
     expect(own!.staticHeaders!.filter((h) => /^(Basic|Bearer) /.test(h))).toEqual(['Bearer abc']);
   });
 
+  it('a "%" that starts no escape in the user-info is sent as written, not a crash of the worker (Go refuses such a URL)', () => {
+    const [r] = compileRequests(probe({ target: 'http://us%zz:100%@127.0.0.1:9', scenario: { executor: 'shared-iterations', vus: 1, iterations: 1 }, requests: [{ name: 'a', url: '/x' }] }));
+    expect(r!.staticHeaders).toContain(`Basic ${Buffer.from('us%zz:100%').toString('base64')}`);
+  });
+
   it('reach the target as basic auth in a run, and the summary shows the target without them', async () => {
     const seen: (string | undefined)[] = [];
     const server = await testServer((req, res) => {

@@ -74,7 +74,16 @@ function splitUrl(target: string, url: string): { origin: string; pathTemplate: 
 /** `Basic …` for a URL with user-info (percent-decoded, as Go decodes it); `undefined` without. */
 function basicAuth(u: URL): string | undefined {
   if (u.username === '' && u.password === '') return undefined;
-  return `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+  return `Basic ${Buffer.from(`${decoded(u.username)}:${decoded(u.password)}`).toString('base64')}`;
+}
+
+/** Percent-decoded, or as written when a `%` starts no escape (`100%`). */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Compiles every request of a probe (the spec is already validated). */
