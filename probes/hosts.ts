@@ -21,7 +21,7 @@
  * built (`mappedAddress`): per origin, never per request.
  */
 import { isIP } from 'node:net';
-import { normalHost } from './tls-auth.ts';
+import { LABEL, normalHost, probeOrigins } from './tls-auth.ts';
 
 /** Where a mapped origin's connections go: an IP address (IPv6 without brackets) and a port. */
 export interface DialAddress {
@@ -35,7 +35,6 @@ interface Mapped {
   port?: number;
 }
 
-const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 const PORT = /^[0-9]{1,5}$/;
 
 function portProblem(port: string): string | undefined {
@@ -135,15 +134,6 @@ export function mappedAddress(table: HostsTable, origin: string): DialAddress | 
   const port = portOf(url);
   const hit = lookup(table, normalHost(url.hostname), port);
   return hit ? { host: hit.to.host, port: hit.to.port ?? port } : undefined;
-}
-
-/** The probe's own origins (target and absolute request URLs); redirects may add others during the run. */
-function probeOrigins(probe: { target: unknown; requests: unknown }): URL[] {
-  const target = typeof probe.target === 'string' && URL.canParse(probe.target) ? new URL(probe.target) : undefined;
-  const urls = Array.isArray(probe.requests)
-    ? probe.requests.map((r: { url?: unknown } | null) => (typeof r?.url === 'string' && /^https?:\/\//.test(r.url) && URL.canParse(r.url) ? new URL(r.url) : target))
-    : [];
-  return [target, ...urls].filter((u): u is URL => u !== undefined && (u.protocol === 'http:' || u.protocol === 'https:'));
 }
 
 /**

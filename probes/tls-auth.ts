@@ -34,7 +34,8 @@ export function normalHost(host: string): string {
   return host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
 }
 
-const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
+/** One label of a host name (lower case), as `tlsAuth` domains and `hosts` keys take them. */
+export const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /** Why `domain` is not a `domains` entry (a host name, an IP address, or `*.` and a host name), or undefined. */
 export function domainProblem(domain: string): string | undefined {
@@ -62,11 +63,17 @@ export function clientCertIndex(host: string, entries: readonly { domains: reado
   return dot > 0 ? find(`*${h.slice(dot)}`) : -1;
 }
 
-/** The probe's own origins (target and absolute request URLs); redirects may add others during the run. */
-function probeOrigins(probe: { target: unknown; requests: unknown }): URL[] {
+/**
+ * The probe's own origins (target and absolute http(s) request URLs), read
+ * from the raw spec (validation runs even when other fields are invalid);
+ * redirects may add others during the run. Also `hosts`' checks.
+ */
+export function probeOrigins(probe: { target: unknown; requests: unknown }): URL[] {
   const target = typeof probe.target === 'string' && URL.canParse(probe.target) ? new URL(probe.target) : undefined;
-  const urls = Array.isArray(probe.requests) ? probe.requests.map((r: { url?: unknown } | null) => (typeof r?.url === 'string' && URL.canParse(r.url) ? new URL(r.url) : target)) : [];
-  return [target, ...urls].filter((u): u is URL => u !== undefined);
+  const urls = Array.isArray(probe.requests)
+    ? probe.requests.map((r: { url?: unknown } | null) => (typeof r?.url === 'string' && /^https?:\/\//.test(r.url) && URL.canParse(r.url) ? new URL(r.url) : target))
+    : [];
+  return [target, ...urls].filter((u): u is URL => u !== undefined && (u.protocol === 'http:' || u.protocol === 'https:'));
 }
 
 /**
