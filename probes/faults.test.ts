@@ -158,8 +158,9 @@ describe('fault paths give a classified outcome, never a crash', () => {
     server = await testServer((req, res) => {
       if (++n === 1) res.end('ok');
       else {
-        // The second request meets a reset on its kept-alive connection, and the retry a closed port.
-        void server!.close();
+        // The second request meets a reset on its kept-alive connection, and the retry a closed port:
+        // the listener is closed first, so the retry's connect cannot land in a backlog closed after it (a reset, not a refusal).
+        server!.server.close();
         req.socket.resetAndDestroy();
       }
     });
