@@ -5,6 +5,8 @@
  * - Validation of the shape (host names, a domain in two entries, an entry
  *   for none of the probe's https hosts) is the schema's, with the other
  *   probe problems (`tlsAuthProblems`).
+ * - A file's path is relative to the probe file (`withTlsPathsFrom`, applied
+ *   by the config loader), as an SLO's window-set file is.
  * - The files are read once, by `startRun` before any worker starts
  *   (`readTlsMaterial`): an unreadable file, text that is not PEM, a key that
  *   is not the certificate's or cannot be decrypted fail the run there
@@ -16,6 +18,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { SecureContext } from 'node:tls';
@@ -124,6 +127,23 @@ export function tlsAuthProblems(p: { target: unknown; requests: unknown; tlsAuth
 
 const BEGIN = '-----BEGIN';
 
+/** A `tlsAuth` / `tlsCACerts` value: PEM text stays as it is, a relative path is made absolute against `baseDir`. */
+const fromDir = (value: string, baseDir: string): string => (value.includes(BEGIN) || isAbsolute(value) ? value : resolve(baseDir, value));
+
+/**
+ * The probe with its `tlsAuth` and `tlsCACerts` file paths made absolute
+ * against `baseDir` (the probe file's folder), so a probe reads the same
+ * files from any working directory. The same object when it has none.
+ */
+export function withTlsPathsFrom<P extends Pick<Probe, 'tlsAuth' | 'tlsCACerts'>>(probe: P, baseDir: string): P {
+  if (probe.tlsAuth.length === 0 && probe.tlsCACerts === undefined) return probe;
+  return {
+    ...probe,
+    tlsAuth: probe.tlsAuth.map((entry) => ({ ...entry, cert: fromDir(entry.cert, baseDir), key: fromDir(entry.key, baseDir) })),
+    ...(probe.tlsCACerts !== undefined ? { tlsCACerts: fromDir(probe.tlsCACerts, baseDir) } : {}),
+  };
+}
+
 function fail(path: string, message: string): never {
   throw new BurnwatchError('PROBE_TLS_AUTH_INVALID', `${path}: ${message}`);
 }
@@ -135,7 +155,7 @@ function readPem(path: string, value: string): { text: string; label: string } {
   try {
     text = readFileSync(value, 'utf8');
   } catch (err) {
-    return fail(path, `cannot read ${value}: ${errorMessage(err)} (give a PEM file's path, relative to the working directory, or the PEM text itself)`);
+    return fail(path, `cannot read ${value}: ${errorMessage(err)} (give a PEM file's path, relative to the probe file, or the PEM text itself)`);
   }
   if (!text.includes(BEGIN)) fail(path, `${value} is not PEM (no "${BEGIN} …" block); convert a DER file with openssl (openssl x509 -inform der -in FILE)`);
   return { text, label: value };

@@ -1,11 +1,14 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MockInstance } from 'vitest';
 import { DEMO_CONFIG } from '../paths.ts';
 import { formatConfigIssue, loadConfig, loadConfigText } from './index.ts';
 import type { LoadResult } from './index.ts';
+import type { Probe } from '../../probes/spec.ts';
+import { readTlsMaterial } from '../../probes/tls-auth.ts';
 
 const probe = (name: string, extra = ''): string => `
 apiVersion: burnwatch/v1
@@ -97,6 +100,41 @@ spec:
     if (!r.ok) throw new Error(r.errors.map(formatConfigIssue).join('\n'));
     expect(r.config.files.map((f) => f.split('/').slice(-2).join('/'))).toEqual(['probes/a.yaml', 'tree/slo.yml']);
     expect(r.config.slos.get('a-errors')?.objectivePercent).toBe(99.5);
+  });
+
+  it('reads tlsAuth and tlsCACerts file paths relative to the probe file, not the working directory', async () => {
+    const folder = join(dir, 'mtls', 'probes');
+    await mkdir(join(folder, 'certs'), { recursive: true });
+    const fixture = (name: string): string => fileURLToPath(new URL(`../../probes/fixtures/${name}`, import.meta.url));
+    await copyFile(fixture('mtls-client.crt'), join(folder, 'certs', 'client.crt'));
+    await copyFile(fixture('mtls-client.key'), join(folder, 'certs', 'client.key'));
+    await copyFile(fixture('mtls-ca.crt'), join(dir, 'mtls', 'ca.crt'));
+    const keyText = await readFile(fixture('mtls-client.key'), 'utf8');
+    await writeFile(
+      join(folder, 'p.yaml'),
+      `apiVersion: burnwatch/v1
+kind: Probe
+metadata: { name: p }
+spec:
+  target: https://api.test:8443
+  scenario: { executor: constant-arrival-rate, rate: 10, duration: 30s, preAllocatedVUs: 5 }
+  requests: [{ name: get, url: /healthz }, { name: other, url: 'https://other.test:8443/x' }]
+  tlsCACerts: ../ca.crt
+  tlsAuth:
+    - { domains: [api.test], cert: certs/client.crt, key: ${JSON.stringify(join(folder, 'certs', 'client.key'))} }
+    - { domains: [other.test], cert: ./certs/client.crt, key: ${JSON.stringify(keyText)} }
+`,
+    );
+    expect(process.cwd()).not.toBe(folder);
+    const r = await loadConfig(join(folder, 'p.yaml'));
+    if (!r.ok) throw new Error(r.errors.map(formatConfigIssue).join('\n'));
+    const p = r.config.probes.get('p') as Probe;
+    expect(p.tlsCACerts).toBe(join(dir, 'mtls', 'ca.crt'));
+    expect(p.tlsAuth.map((a) => [a.cert, a.key])).toEqual([
+      [join(folder, 'certs', 'client.crt'), join(folder, 'certs', 'client.key')],
+      [join(folder, 'certs', 'client.crt'), keyText],
+    ]);
+    expect(readTlsMaterial(p)?.auth).toHaveLength(2);
   });
 
   it('says so when the path does not exist or holds no YAML', async () => {

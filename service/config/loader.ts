@@ -11,7 +11,8 @@ import { notifierSpecSchema } from '../../alerts/spec.ts';
 import type { Notifier } from '../../alerts/spec.ts';
 import { validateDetailed } from 'node-cron';
 import { peakArrivalRate, probeSpecSchema, rawThresholdProblems, thresholdProblems } from '../../probes/index.ts';
-import type { Probe } from '../../probes/index.ts';
+import type { Probe, ProbeSpec } from '../../probes/index.ts';
+import { withTlsPathsFrom } from '../../probes/tls-auth.ts';
 import { reportSpecSchema } from '../../reports/spec.ts';
 import type { Report } from '../../reports/spec.ts';
 import { resolveOpenSlo, sloSpecSchema, toSlo } from '../../slos/index.ts';
@@ -66,7 +67,7 @@ interface KindHandler {
 const withName = (name: string, spec: unknown): unknown => ({ name, ...(spec as object) });
 
 const KINDS: Record<Kind, KindHandler> = {
-  Probe: { schema: probeSpecSchema, toModel: withName },
+  Probe: { schema: probeSpecSchema, toModel: (name, spec, file) => withName(name, withTlsPathsFrom(spec as ProbeSpec, dirname(file))) },
   SLO: { schema: sloSpecSchema, toModel: (name, spec, file) => toSlo(name, spec as SloSpec, { baseDir: dirname(file) }) },
   Notifier: { schema: notifierSpecSchema, toModel: withName },
   Report: { schema: reportSpecSchema, toModel: withName },
