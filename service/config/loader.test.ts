@@ -143,6 +143,16 @@ spec:
     await mkdir(empty);
     expect(errorLines(await loadConfig(empty))).toEqual([`${empty}: no .yaml or .yml files found`]);
   });
+
+  it('names the closest YAML file of the folder when the file does not exist', async () => {
+    const folder = join(dir, 'scenarios');
+    await mkdir(folder);
+    for (const name of ['seed-assignment.yaml', 'seed-flags.yaml', 'notes.txt']) await writeFile(join(folder, name), probe('x'));
+    expect(errorLines(await loadConfig(join(folder, 'assignment.yaml')))).toEqual([`${join(folder, 'assignment.yaml')}: no such file or folder; did you mean ${join(folder, 'seed-assignment.yaml')}?`]);
+    expect(errorLines(await loadConfig(join(folder, 'seed-flag.yml')))).toEqual([`${join(folder, 'seed-flag.yml')}: no such file or folder; did you mean ${join(folder, 'seed-flags.yaml')}?`]);
+    expect(errorLines(await loadConfig(join(folder, 'zzz.yaml')))).toEqual([`${join(folder, 'zzz.yaml')}: no such file or folder`]);
+    expect(errorLines(await loadConfig(join(folder, 'nope', 'a.yaml')))).toEqual([`${join(folder, 'nope', 'a.yaml')}: no such file or folder`]);
+  });
 });
 
 describe('loadConfigText', () => {

@@ -4,9 +4,10 @@
  * line and column for error messages.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { LineCounter, Scalar, isCollection, isMap, isPair, isScalar, isSeq, parse as parseYamlScalar, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
+import { suggest } from '../../common/index.ts';
 import type { ConfigIssue } from './issues.ts';
 import { formatPath } from './issues.ts';
 
@@ -51,6 +52,21 @@ export async function listConfigFiles(path: string): Promise<string[]> {
   return out;
 }
 
+/**
+ * The YAML file beside a missing `path` that was most likely meant (a typo,
+ * or a name without its prefix: `assignment.yaml` for `seed-assignment.yaml`),
+ * or undefined.
+ */
+async function nearbyFile(path: string): Promise<string | undefined> {
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  const yaml = names.filter((n) => YAML_FILE.test(n) && !n.startsWith('.'));
+  const stem = (n: string): string => n.replace(YAML_FILE, '').toLowerCase();
+  const wanted = stem(basename(path));
+  if (wanted === '') return undefined;
+  const close = suggest(basename(path), yaml) ?? yaml.find((n) => stem(n).endsWith(`-${wanted}`) || stem(n).startsWith(`${wanted}-`));
+  return close === undefined ? undefined : join(dirname(path), close);
+}
+
 const ENV_REF = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
@@ -89,7 +105,9 @@ export async function readConfigSources(path: string, env: NodeJS.ProcessEnv = p
     files = await listConfigFiles(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    result.issues.push(fileIssue(path, code === 'ENOENT' ? 'no such file or folder' : `cannot read: ${String(err)}`));
+    const meant = code === 'ENOENT' ? await nearbyFile(path) : undefined;
+    const problem = code === 'ENOENT' ? `no such file or folder${meant !== undefined ? `; did you mean ${meant}?` : ''}` : `cannot read: ${String(err)}`;
+    result.issues.push(fileIssue(path, problem));
     return result;
   }
   if (files.length === 0) {
