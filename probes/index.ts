@@ -2,6 +2,7 @@ export { startRun, defaultThreads, fdLimitWarning, maxRunMs } from './run.ts';
 export type { ProbeRun, Progress, RunOptions } from './run.ts';
 export { formatProgress } from './progress.ts';
 export { describeScenario, formatSummary, requestCount, thresholdCounts } from './summary.ts';
+export { DEFAULT_TREND_STATS, parseTrendStats } from './trend-stats.ts';
 export type { MetricSummary, RunStatus, RunSummary, ThresholdResult } from './summary.ts';
 export { parseMetricKey, parseThreshold, rawThresholdProblems, thresholdProblems } from './thresholds.ts';
 export type { ParsedMetricKey, ParsedThreshold } from './thresholds.ts';

@@ -71,6 +71,36 @@ describe('burnwatch run (runCommand)', () => {
     expect(Date.parse(summary.endedAt) - Date.parse(summary.startedAt)).toBeGreaterThanOrEqual(1990);
   });
 
+  it("shows the trend stats of --summary-trend-stats (k6's summaryTrendStats) in their order, and exports them beside the default set", async () => {
+    server = await testServer();
+    const file = await probeFile('trend-stats.yaml', probeYaml(server.url, '  summaryTrendStats: [med, p(99)]'));
+    const exportPath = join(dir, 'trend-stats.json');
+    const { out, text } = capture();
+    expect(await runCommand(file, { summaryExport: exportPath, summaryTrendStats: 'avg, p(99.99), count, p(75)', out, handleSignals: false })).toBe(0);
+    expect(text()).toMatch(/^ {4}http_req_duration\.+: avg=\S+ p\(99\.99\)=\S+ count=80 p\(75\)=\S+$/m);
+    expect(text()).not.toMatch(/med=/);
+    const summary = JSON.parse(await readFile(exportPath, 'utf8')) as RunSummary;
+    const values = summary.metrics.http_req_duration!.values;
+    expect(Object.keys(values)).toEqual(['count', 'rate', 'avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)', 'p(99.99)', 'p(75)']);
+    expect(values['p(75)']).toBeGreaterThanOrEqual(values.med!);
+    expect(values['p(75)']).toBeLessThanOrEqual(values['p(90)']!);
+    expect(values['p(99.99)']).toBeGreaterThanOrEqual(values['p(99.9)']!);
+    expect(values['p(99.99)']).toBeLessThanOrEqual(values.max!);
+    // Without the flag, the probe's summaryTrendStats.
+    const again = capture();
+    expect(await runCommand(file, { out: again.out, handleSignals: false })).toBe(0);
+    expect(again.text()).toMatch(/^ {4}http_req_duration\.+: med=\S+ p\(99\)=\S+$/m);
+  });
+
+  it('refuses a bad --summary-trend-stats before the run (104)', async () => {
+    server = await testServer();
+    const file = await probeFile('bad-trend-stats.yaml', probeYaml(server.url));
+    const { out, text } = capture();
+    expect(await runCommand(file, { summaryTrendStats: 'avg,p95', out, handleSignals: false })).toBe(104);
+    expect(text()).toBe('--summary-trend-stats: "p95" is not a trend stat; expected avg, min, med, max, count or p(N), e.g. p(99.99)\n');
+    expect(server.hits).toBe(0);
+  });
+
   it('exits 99 when a threshold fails', async () => {
     server = await testServer(delayed(0, 500));
     const file = await probeFile('failing.yaml', probeYaml(server.url));

@@ -9,6 +9,7 @@ import { expectProblems } from './expect.ts';
 import { REDIRECT_STATUSES } from './redirect.ts';
 import { hostsProblems } from './hosts.ts';
 import { tlsAuthProblems } from './tls-auth.ts';
+import { trendStatProblem } from './trend-stats.ts';
 import { jsonBodyProblems, templateLiterals, templatePieces, templateProblem } from './template.ts';
 
 const HOUR_MS = 3_600_000;
@@ -412,6 +413,20 @@ export const probeSpecSchema = z.strictObject({
       error: 'expected a map of host (or host:port, *.domain) to an IP address, e.g. { "api.example.com": "10.0.0.5" }',
     })
     .default({}),
+  /**
+   * k6's option: the trend values the end-of-run table shows, in order
+   * (`avg`, `min`, `med`, `max`, `count`, `p(N)`); `--summary-trend-stats`
+   * overrides it. The summary's values keep the default set. See trend-stats.ts.
+   */
+  summaryTrendStats: z
+    .array(
+      z.string().superRefine((stat, ctx) => {
+        const problem = trendStatProblem(stat);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    )
+    .min(1, { message: 'expected at least one trend stat, e.g. [avg, p(95), p(99.99)]' })
+    .optional(),
   /** Stop hammering a failing target: abort when the error rate stays above `errorRate` for `for`. */
   autoAbort: z
     .strictObject({ errorRate: percentRatio, for: positiveDurationMs })

@@ -5,12 +5,13 @@
  */
 import { formatDuration, OUTCOMES, totalOutcomes } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
-import { trendValues } from './histogram.ts';
+import { percentileUs, trendValues } from './histogram.ts';
 import { METRIC_DEFS } from './metrics.ts';
 import type { Agg, Filter, MetricName, MetricType } from './metrics.ts';
 import type { ErrorCount } from './protocol.ts';
 import { isArrivalRate, peakArrivalRate, regularDurationMs } from './schedule.ts';
 import type { Probe, Scenario } from './spec.ts';
+import { DEFAULT_TREND_STATS, extraPercentiles, statPercentile } from './trend-stats.ts';
 
 export type RunStatus = 'passed' | 'failed' | 'aborted' | 'error';
 
@@ -92,13 +93,20 @@ export interface MetricSelection {
   filter: Filter;
 }
 
-/** The metric values k6 reports for a (sub-)metric over `agg`. */
-export function metricValues(agg: Agg, metric: MetricName, filter: Filter): Record<string, number> {
+/**
+ * The metric values k6 reports for a (sub-)metric over `agg`; a trend's
+ * also hold each of `percentiles` (`p(99.99)`, keyed as written).
+ */
+export function metricValues(agg: Agg, metric: MetricName, filter: Filter, percentiles: readonly string[] = []): Record<string, number> {
   const def = METRIC_DEFS[metric];
   const seconds = agg.seconds();
   switch (def.type) {
-    case 'trend':
-      return { ...trendValues(agg.trend(metric, filter), seconds) };
+    case 'trend': {
+      const h = agg.trend(metric, filter);
+      const values: Record<string, number> = { ...trendValues(h, seconds) };
+      for (const stat of percentiles) values[stat] = h.totalCount > 0 ? Math.round(percentileUs(h, statPercentile(stat) ?? 0)) / 1000 : 0;
+      return values;
+    }
     case 'counter': {
       const count = agg.count(metric, filter);
       return { count, rate: seconds > 0 ? count / seconds : 0 };
@@ -115,10 +123,11 @@ export function metricValues(agg: Agg, metric: MetricName, filter: Filter): Reco
 /** The metrics of a summary: the k6 set, per-request sub-metrics, and every threshold's key. */
 export function summaryMetrics(agg: Agg, probe: Probe, extra: readonly MetricSelection[]): Record<string, MetricSummary> {
   const out: Record<string, MetricSummary> = {};
+  const percentiles = extraPercentiles(probe.summaryTrendStats);
   const add = (key: string, metric: MetricName, filter: Filter): void => {
     if (out[key]) return;
     const def = METRIC_DEFS[metric];
-    out[key] = { type: def.type, contains: def.contains, values: metricValues(agg, metric, filter) };
+    out[key] = { type: def.type, contains: def.contains, values: metricValues(agg, metric, filter, percentiles) };
   };
   const open = isArrivalRate(probe.scenario);
   // A request's expect is its check (k6 shows checks when a script runs one): shown when one is written.
@@ -262,12 +271,12 @@ export function formatObserved(metric: string, value: number | null, aggregation
   return String(Math.round(value * 1000) / 1000);
 }
 
-function describe(m: MetricSummary): string {
+function describe(m: MetricSummary, trendStats: readonly string[]): string {
   const v = m.values;
   switch (m.type) {
     case 'trend':
       if (v.count === 0) return 'no data';
-      return ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)'].map((k) => `${k}=${formatMs(v[k] ?? 0)}`).join(' ');
+      return trendStats.map((k) => (k === 'count' ? `count=${formatCount(v.count ?? 0)}` : `${k}=${v[k] === undefined ? 'n/a' : formatMs(v[k])}`)).join(' ');
     case 'counter':
       return m.contains === 'data'
         ? `${formatBytes(v.count ?? 0).padEnd(9)} ${formatBytes(v.rate ?? 0)}/s`
@@ -293,7 +302,7 @@ const GROUPS: [string, (key: string) => boolean][] = [
  * @example
  * process.stdout.write(formatSummary(await run.done));
  */
-export function formatSummary(s: RunSummary): string {
+export function formatSummary(s: RunSummary, trendStats: readonly string[] = DEFAULT_TREND_STATS): string {
   const lines: string[] = [];
   const width = 44;
   const dots = (label: string): string => `${label}${'.'.repeat(Math.max(2, width - label.length))}: `;
@@ -328,13 +337,13 @@ export function formatSummary(s: RunSummary): string {
     const roots = keys.filter((k) => !k.includes('{'));
     const subs = keys.filter((k) => k.includes('{'));
     for (const root of roots) {
-      lines.push(`    ${dots(root)}${describe(s.metrics[root]!)}`);
+      lines.push(`    ${dots(root)}${describe(s.metrics[root]!, trendStats)}`);
       for (const sub of subs.filter((k) => k.startsWith(`${root}{`))) {
         const label = `  { ${sub.slice(root.length + 1, -1).replace(/,/g, ', ')} }`;
-        lines.push(`    ${dots(label)}${describe(s.metrics[sub]!)}`);
+        lines.push(`    ${dots(label)}${describe(s.metrics[sub]!, trendStats)}`);
       }
     }
-    for (const sub of subs.filter((k) => !roots.some((r) => k.startsWith(`${r}{`)))) lines.push(`    ${dots(sub)}${describe(s.metrics[sub]!)}`);
+    for (const sub of subs.filter((k) => !roots.some((r) => k.startsWith(`${r}{`)))) lines.push(`    ${dots(sub)}${describe(s.metrics[sub]!, trendStats)}`);
   }
   const o = s.outcomes;
   const outcomeText = OUTCOMES.filter((k) => o[k] > 0).map((k) => `${k}=${formatCount(o[k])}`).join(' ');

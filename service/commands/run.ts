@@ -28,7 +28,7 @@ import { access, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BurnwatchError, errorMessage, redact, suggest } from '../../common/index.ts';
-import { describeScenario, fdLimitWarning, formatProgress, formatSummary, parseSegment, startRun } from '../../probes/index.ts';
+import { describeScenario, fdLimitWarning, formatProgress, formatSummary, parseSegment, parseTrendStats, startRun } from '../../probes/index.ts';
 import type { Probe, Progress, RunSummary, Segment } from '../../probes/index.ts';
 import { formatConfigIssue, loadConfig } from '../config/index.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -40,6 +40,8 @@ export interface RunCommandOptions {
   /** The Probe to run when the file or folder holds several. */
   probe?: string;
   summaryExport?: string;
+  /** `--summary-trend-stats`: k6's form, `avg,p(95),p(99.99)`; overrides the probe's `summaryTrendStats`. */
+  summaryTrendStats?: string;
   /** `i/n`, 1-based. */
   segment?: string;
   /** Worker threads; a string is the command line's text, checked here (a bad value is bad input, 104). */
@@ -188,6 +190,15 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
     err.write(`--threads: expected a whole number of at least 1, got ${String(options.threads)}\n`);
     return EXIT.invalidConfig;
   }
+  let trendStats: string[] | undefined;
+  if (options.summaryTrendStats !== undefined) {
+    const parsed = parseTrendStats(options.summaryTrendStats);
+    if ('problem' in parsed) {
+      err.write(`--summary-trend-stats: ${parsed.problem}\n`);
+      return EXIT.invalidConfig;
+    }
+    trendStats = parsed.stats;
+  }
   if (options.summaryExport !== undefined) {
     const problem = await exportPathProblem(options.summaryExport);
     if (problem !== undefined) {
@@ -202,7 +213,7 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
     return EXIT.invalidConfig;
   }
   for (const w of loaded.warnings) err.write(`${w}\n`);
-  const probe = loaded.probe;
+  const probe = trendStats !== undefined ? { ...loaded.probe, summaryTrendStats: trendStats } : loaded.probe;
   const fdWarning = fdLimitWarning(probe, segment);
   if (fdWarning !== undefined) err.write(`warning: ${fdWarning}\n`);
   const display = new ProgressDisplay(out, (options.progressEverySeconds ?? 5) * 1000);
@@ -248,7 +259,7 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
     }
   }
   display.clear();
-  out.write(formatSummary(summary));
+  out.write(formatSummary(summary, probe.summaryTrendStats));
   if (options.summaryExport !== undefined) {
     try {
       await writeFile(options.summaryExport, `${JSON.stringify(summary, null, 2)}\n`);

@@ -395,6 +395,14 @@ describe('probe checks beyond the schema', () => {
     expect(lines[0]).toMatch(/^t\.yaml:\d+:\d+ spec\.thresholds\.http_req_duration/);
   });
 
+  it('rejects a summaryTrendStats entry k6 would not take, at its index', () => {
+    expect(errorLines(loadConfigText(probe('p', '  summaryTrendStats: [avg, p99, p(101)]\n'), 't.yaml'))).toEqual([
+      expect.stringMatching(/^t\.yaml:\d+:\d+ spec\.summaryTrendStats\[1\]: "p99" is not a trend stat; expected avg, min, med, max, count or p\(N\), e\.g\. p\(99\.99\)$/),
+      expect.stringMatching(/^t\.yaml:\d+:\d+ spec\.summaryTrendStats\[2\]: "p\(101\)": a percentile is at most p\(100\)$/),
+    ]);
+    expect(errorLines(loadConfigText(probe('p', '  summaryTrendStats: []\n'), 't.yaml'))).toEqual([expect.stringMatching(/spec\.summaryTrendStats: expected at least one trend stat/)]);
+  });
+
   it('says a bound that excludes its end as it is: a rate of 0 is not "at least 0"', () => {
     const svc = 'apiVersion: burnwatch/v1\nkind: Service\nmetadata: { name: s }\nspec: { maxRps: 0 }\n---';
     const lines = errorLines(loadConfigText(svc + probe('p'), 'zero.yaml'));
