@@ -32,11 +32,13 @@ import { TlsContexts } from './tls-auth.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
 import { OUTCOMES } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
+import { ChainCookies } from './cookies.ts';
 import { countError } from './error-counts.ts';
 import { checkHeaders, checkJson, rawHeader } from './expect.ts';
 import { IntervalRecorder } from './histogram.ts';
 import type { ErrorCount, TimingPartials, WorkerInit, WorkerPartial, WorkerRequestPartial } from './protocol.ts';
 import { REDIRECT_CODE, redirectHop } from './redirect.ts';
+import type { RedirectHop } from './redirect.ts';
 import { buildRequest, compileRequests, weightedPicker } from './requests.ts';
 import type { CompiledRequest } from './requests.ts';
 import type { RequestSample } from './results.ts';
@@ -100,6 +102,17 @@ function replayable(options: Dispatcher.DispatchOptions): boolean {
     if (name === 'idempotency-key' || name === 'x-idempotency-key') return true;
   }
   return false;
+}
+
+/** A response's `Set-Cookie` values (latin1), or null if it has none. */
+function setCookieValues(raw: readonly Buffer[] | null): string[] | null {
+  let values: string[] | null = null;
+  if (raw === null) return values;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === 10 && key.toString('latin1').toLowerCase() === 'set-cookie') (values ??= []).push(raw[i + 1]!.toString('latin1'));
+  }
+  return values;
 }
 
 /** Most bytes the warm-up sends (see Engine.warmUp). */
@@ -211,6 +224,8 @@ class Exchange implements PooledHandler {
   chainConnecting = 0;
   chainTls = 0;
   chainSending = 0;
+  /** The chain's cookies, from its first followed redirect with a `Set-Cookie` (k6's jar, reset every iteration); null before. */
+  cookies: ChainCookies | null = null;
   /** This hop: when undici took a connection for it and is about to write it (k6's GotConn), and when it had written it; 0 = not yet. */
   gotConn = 0;
   wrote = 0;
@@ -276,6 +291,7 @@ class Exchange implements PooledHandler {
   /** A new request: no earlier hops. */
   startChain(): void {
     this.requestNo++;
+    this.cookies = null;
     this.chainRedirects = 0;
     this.chainRetries = 0;
     this.chainReceived = 0;
@@ -1036,12 +1052,30 @@ export class Engine {
       pool = this.newPool(hop.origin);
       this.pools.set(hop.origin, pool);
     }
+    // Only a followed redirect's Set-Cookie is read: with one request per iteration, k6's jar dies with the chain.
+    const setCookie = setCookieValues(ex.rawHeaders);
+    if (setCookie !== null || ex.cookies !== null) this.carryCookies(ex, hop, setCookie);
     ex.foldHopIntoChain();
     ex.chainRedirects++;
     this.redirectsSent++;
     ex.hop(hop.origin, hop.options, performance.now());
     this.dispatch(ex, pool);
     return undefined;
+  }
+
+  /**
+   * Stores what this redirect set (k6: `Set-Cookie` of a redirect goes into
+   * the VU's jar) and gives the next hop its `Cookie`: the request's own,
+   * as Go's client carries it on, then the jar's for the hop's URL.
+   */
+  private carryCookies(ex: Exchange, hop: RedirectHop, setCookie: string[] | null): void {
+    const now = Date.now();
+    const options = ex.options!;
+    if (setCookie !== null) {
+      ex.cookies ??= new ChainCookies((options.headers ?? []) as string[]);
+      ex.cookies.received(new URL(ex.origin + options.path), setCookie, now);
+    }
+    hop.options.headers = ex.cookies!.headers(hop.url, (hop.options.headers ?? []) as string[], now);
   }
 
   /**

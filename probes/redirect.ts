@@ -10,7 +10,8 @@
  * - to another host (not the same host or one of its subdomains), the
  *   credentials (`authorization`, `cookie`, `www-authenticate`,
  *   `proxy-authorization`) are not sent on, and to another origin an
- *   explicit `host` is not;
+ *   explicit `host` is not (cookies a redirect set are the engine's, see
+ *   cookies.ts: they go by their own domain);
  * - each hop sends `referer: <the URL that redirected>` (none from https
  *   to http), unless the request sets its own, which goes on as it is;
  * - the Location is read as Go reads it: bytes beyond ASCII and
@@ -38,6 +39,8 @@ const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encodin
 export interface RedirectHop {
   origin: string;
   options: Dispatcher.DispatchOptions;
+  /** Its URL (what the chain's cookies are chosen for). */
+  url: URL;
 }
 
 /** Go's rule for passing credentials on: the same host, or a subdomain of the first request's host. */
@@ -67,7 +70,7 @@ const percentEncoded = (c: string): string => `%${c.charCodeAt(0).toString(16).t
  *
  * @example
  * redirectHop('http://a:1', { path: '/old', method: 'POST', headers: [], body: 'x' }, { hostname: 'a', setsReferer: false }, 303, '/new')
- * // { origin: 'http://a:1', options: { path: '/new', method: 'GET', headers: ['referer', 'http://a:1/old'], body: null } }
+ * // { origin: 'http://a:1', options: { path: '/new', method: 'GET', headers: ['referer', 'http://a:1/old'], body: null }, url: new URL('http://a:1/new') }
  */
 export function redirectHop(origin: string, options: Dispatcher.DispatchOptions, first: ChainStart, status: number, location: string): RedirectHop | string {
   // For messages: servers send UTF-8 in a Location now and then.
@@ -98,5 +101,5 @@ export function redirectHop(origin: string, options: Dispatcher.DispatchOptions,
   if (!first.setsReferer && !(origin.startsWith('https:') && url.protocol === 'http:')) headers.push('referer', from);
   const body = keepBody ? (options.body ?? null) : null;
   const path = url.pathname + url.search;
-  return { origin: url.origin, options: { ...options, path, method, headers, body } };
+  return { origin: url.origin, options: { ...options, path, method, headers, body }, url };
 }

@@ -14,18 +14,19 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-/** A TCP server answering each request head with `answer(path)` as written (for heads node:http would not send); records the paths. */
-async function rawServer(answer: (path: string) => string): Promise<{ url: string; seen: string[] }> {
+/** A TCP server answering each request head with `answer(path, head)` as written (for heads node:http would not send); records the paths. */
+async function rawServer(answer: (path: string, head: string) => string): Promise<{ url: string; seen: string[] }> {
   const seen: string[] = [];
   const server = createTcpServer((socket) => {
     let buffered = '';
     socket.on('data', (d) => {
       buffered += d.toString('latin1');
       for (let end = buffered.indexOf('\r\n\r\n'); end !== -1; end = buffered.indexOf('\r\n\r\n')) {
-        const path = buffered.slice(0, end).split(' ')[1]!;
+        const head = buffered.slice(0, end);
+        const path = head.split(' ')[1]!;
         buffered = buffered.slice(end + 4);
         seen.push(path);
-        socket.write(answer(path), 'latin1');
+        socket.write(answer(path, head), 'latin1');
       }
     });
     socket.on('error', () => {});
@@ -261,6 +262,107 @@ describe('redirects are followed as k6 follows them (up to maxRedirects, 10 by d
     expect(summary.outcomes.timeout).toBe(1);
     expect(summary.metrics.http_req_duration!.values.max).toBeGreaterThanOrEqual(290);
     expect(summary.metrics.http_req_duration!.values.max).toBeLessThan(1000);
+  });
+});
+
+describe('cookies a redirect sets go on to the next hops of its chain, as k6 sends them (its jar is reset every iteration)', () => {
+  /** Answers by `route(path)`: [status, set-cookie values, location]; 200 elsewhere. Records "path cookie" per request. */
+  async function cookieServer(route: (path: string) => [number, string[], string] | undefined): Promise<{ server: TestServer; seen: string[] }> {
+    const seen: string[] = [];
+    const server = await serve((req, res) => {
+      seen.push(`${req.url} ${req.headers.cookie ?? '-'}`);
+      const hop = route(req.url!);
+      if (hop) {
+        res.statusCode = hop[0];
+        if (hop[1].length > 0) res.setHeader('set-cookie', hop[1]);
+        res.setHeader('location', hop[2]);
+      }
+      res.end();
+    });
+    return { server, seen };
+  }
+
+  it('a login answered 303 with Set-Cookie: the page it leads to gets the cookie; the next iteration starts without it', async () => {
+    const seen: string[] = [];
+    const server = await serve((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.cookie ?? '-'}`);
+      if (req.url === '/login') {
+        res.statusCode = 303;
+        res.setHeader('set-cookie', [`session=s${seen.length}; Path=/; HttpOnly; SameSite=Lax`]);
+        res.setHeader('location', '/home');
+      } else if (req.headers.cookie !== `session=s${seen.length - 1}`) res.statusCode = 401;
+      res.end();
+    });
+    const summary = await startRun(
+      probe({ target: server.url, scenario: iterations(2), requests: [{ name: 'login', method: 'POST', url: '/login', body: { user: 'a' } }] }),
+    ).done;
+    expect(seen).toEqual(['POST /login -', 'GET /home session=s1', 'POST /login -', 'GET /home session=s3']);
+    expect(summary.outcomes).toMatchObject({ ok: 2, http_error: 0 });
+  });
+
+  it('sends a cookie only under its Path, and not after a later hop deletes it (Max-Age=0)', async () => {
+    const { server, seen } = await cookieServer((path) => {
+      if (path === '/start') return [302, ['app=1; Path=/app', 'other=1; Path=/other', 'gone=1', 'root=1; Path=/'], '/step/1'];
+      if (path === '/step/1') return [302, ['gone=; Max-Age=0; Path=/'], '/app/home'];
+      return undefined;
+    });
+    const summary = await startRun(probe({ target: server.url, scenario: iterations(1), requests: [{ name: 'start', url: '/start' }] })).done;
+    expect(summary.outcomes.ok).toBe(1);
+    expect(seen).toEqual(['/start -', '/step/1 gone=1; root=1', '/app/home app=1; root=1']);
+  });
+
+  it('sends a host’s cookies to that host on another port (cookies do not depend on the port), not to another host', async () => {
+    // b, reached as 127.0.0.1 or as localhost; its /other-host sends the chain back to a.
+    let aUrl = '';
+    const bSeen: string[] = [];
+    const b = await serve((req, res) => {
+      bSeen.push(`${req.headers.host!.split(':')[0]} ${req.url} ${req.headers.cookie ?? '-'}`);
+      if (req.url === '/other-host') res.writeHead(302, { 'set-cookie': 'b=1', location: `${aUrl}/back` });
+      res.end();
+    });
+    const { server: a, seen } = await cookieServer((path) => {
+      if (path === '/to-port') return [302, ['sid=1'], `http://127.0.0.1:${b.port}/same-host`];
+      if (path === '/to-name') return [302, ['sid=2', 'dom=1; Domain=localhost'], `http://localhost:${b.port}/other-host`];
+      return undefined;
+    });
+    aUrl = a.url;
+    const summary = await startRun(
+      probe({
+        target: a.url,
+        scenario: iterations(2),
+        requests: [
+          { name: 'port', url: '/to-port' },
+          { name: 'name', url: '/to-name', headers: { cookie: 'own=1' } },
+        ],
+      }),
+    ).done;
+    expect(summary.outcomes.ok).toBe(2);
+    // 127.0.0.1 may not set a cookie for localhost, and localhost's b=1 is not 127.0.0.1's.
+    expect(bSeen).toEqual(['127.0.0.1 /same-host sid=1', 'localhost /other-host -']);
+    // The request's own cookie, once not sent on to another host, is not sent again; the jar's goes by its own domain.
+    expect(seen).toEqual(['/to-port -', '/to-name own=1', '/back sid=2']);
+  });
+
+  it('the request’s own Cookie header goes on, without a cookie of a name the redirect sets, followed by the jar’s', async () => {
+    const { server, seen } = await cookieServer((path) => (path === '/login' ? [302, ['session=new', 'csrf=t1'], '/home'] : undefined));
+    const summary = await startRun(
+      probe({ target: server.url, scenario: iterations(1), requests: [{ name: 'login', url: '/login', headers: { Cookie: 'theme=dark; session=old' } }] }),
+    ).done;
+    expect(summary.outcomes.ok).toBe(1);
+    expect(seen).toEqual(['/login theme=dark; session=old', '/home theme=dark; session=new; csrf=t1']);
+  });
+
+  it('drops a Set-Cookie whose value Go refuses (here a byte beyond ASCII) and sends the others, a value with a space quoted', async () => {
+    const cookies: string[] = [];
+    const raw = await rawServer((path, head) => {
+      cookies.push(`${path} ${/\r\ncookie: ([^\r]*)/i.exec(head)?.[1] ?? '-'}`);
+      return path === '/x'
+        ? 'HTTP/1.1 302 Found\r\nSet-Cookie: bad=caf\xe9\r\nSet-Cookie: spaced=a b\r\nSet-Cookie: ok=1\r\nLocation: /y\r\nContent-Length: 0\r\n\r\n'
+        : 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n';
+    });
+    const summary = await startRun(probe({ target: raw.url, scenario: iterations(1), requests: [{ name: 'x', url: '/x' }] })).done;
+    expect(summary.outcomes.ok).toBe(1);
+    expect(cookies).toEqual(['/x -', '/y spaced="a b"; ok=1']);
   });
 });
 
