@@ -72,7 +72,7 @@ function splitUrl(target: string, url: string): { origin: string; pathTemplate: 
 }
 
 /** `Basic …` for a URL with user-info (percent-decoded, as Go decodes it); `undefined` without. */
-function basicAuth(u: URL): string | undefined {
+export function basicAuth(u: URL): string | undefined {
   if (u.username === '' && u.password === '') return undefined;
   return `Basic ${Buffer.from(`${decoded(u.username)}:${decoded(u.password)}`).toString('base64')}`;
 }

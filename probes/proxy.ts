@@ -1,0 +1,214 @@
+/**
+ * HTTP_PROXY / HTTPS_PROXY / NO_PROXY, read as k6 reads them (Go's
+ * `http.ProxyFromEnvironment`, golang.org/x/net/http/httpproxy):
+ *
+ * - `HTTP_PROXY` serves http:// origins, `HTTPS_PROXY` https:// ones; the
+ *   upper-case name wins over the lower-case one, an empty value is unset.
+ *   A value is an http:// or https:// URL, or `host[:port]` (taken as
+ *   http://); the port defaults to 80 / 443. `user:password@` in it is
+ *   sent as `Proxy-Authorization: Basic …`.
+ * - `NO_PROXY`: comma-separated entries, `*` (nothing is proxied), a name
+ *   (`example.com`: it and every name under it; `.example.com` or
+ *   `*.example.com`: only the names under it), an IP address, a CIDR range,
+ *   each name or address optionally with `:port`. Malformed entries are
+ *   skipped, as Go skips them.
+ * - `localhost` and loopback addresses are never proxied.
+ * - With `REQUEST_METHOD` set (a CGI environment) `HTTP_PROXY` may be a
+ *   request's `Proxy` header ("httpoxy"): Go fails every http request then;
+ *   the run is refused before it starts.
+ *
+ * Unlike Go, a value that is no http(s) proxy URL (socks5:// included) is
+ * an error before the run (`PROBE_PROXY_INVALID`, exit 104), where Go
+ * ignores it and connects directly. The main thread reads the environment
+ * once per run (`readProxyEnv`); each worker compiles NO_PROXY once
+ * (`compileProxies`) and looks an origin up when its pool is built
+ * (`proxyFor`): per origin, never per request.
+ */
+import { BlockList, isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
+import { BurnwatchError, redact } from '../common/index.ts';
+import { basicAuth } from './requests.ts';
+import { normalHost } from './tls-auth.ts';
+
+/** A proxy, as the workers get it (plain data). */
+export interface ProxyServer {
+  /** The proxy URL without its credentials (`http://proxy.corp:3128`): what messages name it by. */
+  url: string;
+  /** Its host name or IP address (IPv6 without brackets). */
+  host: string;
+  port: number;
+  /** An https:// proxy: the connection to the proxy itself is TLS. */
+  tls: boolean;
+  /** `Basic …` from the URL's user-info, sent as Proxy-Authorization; absent: none. */
+  authorization?: string;
+}
+
+/** What the environment says, read once per run on the main thread. */
+export interface ProxyEnv {
+  /** HTTP_PROXY (else http_proxy): for http:// origins. */
+  http?: ProxyServer;
+  /** HTTPS_PROXY (else https_proxy): for https:// origins. */
+  https?: ProxyServer;
+  /** NO_PROXY (else no_proxy), as given. */
+  noProxy: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The first of `names` set to a non-empty value, and its name (Go's getEnvAny). */
+function variable(env: Env, ...names: string[]): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value !== '') return { name, value };
+  }
+  return undefined;
+}
+
+function invalid(name: string, value: string, why: string): never {
+  throw new BurnwatchError('PROBE_PROXY_INVALID', `${name}: ${redact(value, [])} ${why}`);
+}
+
+/** A proxy variable's value as a proxy, or a `PROBE_PROXY_INVALID` naming the variable. */
+function parseProxy(name: string, value: string): ProxyServer {
+  const v = value.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
+    invalid(
+      name,
+      value,
+      scheme.startsWith('socks')
+        ? `is a ${scheme} proxy: not supported (an http:// or https:// proxy is)`
+        : 'is not a proxy URL: expected http:// or https:// (or host:port, taken as http://)',
+    );
+  }
+  // host[:port] alone is http://, as Go reads it.
+  const text = scheme === undefined ? `http://${v}` : v;
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (!url || url.hostname === '') invalid(name, value, 'is not a URL: expected http://host:port (with user:password@ for Proxy-Authorization)');
+  const tls = url.protocol === 'https:';
+  const auth = basicAuth(url);
+  return {
+    url: url.origin,
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : tls ? 443 : 80,
+    tls,
+    ...(auth !== undefined ? { authorization: auth } : {}),
+  };
+}
+
+/**
+ * The proxies the environment names, once per run; undefined when it names
+ * none (NO_PROXY alone changes nothing). Throws a `BurnwatchError`
+ * (`PROBE_PROXY_INVALID`) for a value that is no http(s) proxy URL, and for
+ * HTTP_PROXY in a CGI environment.
+ *
+ * @example
+ * readProxyEnv({ HTTPS_PROXY: 'http://bot:s3cret@proxy.corp:3128', NO_PROXY: '.internal' })
+ * // { https: { url: 'http://proxy.corp:3128', host: 'proxy.corp', port: 3128, tls: false, authorization: 'Basic Ym90OnMzY3JldA==' }, noProxy: '.internal' }
+ */
+export function readProxyEnv(env: Env): ProxyEnv | undefined {
+  const http = variable(env, 'HTTP_PROXY', 'http_proxy');
+  const https = variable(env, 'HTTPS_PROXY', 'https_proxy');
+  if (!http && !https) return undefined;
+  if (http && variable(env, 'REQUEST_METHOD')) {
+    throw new BurnwatchError(
+      'PROBE_PROXY_INVALID',
+      `${http.name} is set and so is REQUEST_METHOD: in a CGI environment ${http.name} may come from a request's Proxy header (httpoxy), so it is not used (Go refuses it too); unset one of them`,
+    );
+  }
+  return {
+    ...(http ? { http: parseProxy(http.name, http.value) } : {}),
+    ...(https ? { https: parseProxy(https.name, https.value) } : {}),
+    noProxy: variable(env, 'NO_PROXY', 'no_proxy')?.value ?? '',
+  };
+}
+
+/** One NO_PROXY entry: any host, IP addresses (one, or a range), or names ending in `suffix` (with its dot). */
+type Matcher = { all: true } | { ips: BlockList; port: string } | { suffix: string; port: string; orName: boolean };
+
+/** The environment's proxies and its NO_PROXY compiled, once per worker. */
+export interface ProxyTable {
+  http?: ProxyServer;
+  https?: ProxyServer;
+  matchers: Matcher[];
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+const family = (ip: string): 'ipv4' | 'ipv6' => (isIP(ip) === 6 ? 'ipv6' : 'ipv4');
+
+/** `host:port` / `[v6]:port` split as Go's net.SplitHostPort splits it; undefined: not of that form. */
+function splitHostPort(entry: string): [string, string] | undefined {
+  if (entry.startsWith('[')) {
+    const end = entry.indexOf(']');
+    return end > 0 && entry[end + 1] === ':' ? [entry.slice(1, end), entry.slice(end + 2)] : undefined;
+  }
+  const colon = entry.indexOf(':');
+  return colon >= 0 && colon === entry.lastIndexOf(':') ? [entry.slice(0, colon), entry.slice(colon + 1)] : undefined;
+}
+
+/** A NO_PROXY entry (trimmed, lower case, not empty) as a matcher, or undefined: skipped (Go's config.init). */
+function matcher(entry: string): Matcher | undefined {
+  if (entry === '*') return { all: true };
+  const cidr = /^([^/]+)\/([0-9]{1,3})$/.exec(entry);
+  if (cidr && isIP(cidr[1]!) !== 0 && Number(cidr[2]) <= (isIP(cidr[1]!) === 4 ? 32 : 128)) {
+    const ips = new BlockList();
+    ips.addSubnet(cidr[1]!, Number(cidr[2]), family(cidr[1]!));
+    return { ips, port: '' };
+  }
+  const [bare, port] = splitHostPort(entry) ?? [entry, ''];
+  let host = bare.replace(/^\[(.*)\]$/, '$1');
+  if (host === '') return undefined;
+  if (isIP(host) !== 0) {
+    const ips = new BlockList();
+    ips.addAddress(host, family(host));
+    return { ips, port };
+  }
+  if (host.startsWith('*.')) host = host.slice(1);
+  const orName = !host.startsWith('.');
+  // An internationalised name as origins have it (punycode); one that does not convert is kept as written.
+  if (/[\u0080-\uffff]/.test(host)) host = domainToASCII(host) || host;
+  // Trailing dots are dropped on both sides (see proxyFor); `.` or `*.` alone would then match every name.
+  const suffix = (orName ? `.${host}` : host).replace(/\.$/, '');
+  return suffix === '' ? undefined : { suffix, port, orName };
+}
+
+/** The environment's proxies with NO_PROXY compiled, once per worker; undefined: no proxy. */
+export function compileProxies(env: ProxyEnv | undefined): ProxyTable | undefined {
+  if (!env) return undefined;
+  const matchers: Matcher[] = [];
+  for (const raw of env.noProxy.split(',')) {
+    const m = matcher(raw.trim().toLowerCase());
+    if (m && 'all' in m) {
+      matchers.splice(0, matchers.length, m);
+      break;
+    }
+    if (m) matchers.push(m);
+  }
+  return { ...(env.http ? { http: env.http } : {}), ...(env.https ? { https: env.https } : {}), matchers };
+}
+
+/**
+ * The proxy connections to `origin` go through, or undefined: dialled
+ * directly (no proxy for its scheme, localhost or a loopback address, or a
+ * NO_PROXY match). Called when an origin's pool is built.
+ */
+export function proxyFor(table: ProxyTable | undefined, origin: string): ProxyServer | undefined {
+  if (!table) return undefined;
+  const url = new URL(origin);
+  const proxy = url.protocol === 'https:' ? table.https : url.protocol === 'http:' ? table.http : undefined;
+  if (!proxy) return undefined;
+  // Unlike Go, a trailing dot is dropped first: `localhost.` is localhost.
+  const host = normalHost(url.hostname);
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const ip = isIP(host) !== 0;
+  if (host === 'localhost' || (ip && LOOPBACK.check(host, family(host)))) return undefined;
+  for (const m of table.matchers) {
+    if ('all' in m) return undefined;
+    if (m.port !== '' && m.port !== port) continue;
+    if ('ips' in m ? ip && m.ips.check(host, family(host)) : host.endsWith(m.suffix) || (m.orName && host === m.suffix.slice(1))) return undefined;
+  }
+  return proxy;
+}
