@@ -28,6 +28,8 @@ import type { Dispatcher } from 'undici';
 import { ConnectionPool } from './connection-pool.ts';
 import { compileHosts, mappedAddress } from './hosts.ts';
 import type { HostsTable } from './hosts.ts';
+import { compileProxies, proxyFor } from './proxy.ts';
+import type { ProxyTable } from './proxy.ts';
 import { TlsContexts } from './tls-auth.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
 import { OUTCOMES } from '../common/index.ts';
@@ -540,6 +542,8 @@ export class Engine {
   private readonly tlsContexts: TlsContexts;
   /** The probe's `hosts`, compiled: where a pool's connections go (looked up per origin, when its pool is built). */
   private readonly hosts: HostsTable;
+  /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY, compiled: which proxy a pool's connections go through (per origin, when its pool is built). */
+  private readonly proxies: ProxyTable | undefined;
   /** The probe's own origins; redirects may add up to MAX_REDIRECT_ORIGINS more. */
   private readonly ownOrigins: number;
   private readonly pick: () => number;
@@ -657,6 +661,7 @@ export class Engine {
     };
     this.tlsContexts = new TlsContexts(init.tls);
     this.hosts = compileHosts(probe.hosts);
+    this.proxies = compileProxies(init.proxy);
     for (const r of this.requests) if (!this.pools.has(r.origin)) this.pools.set(r.origin, this.newPool(r.origin));
     this.ownOrigins = this.pools.size;
     if (this.open) {
@@ -733,15 +738,21 @@ export class Engine {
   /**
    * A pool for `origin` (the probe's own, or a redirect's), with the TLS
    * context of its client certificate if `tlsAuth` names its host, and the
-   * address its connections go to if `hosts` maps it.
+   * address its connections go to if `hosts` maps it, else the proxy they
+   * go through if the environment names one for it (a mapped origin is
+   * dialled at its address, never through a proxy).
    */
   private newPool(origin: string): ConnectionPool {
     const secureContext = this.tlsContexts.forOrigin(origin);
     const connectTo = mappedAddress(this.hosts, origin);
+    const proxy = connectTo ? undefined : proxyFor(this.proxies, origin);
+    const proxySecureContext = proxy?.tls ? this.tlsContexts.forOrigin(proxy.url) : undefined;
     return new ConnectionPool(origin, {
       ...this.poolOptions,
       ...(secureContext ? { secureContext } : {}),
       ...(connectTo ? { connectTo } : {}),
+      ...(proxy ? { proxy } : {}),
+      ...(proxySecureContext ? { proxySecureContext } : {}),
     });
   }
 

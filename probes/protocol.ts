@@ -6,6 +6,7 @@
  */
 import type { Outcome } from '../common/index.ts';
 import type { SparseHistogram } from './histogram.ts';
+import type { ProxyEnv } from './proxy.ts';
 import type { RequestSample } from './results.ts';
 import type { Segment } from './schedule.ts';
 import type { Probe } from './spec.ts';
@@ -53,6 +54,12 @@ export interface WorkerInit {
    * each worker builds its SecureContexts from them. Absent: neither is set.
    */
   tls?: TlsMaterial;
+  /**
+   * HTTP_PROXY / HTTPS_PROXY / NO_PROXY, read once on the main thread when
+   * the run started; each worker compiles NO_PROXY and picks an origin's
+   * proxy when its pool is built. Absent: no proxy.
+   */
+  proxy?: ProxyEnv;
 }
 
 export type ToWorker = { type: 'start'; startAt: number } | { type: 'stop'; hard: boolean };

@@ -20,6 +20,8 @@ import { compileExpect } from './expect.ts';
 import { encodeSparse } from './histogram.ts';
 import { Agg, isTimingMetric, METRIC_DEFS } from './metrics.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerPartial } from './protocol.ts';
+import { readProxyEnv } from './proxy.ts';
+import type { ProxyEnv } from './proxy.ts';
 import { REDIRECT_STATUSES } from './redirect.ts';
 import type { IntervalSnapshot, RequestIntervalStats, RequestSample } from './results.ts';
 import { arrivalRateAt, isArrivalRate, maxRunDurationMs, maxVus, peakArrivalRate, regularDurationMs, scenarioIterationShare, shareFraction, shareOf, stageAt, subSegment, WHOLE } from './schedule.ts';
@@ -55,6 +57,8 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** Aborting stops the run gracefully (gracefulStop honoured); the summary is still produced. */
   signal?: AbortSignal;
+  /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY (and REQUEST_METHOD) are read, once, at the start; default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** What the live display shows, once per interval. */
@@ -165,7 +169,7 @@ export function defaultThreads(probe: Probe, segment: Segment = WHOLE): number {
 /** The most VUs one process holds: each keeps a connection, and Linux's default cap on a process's open files (fs.nr_open) is 1,048,576. */
 const MAX_VUS_PER_PROCESS = 1_000_000;
 
-function validateOptions(probe: Probe, options: RunOptions): { thresholds: Threshold[]; tls: TlsMaterial | undefined } {
+function validateOptions(probe: Probe, options: RunOptions): { thresholds: Threshold[]; tls: TlsMaterial | undefined; proxy: ProxyEnv | undefined } {
   const thresholds = compileThresholds(probe);
   const peak = peakArrivalRate(probe.scenario);
   if (options.maxRps !== undefined && peak !== undefined && peak > options.maxRps) {
@@ -194,7 +198,9 @@ function validateOptions(probe: Probe, options: RunOptions): { thresholds: Thres
   }
   // Client certificates and CAs: read once per run (a rotated file is picked up by the next run), checked before any worker starts.
   const tls = readTlsMaterial(probe);
-  return { thresholds, tls };
+  // The proxy environment, as k6 reads it: once per run, checked before any worker starts.
+  const proxy = readProxyEnv(options.env ?? process.env);
+  return { thresholds, tls, proxy };
 }
 
 /**
@@ -202,11 +208,13 @@ function validateOptions(probe: Probe, options: RunOptions): { thresholds: Thres
  * must not run: invalid thresholds (`PROBE_THRESHOLD_INVALID`), a peak rate
  * above `maxRps` (`PROBE_RATE_ABOVE_CAP`), more VUs than a process holds
  * (`PROBE_TOO_MANY_VUS`), a `tlsAuth` / `tlsCACerts` file that cannot be
- * read or does not fit (`PROBE_TLS_AUTH_INVALID`), bad options.
+ * read or does not fit (`PROBE_TLS_AUTH_INVALID`), an HTTP_PROXY /
+ * HTTPS_PROXY that is no http(s) proxy URL (`PROBE_PROXY_INVALID`), bad
+ * options.
  */
 export function startRun(probe: Probe, options: RunOptions = {}): ProbeRun {
-  const { thresholds, tls } = validateOptions(probe, options);
-  const controller = new RunController(probe, thresholds, options, tls);
+  const { thresholds, tls, proxy } = validateOptions(probe, options);
+  const controller = new RunController(probe, thresholds, options, tls, proxy);
   controller.start();
   return {
     runId: controller.runId,
@@ -280,6 +288,7 @@ class RunController {
     thresholds: Threshold[],
     private readonly options: RunOptions,
     private readonly tls?: TlsMaterial,
+    private readonly proxy?: ProxyEnv,
   ) {
     this.runId = options.runId ?? randomUUID();
     this.segment = options.segment ?? WHOLE;
@@ -332,6 +341,7 @@ class RunController {
         ...(sharedIterations ? { sharedIterations } : {}),
         ...(sharedVus ? { sharedVus } : {}),
         ...(this.tls ? { tls: this.tls } : {}),
+        ...(this.proxy ? { proxy: this.proxy } : {}),
       };
       let worker: Worker;
       try {
