@@ -48,8 +48,12 @@ type Open = (options: buildConnector.Options, callback: buildConnector.Callback)
 /** Most bytes of a proxy's answer to CONNECT (status line and headers) read before giving up on it. */
 const MAX_CONNECT_ANSWER = 16_384;
 
-/** A failed proxy set-up: `code` is one the engine counts as a connect_error (nothing reached the origin). */
-function setUpError(code: 'ECONNREFUSED' | 'ECONNABORTED', message: string): Error {
+/**
+ * A failed proxy set-up, a connect_error (nothing reached the origin):
+ * `ERR_PROXY_REFUSED` the proxy answered CONNECT with no 2xx,
+ * `ERR_PROXY_SET_UP` it closed, or answered what is not HTTP or TLS.
+ */
+function setUpError(code: 'ERR_PROXY_REFUSED' | 'ERR_PROXY_SET_UP', message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
@@ -57,7 +61,7 @@ function setUpError(code: 'ECONNREFUSED' | 'ECONNABORTED', message: string): Err
 function proxyError(proxy: ProxyServer, err: Error): Error {
   const code = (err as { code?: string }).code;
   // The engine's hint for this code speaks of the target: this is the proxy, and the usual mistake is https:// for a plain one.
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return setUpError('ECONNABORTED', `proxy ${proxy.url} did not answer in TLS: is it an http:// proxy?`);
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return setUpError('ERR_PROXY_SET_UP', `proxy ${proxy.url} did not answer in TLS: is it an http:// proxy?`);
   // OpenSSL's internals ("…:SSL routines:…:reason:file:line:") reduced to the reason.
   const reason = /SSL routines:[^:]*:([^:]+):/.exec(err.message)?.[1] ?? err.message;
   return Object.assign(new Error(`proxy ${proxy.url}: ${reason}`, { cause: err }), { code });
@@ -479,19 +483,19 @@ export class ConnectionPool {
       answer = answer.length === 0 ? chunk : Buffer.concat([answer, chunk]);
       const end = answer.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (answer.length > MAX_CONNECT_ANSWER) finish(setUpError('ECONNABORTED', `proxy ${proxy.url} answered ${what} with more than ${MAX_CONNECT_ANSWER} bytes of headers`));
+        if (answer.length > MAX_CONNECT_ANSWER) finish(setUpError('ERR_PROXY_SET_UP', `proxy ${proxy.url} answered ${what} with more than ${MAX_CONNECT_ANSWER} bytes of headers`));
         return;
       }
       const status = /^HTTP\/1\.[01] ([0-9]{3}) ?([^\r\n]*)/.exec(answer.toString('latin1', 0, end));
       if (!status) {
-        finish(setUpError('ECONNABORTED', `proxy ${proxy.url} did not answer ${what} in HTTP/1.1`));
+        finish(setUpError('ERR_PROXY_SET_UP', `proxy ${proxy.url} did not answer ${what} in HTTP/1.1`));
         return;
       }
       const code = Number(status[1]);
       if (code < 200 || code > 299) {
         const reason = status[2] ? ` (${status[2]})` : '';
         const hint = code !== 407 ? '' : proxy.authorization ? ': it refused the proxy URL’s credentials' : ': the proxy URL gives no credentials (http://user:password@host:port)';
-        finish(setUpError('ECONNREFUSED', `proxy ${proxy.url} answered ${code} to ${what}${reason}${hint}`));
+        finish(setUpError('ERR_PROXY_REFUSED', `proxy ${proxy.url} answered ${code} to ${what}${reason}${hint}`));
         return;
       }
       socket.pause();
@@ -500,7 +504,7 @@ export class ConnectionPool {
       finish();
     };
     const onError = (err: Error): void => finish(proxyError(proxy, err));
-    const onEnd = (): void => finish(setUpError('ECONNABORTED', `proxy ${proxy.url} closed the connection before answering ${what}`));
+    const onEnd = (): void => finish(setUpError('ERR_PROXY_SET_UP', `proxy ${proxy.url} closed the connection before answering ${what}`));
     socket.on('data', onData);
     socket.on('error', onError);
     socket.once('end', onEnd);

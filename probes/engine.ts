@@ -69,6 +69,9 @@ const CONNECT_CODES = new Set([
   'ENETUNREACH',
   'EADDRNOTAVAIL',
   'ECONNABORTED',
+  // connection-pool.ts: a proxy refused the tunnel, or failed to set it up.
+  'ERR_PROXY_REFUSED',
+  'ERR_PROXY_SET_UP',
 ]);
 /** Node's TLS and OpenSSL's certificate-verification error codes. */
 const TLS_CODE = /^(ERR_SSL_|ERR_TLS_)|CERT|SELF_SIGNED|UNABLE_TO_/;

@@ -16,8 +16,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { runCommand } from '../service/commands/run.ts';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../test/helpers.ts';
@@ -341,7 +343,7 @@ describe('proxy failures are classified, never a crash', () => {
       const proxy = await testProxy({ connectStatus: status });
       const summary = await run({ target: 'https://api.canary.test:8443', scenario: iterations(2) }, { HTTPS_PROXY: proxy.url });
       expect(summary.outcomes).toMatchObject({ connect_error: 2, reset: 0 });
-      expect(summary.errors[0]!.message).toMatch(new RegExp(`proxy ${proxy.url} answered ${status} to CONNECT api\\.canary\\.test:8443`));
+      expect(summary.errors[0]!.message).toMatch(new RegExp(`^ERR_PROXY_REFUSED: proxy ${proxy.url} answered ${status} to CONNECT api\\.canary\\.test:8443`));
     }
   });
 
@@ -350,7 +352,7 @@ describe('proxy failures are classified, never a crash', () => {
     const url = proxy.url.replace('http://', 'https://');
     const summary = await run({ target: 'https://api.canary.test', scenario: iterations(1) }, { HTTPS_PROXY: url });
     expect(summary.outcomes.connect_error).toBe(1);
-    expect(summary.errors[0]!.message).toBe(`ECONNABORTED: proxy ${url} did not answer in TLS: is it an http:// proxy?`);
+    expect(summary.errors[0]!.message).toBe(`ERR_PROXY_SET_UP: proxy ${url} did not answer in TLS: is it an http:// proxy?`);
   });
 
   it('a proxy that drops the tunnel while the request waits for its response: a reset', async () => {
@@ -405,7 +407,7 @@ describe('the pool alone', () => {
   it('pre-connects an http origin’s connections to the proxy; requests then go out on them in absolute form', async () => {
     const target = await httpTarget();
     const proxy = await testProxy();
-    const options: ConnectionPoolOptions = { connections: 3, connectTimeout: 2_000, proxy: { url: proxy.url, host: '127.0.0.1', port: proxy.port, tls: false } };
+    const options: ConnectionPoolOptions = { connections: 3, connectTimeout: 2_000, proxy: { url: proxy.url, host: '127.0.0.1', port: proxy.port, tls: false, variable: 'HTTP_PROXY' } };
     const pool = new ConnectionPool(`http://api.test:${target.port}`, options);
     cleanup.push(() => pool.destroy());
     expect(await pool.preconnect(3)).toBe(3);
@@ -432,6 +434,37 @@ describe('the pool alone', () => {
     expect(status).toBe(200);
     expect(proxy.forwarded).toEqual([`http://api.test:${target.port}/x`]);
     expect(proxy.connections()).toBe(3);
+  });
+});
+
+describe('burnwatch run says which origins go through a proxy', () => {
+  it('one line per proxied origin under the header, naming the proxy (without its credentials) and the variable; none for a direct origin', async () => {
+    const target = await httpTarget();
+    const proxy = await testProxy();
+    const dir = await mkdtemp(join(tmpdir(), 'burnwatch-proxy-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'probe.yaml');
+    await writeFile(
+      file,
+      `apiVersion: burnwatch/v1
+kind: Probe
+metadata: { name: proxied }
+spec:
+  target: http://api.test:${target.port}
+  scenario: { executor: shared-iterations, vus: 1, iterations: 2, maxDuration: 5s }
+  requests: [{ name: get, url: /x }, { name: direct, url: 'http://127.0.0.1:${target.port}/y' }]
+`,
+    );
+    const withCredentials = proxy.url.replace('http://', 'http://bot:hunter22@');
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    const code = await runCommand(file, { out, handleSignals: false, env: { HTTP_PROXY: withCredentials } });
+    expect(code, text).toBe(0);
+    const header = text.split('\n').slice(0, 4);
+    expect(header).toContain(`  through proxy ${proxy.url} (HTTP_PROXY): http://api.test:${target.port}`);
+    expect(text).not.toMatch(/hunter22/);
+    expect(text).not.toMatch(/through proxy .*127\.0\.0\.1:${target.port}$/m);
   });
 });
 

@@ -46,9 +46,10 @@ describe('reading the environment (httpproxy.FromEnvironment)', () => {
 
   it('host[:port] without a scheme is taken as http://; the port defaults to 80 (http) or 443 (https); credentials become Basic, percent-decoded', () => {
     const env = readProxyEnv({ HTTP_PROXY: 'proxy.corp:3128', HTTPS_PROXY: 'https://bot:p%40ss@[2001:db8::1]' })!;
-    expect(env.http).toEqual({ url: 'http://proxy.corp:3128', host: 'proxy.corp', port: 3128, tls: false });
-    expect(env.https).toEqual({ url: 'https://[2001:db8::1]', host: '2001:db8::1', port: 443, tls: true, authorization: `Basic ${Buffer.from('bot:p@ss').toString('base64')}` });
-    expect(readProxyEnv({ HTTP_PROXY: '10.0.0.1' })!.http).toEqual({ url: 'http://10.0.0.1', host: '10.0.0.1', port: 80, tls: false });
+    expect(env.http).toEqual({ url: 'http://proxy.corp:3128', host: 'proxy.corp', port: 3128, tls: false, variable: 'HTTP_PROXY' });
+    expect(env.https).toEqual({ url: 'https://[2001:db8::1]', host: '2001:db8::1', port: 443, tls: true, authorization: `Basic ${Buffer.from('bot:p@ss').toString('base64')}`, variable: 'HTTPS_PROXY' });
+    expect(readProxyEnv({ HTTP_PROXY: '10.0.0.1' })!.http).toEqual({ url: 'http://10.0.0.1', host: '10.0.0.1', port: 80, tls: false, variable: 'HTTP_PROXY' });
+    expect(readProxyEnv({ http_proxy: '10.0.0.1' })!.http!.variable).toBe('http_proxy');
     expect(readProxyEnv({ HTTP_PROXY: 'http://user@proxy.corp:8080/' })!.http!.authorization).toBe(`Basic ${Buffer.from('user:').toString('base64')}`);
   });
 

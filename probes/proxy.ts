@@ -28,7 +28,9 @@ import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { BurnwatchError, redact } from '../common/index.ts';
 import { basicAuth } from './requests.ts';
-import { normalHost } from './tls-auth.ts';
+import { compileHosts, mappedAddress } from './hosts.ts';
+import type { Probe } from './spec.ts';
+import { normalHost, probeOrigins } from './tls-auth.ts';
 
 /** A proxy, as the workers get it (plain data). */
 export interface ProxyServer {
@@ -41,6 +43,8 @@ export interface ProxyServer {
   tls: boolean;
   /** `Basic …` from the URL's user-info, sent as Proxy-Authorization; absent: none. */
   authorization?: string;
+  /** The variable it was read from (`HTTPS_PROXY`, `https_proxy`, …), for messages. */
+  variable: string;
 }
 
 /** What the environment says, read once per run on the main thread. */
@@ -93,6 +97,7 @@ function parseProxy(name: string, value: string): ProxyServer {
     port: url.port ? Number(url.port) : tls ? 443 : 80,
     tls,
     ...(auth !== undefined ? { authorization: auth } : {}),
+    variable: name,
   };
 }
 
@@ -104,7 +109,7 @@ function parseProxy(name: string, value: string): ProxyServer {
  *
  * @example
  * readProxyEnv({ HTTPS_PROXY: 'http://bot:s3cret@proxy.corp:3128', NO_PROXY: '.internal' })
- * // { https: { url: 'http://proxy.corp:3128', host: 'proxy.corp', port: 3128, tls: false, authorization: 'Basic Ym90OnMzY3JldA==' }, noProxy: '.internal' }
+ * // { https: { url: 'http://proxy.corp:3128', host: 'proxy.corp', port: 3128, tls: false, authorization: 'Basic Ym90OnMzY3JldA==', variable: 'HTTPS_PROXY' }, noProxy: '.internal' }
  */
 export function readProxyEnv(env: Env): ProxyEnv | undefined {
   const http = variable(env, 'HTTP_PROXY', 'http_proxy');
@@ -211,4 +216,21 @@ export function proxyFor(table: ProxyTable | undefined, origin: string): ProxySe
     if ('ips' in m ? ip && m.ips.check(host, family(host)) : host.endsWith(m.suffix) || (m.orName && host === m.suffix.slice(1))) return undefined;
   }
   return proxy;
+}
+
+/**
+ * The probe's own origins that go through a proxy (`hosts`-mapped ones are
+ * dialled directly), each with its proxy: what `burnwatch run` shows under
+ * its header. Redirect targets are decided when a redirect leads there.
+ */
+export function proxiedOrigins(probe: Pick<Probe, 'target' | 'requests' | 'hosts'>, env: ProxyEnv | undefined): { origin: string; proxy: ProxyServer }[] {
+  const table = compileProxies(env);
+  if (!table) return [];
+  const hosts = compileHosts(probe.hosts);
+  const out: { origin: string; proxy: ProxyServer }[] = [];
+  for (const origin of new Set(probeOrigins(probe).map((u) => u.origin))) {
+    const proxy = mappedAddress(hosts, origin) ? undefined : proxyFor(table, origin);
+    if (proxy) out.push({ origin, proxy });
+  }
+  return out;
 }

@@ -29,6 +29,7 @@ import { constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BurnwatchError, errorMessage, redact, suggest } from '../../common/index.ts';
 import { describeScenario, fdLimitWarning, formatProgress, formatSummary, parseSegment, parseTrendStats, startRun } from '../../probes/index.ts';
+import { proxiedOrigins, readProxyEnv } from '../../probes/proxy.ts';
 import type { Probe, Progress, RunSummary, Segment } from '../../probes/index.ts';
 import { formatConfigIssue, loadConfig } from '../config/index.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -42,6 +43,8 @@ export interface RunCommandOptions {
   summaryExport?: string;
   /** `--summary-trend-stats`: k6's form, `avg,p(95),p(99.99)`; overrides the probe's `summaryTrendStats`. */
   summaryTrendStats?: string;
+  /** Where HTTP_PROXY / HTTPS_PROXY / NO_PROXY are read (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
   /** `i/n`, 1-based. */
   segment?: string;
   /** Worker threads; a string is the command line's text, checked here (a bad value is bad input, 104). */
@@ -219,9 +222,15 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
   const display = new ProgressDisplay(out, (options.progressEverySeconds ?? 5) * 1000);
   out.write(`burnwatch run · probe ${probe.name} · ${redact(probe.target, [])}\n${describeScenario(probe)}${segment ? ` · segment ${segment.index + 1}/${segment.count}` : ''}\n`);
 
+  try {
+    for (const { origin, proxy } of proxiedOrigins(probe, readProxyEnv(options.env ?? process.env))) out.write(`  through proxy ${proxy.url} (${proxy.variable}): ${redact(origin, [])}\n`);
+  } catch {
+    // A bad variable: startRun says so, and the run does not start.
+  }
   let run: ReturnType<typeof startRun>;
   try {
     run = startRun(probe, {
+      ...(options.env ? { env: options.env } : {}),
       maxRps: loaded.maxRps,
       ...(segment ? { segment } : {}),
       ...(threads !== undefined ? { threads } : {}),
