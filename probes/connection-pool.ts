@@ -286,7 +286,7 @@ export class ConnectionPool {
         { length: count },
         () =>
           new Promise<boolean>((resolve) => {
-            const socket = netConnect({ host, port });
+            const socket = netConnect({ host, port, ...(this.options.lookup ? { lookup: this.options.lookup } : {}) });
             socket.setNoDelay(true);
             socket.setKeepAlive(true, 60_000);
             let timer: ReturnType<typeof setTimeout> | undefined;

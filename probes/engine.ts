@@ -26,6 +26,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { ConnectionPool } from './connection-pool.ts';
+import { DnsResolver } from './dns.ts';
 import { compileHosts, mappedAddress } from './hosts.ts';
 import type { HostsTable } from './hosts.ts';
 import { compileProxies, proxyFor } from './proxy.ts';
@@ -661,6 +662,8 @@ export class Engine {
       rejectUnauthorized: !probe.insecureSkipTLSVerify,
       // Headers are bounded as the body is (undici's 16 KiB would cut a large CSP or cookie set as a "reset").
       maxHeaderSize: Math.max(16_384, probe.maxResponseBytes),
+      // k6's dns option: one resolver per worker, consulted by new connections only.
+      lookup: new DnsResolver(probe.dns).lookup,
     };
     this.tlsContexts = new TlsContexts(init.tls);
     this.hosts = compileHosts(probe.hosts);

@@ -15,7 +15,7 @@ import { Engine } from './engine.ts';
 import { compileHosts, mappedAddress } from './hosts.ts';
 import { startRun } from './run.ts';
 import { probeSpecSchema } from './spec.ts';
-import { probe, testServer, workerInit } from './test-support.ts';
+import { probe, testServer, until, workerInit } from './test-support.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const CA = fixture('mtls-ca.crt');
@@ -36,11 +36,6 @@ async function hostServer(handler?: Parameters<typeof testServer>[0]): Promise<{
   });
   cleanup.push(() => s.close());
   return { port: s.port, hosts, connections: () => s.connections, hits: () => s.hits };
-}
-
-async function until(cond: () => boolean, ms = 2_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 function problems(spec: Record<string, unknown>): { path: string; message: string }[] {

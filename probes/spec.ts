@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { durationMs, labels, percentRatio, positiveDurationMs } from '../common/index.ts';
+import { DEFAULT_DNS, DNS_POLICIES, DNS_SELECTS, parseDnsTtl } from './dns.ts';
+import type { DnsConfig } from './dns.ts';
 import { expectProblems } from './expect.ts';
 import { REDIRECT_STATUSES } from './redirect.ts';
 import { hostsProblems } from './hosts.ts';
@@ -427,6 +429,30 @@ export const probeSpecSchema = z.strictObject({
     )
     .min(1, { message: 'expected at least one trend stat, e.g. [avg, p(95), p(99.99)]' })
     .optional(),
+  /**
+   * k6's option: how a new connection finds its address — `ttl` of the
+   * resolved addresses (`5m`, `0`, `inf`), `select` (`random`, `first`,
+   * `roundRobin`) and `policy` (`preferIPv4`, `preferIPv6`, `onlyIPv4`,
+   * `onlyIPv6`, `any`); k6's defaults. See dns.ts.
+   */
+  dns: z
+    .strictObject({
+      ttl: z
+        .union([z.string(), z.number()], { error: 'expected a duration (30s, 5m), 0 or inf' })
+        .default('5m')
+        .transform((value, ctx) => {
+          const ms = parseDnsTtl(value);
+          if (typeof ms === 'string') {
+            ctx.addIssue({ code: 'custom', message: ms });
+            return z.NEVER;
+          }
+          return ms;
+        }),
+      select: z.enum(DNS_SELECTS, { error: `expected one of ${DNS_SELECTS.join(', ')}` }).default('random'),
+      policy: z.enum(DNS_POLICIES, { error: `expected one of ${DNS_POLICIES.join(', ')}` }).default('preferIPv4'),
+    })
+    .transform((d): DnsConfig => ({ ttlMs: d.ttl, select: d.select, policy: d.policy }))
+    .default(DEFAULT_DNS),
   /** Stop hammering a failing target: abort when the error rate stays above `errorRate` for `for`. */
   autoAbort: z
     .strictObject({ errorRate: percentRatio, for: positiveDurationMs })

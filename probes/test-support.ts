@@ -103,6 +103,12 @@ export function probe(spec: Record<string, unknown>, name = 'test'): Probe {
   return { name, ...probeSpecSchema.parse(spec) };
 }
 
+/** Waits until `cond()` holds, polling every 5 ms, for at most `ms` (then returns: the test's assertion says what failed). */
+export async function until(cond: () => boolean, ms = 2_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 export interface StalledListener {
   port: number;
   /** Requests the listener answered (after it began accepting), and connections that closed before sending one. */
