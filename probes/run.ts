@@ -255,6 +255,12 @@ class RunController {
   readonly done: Promise<RunSummary>;
   private resolve!: (s: RunSummary) => void;
   private readonly segment: Segment;
+  /**
+   * The open-file warning, decided when the run starts: at the end the VUs'
+   * sockets may hold every descriptor the process may open, and reading
+   * /proc/self/limits then fails (EMFILE), which dropped the warning.
+   */
+  private readonly fdWarning: string | undefined;
   /** The fraction of the scenario's iterations this process runs (its segment's share, following VUs). */
   private readonly loadShare: number;
   private readonly threads: number;
@@ -292,6 +298,7 @@ class RunController {
   ) {
     this.runId = options.runId ?? randomUUID();
     this.segment = options.segment ?? WHOLE;
+    this.fdWarning = fdLimitWarning(probe, this.segment);
     this.loadShare = shareFraction(scenarioIterationShare(probe.scenario, this.segment));
     this.intervalMs = options.intervalMs ?? 1000;
     const units = Math.max(1, maxVus(probe.scenario, this.segment));
@@ -767,8 +774,7 @@ class RunController {
     const warnings: string[] = [];
     const idle = idleSegmentWarning(s, this.segment);
     if (idle !== undefined) warnings.push(idle);
-    const fdWarning = fdLimitWarning(this.probe, this.segment);
-    if (fdWarning !== undefined) warnings.push(fdWarning);
+    if (this.fdWarning !== undefined) warnings.push(this.fdWarning);
     const dropped = this.total.dropped;
     if (dropped > 0 && (s.executor === 'shared-iterations' || s.executor === 'per-vu-iterations')) {
       const planned = this.total.iterations + this.total.interrupted + dropped;
