@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +152,63 @@ spec:
     expect(errorLines(await loadConfig(join(folder, 'seed-flag.yml')))).toEqual([`${join(folder, 'seed-flag.yml')}: no such file or folder; did you mean ${join(folder, 'seed-flags.yaml')}?`]);
     expect(errorLines(await loadConfig(join(folder, 'zzz.yaml')))).toEqual([`${join(folder, 'zzz.yaml')}: no such file or folder`]);
     expect(errorLines(await loadConfig(join(folder, 'nope', 'a.yaml')))).toEqual([`${join(folder, 'nope', 'a.yaml')}: no such file or folder`]);
+  });
+
+  describe('"did you mean" for a missing file', () => {
+    // The scenario files of demo/config/scenarios.
+    const scenarios = ['breakpoint-assignment', 'seed-analytics', 'seed-assignment', 'seed-crud', 'seed-events', 'seed-flags', 'soak-mixed', 'spike-flags', 'stress-assignment'];
+    let folder: string;
+    const at = (name: string): string => join(folder, name);
+    const hint = async (name: string): Promise<string> => {
+      const lines = errorLines(await loadConfig(at(name)));
+      expect(lines).toHaveLength(1);
+      return lines[0]!.slice(`${at(name)}: `.length);
+    };
+    beforeAll(async () => {
+      folder = join(dir, 'did-you-mean');
+      await mkdir(folder);
+      for (const name of [...scenarios.map((s) => `${s}.yaml`), 'probes.yaml', 'probe.yml', 'notes.txt']) await writeFile(at(name), probe('x'));
+    });
+
+    it('names every file that fits equally well, sorted, not the first one found', async () => {
+      expect(await hint('flags.yaml')).toBe(`no such file or folder; did you mean ${at('seed-flags.yaml')} or ${at('spike-flags.yaml')}?`);
+      const seeds = ['seed-analytics', 'seed-assignment', 'seed-crud', 'seed-events', 'seed-flags'].map((s) => at(`${s}.yaml`));
+      expect(await hint('seed.yaml')).toBe(`no such file or folder; did you mean one of: ${seeds.join(', ')}?`);
+    });
+
+    it('gives the same hint with or without the extension', async () => {
+      const assignments = `no such file or folder; did you mean one of: ${['breakpoint-assignment', 'seed-assignment', 'stress-assignment'].map((s) => at(`${s}.yaml`)).join(', ')}?`;
+      expect(await hint('assignment.yaml')).toBe(assignments);
+      expect(await hint('assignment')).toBe(assignments);
+      expect(await hint('assignment.yml')).toBe(assignments);
+      expect(await hint('seed-flag')).toBe(`no such file or folder; did you mean ${at('seed-flags.yaml')}?`);
+    });
+
+    it('names the file whose name differs only by its extension, before any near miss', async () => {
+      expect(await hint('probes')).toBe(`no such file or folder; did you mean ${at('probes.yaml')}?`);
+      expect(await hint('probes.yml')).toBe(`no such file or folder; did you mean ${at('probes.yaml')}?`);
+      expect(await hint('Probe.yaml')).toBe(`no such file or folder; did you mean ${at('probe.yml')}?`);
+      // The folder itself, given without its file.
+      expect(errorLines(await loadConfig(join(DEMO_CONFIG, 'probes')))).toEqual([`${join(DEMO_CONFIG, 'probes')}: no such file or folder; did you mean ${join(DEMO_CONFIG, 'probes.yaml')}?`]);
+    });
+
+    it('lists at most five files, and says how many more fit', async () => {
+      const many = join(dir, 'many');
+      await mkdir(many);
+      for (let i = 1; i <= 7; i++) await writeFile(join(many, `load-${i}.yaml`), probe('x'));
+      const five = [1, 2, 3, 4, 5].map((i) => join(many, `load-${i}.yaml`));
+      expect(errorLines(await loadConfig(join(many, 'load.yaml')))).toEqual([`${join(many, 'load.yaml')}: no such file or folder; did you mean one of: ${five.join(', ')} (and 2 more)?`]);
+    });
+
+    it('says that a broken symbolic link is one, and does not suggest the link itself', async () => {
+      const link = at('moved.yaml');
+      await symlink('moved-away.yaml', link);
+      expect(errorLines(await loadConfig(link))).toEqual([`${link}: a symbolic link to ${at('moved-away.yaml')}, which does not exist`]);
+      // Through a chain of links: the target that is missing at the end.
+      const chain = at('chain.yaml');
+      await symlink('moved.yaml', chain);
+      expect(errorLines(await loadConfig(chain))).toEqual([`${chain}: a symbolic link to ${at('moved-away.yaml')}, which does not exist`]);
+    });
   });
 });
 

@@ -3,11 +3,11 @@
  * substitution done on the YAML tree so every substituted value keeps its
  * line and column for error messages.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { LineCounter, Scalar, isCollection, isMap, isPair, isScalar, isSeq, parse as parseYamlScalar, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
-import { suggest } from '../../common/index.ts';
+import { editDistance, suggest } from '../../common/index.ts';
 import type { ConfigIssue } from './issues.ts';
 import { formatPath } from './issues.ts';
 
@@ -52,19 +52,60 @@ export async function listConfigFiles(path: string): Promise<string[]> {
   return out;
 }
 
+/** How many files a "did you mean" names at most. */
+const MAX_NEARBY = 5;
+
 /**
- * The YAML file beside a missing `path` that was most likely meant (a typo,
- * or a name without its prefix: `assignment.yaml` for `seed-assignment.yaml`),
- * or undefined.
+ * The YAML files beside a missing `path` that were most likely meant, sorted
+ * (none when nothing fits). Names are compared by their stem, without
+ * `.yaml`/`.yml`, so `probes`, `probes.yml` and `probes.yaml` get the same
+ * answer: a file with the same stem (the extension left out or changed);
+ * else the closest by edit distance (a typo); else the files whose name has
+ * the stem as a part (`assignment` for `seed-assignment.yaml`). Every file
+ * that fits as well as the best is returned, not the first one found; the
+ * path itself never is (a broken symlink is listed by its folder).
  */
-async function nearbyFile(path: string): Promise<string | undefined> {
+async function nearbyFiles(path: string): Promise<string[]> {
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
-  const yaml = names.filter((n) => YAML_FILE.test(n) && !n.startsWith('.'));
+  const given = basename(path);
+  const yaml = names.filter((n) => YAML_FILE.test(n) && !n.startsWith('.') && n !== given);
   const stem = (n: string): string => n.replace(YAML_FILE, '').toLowerCase();
-  const wanted = stem(basename(path));
-  if (wanted === '') return undefined;
-  const close = suggest(basename(path), yaml) ?? yaml.find((n) => stem(n).endsWith(`-${wanted}`) || stem(n).startsWith(`${wanted}-`));
-  return close === undefined ? undefined : join(dirname(path), close);
+  const wanted = stem(given);
+  if (wanted === '') return [];
+  let found = yaml.filter((n) => stem(n) === wanted);
+  if (found.length === 0) {
+    const stems = yaml.map(stem);
+    const best = suggest(wanted, stems);
+    if (best !== undefined) {
+      const distance = editDistance(wanted, best);
+      found = yaml.filter((n) => editDistance(wanted, stem(n)) === distance);
+    }
+  }
+  if (found.length === 0) found = yaml.filter((n) => stem(n).endsWith(`-${wanted}`) || stem(n).startsWith(`${wanted}-`));
+  return found.sort().map((n) => join(dirname(path), n));
+}
+
+/** `a`, `a or b`, `one of: a, b, c`, `one of: a, …, e (and 2 more)`. */
+function oneOf(paths: readonly string[]): string {
+  if (paths.length <= 2) return paths.join(' or ');
+  const more = paths.length - MAX_NEARBY;
+  return `one of: ${paths.slice(0, MAX_NEARBY).join(', ')}${more > 0 ? ` (and ${more} more)` : ''}`;
+}
+
+/**
+ * Where a symbolic link whose target cannot be found points: the missing
+ * path at the end of its chain of links (resolved, so a relative target
+ * reads as what it names); undefined when `path` is not a symbolic link.
+ */
+async function brokenLinkTarget(path: string): Promise<string | undefined> {
+  let current = path;
+  // As the kernel does, give up after 40 links (a loop is reported as ELOOP before this).
+  for (let hops = 0; hops < 40; hops++) {
+    const info = await lstat(current).catch(() => undefined);
+    if (info === undefined || !info.isSymbolicLink()) return hops === 0 ? undefined : current;
+    current = resolve(dirname(current), await readlink(current));
+  }
+  return current;
 }
 
 const ENV_REF = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -105,8 +146,15 @@ export async function readConfigSources(path: string, env: NodeJS.ProcessEnv = p
     files = await listConfigFiles(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const meant = code === 'ENOENT' ? await nearbyFile(path) : undefined;
-    const problem = code === 'ENOENT' ? `no such file or folder${meant !== undefined ? `; did you mean ${meant}?` : ''}` : `cannot read: ${String(err)}`;
+    let problem = `cannot read: ${String(err)}`;
+    if (code === 'ENOENT') {
+      const target = await brokenLinkTarget(path);
+      if (target !== undefined) problem = `a symbolic link to ${display(target)}, which does not exist`;
+      else {
+        const meant = await nearbyFiles(path);
+        problem = `no such file or folder${meant.length > 0 ? `; did you mean ${oneOf(meant)}?` : ''}`;
+      }
+    }
     result.issues.push(fileIssue(path, problem));
     return result;
   }
