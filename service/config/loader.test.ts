@@ -212,6 +212,68 @@ spec:
   });
 });
 
+describe('loadConfig: symbolic links in a config folder', () => {
+  const loaded = (r: LoadResult): { files: string[]; probes: string[] } => {
+    if (!r.ok) throw new Error(r.errors.map(formatConfigIssue).join('\n'));
+    return { files: r.config.files, probes: [...r.config.probes.keys()] };
+  };
+
+  it('loads a Kubernetes ConfigMap mount once: each visible link, not the hidden copies behind ..data', async () => {
+    // As the kubelet writes a ConfigMap volume: the files in a timestamped folder, ..data pointing at it, and a link per key.
+    const cfg = join(dir, 'configmap');
+    const stamp = '..2026_11_28_10_15_42.3184902631';
+    await mkdir(join(cfg, stamp), { recursive: true });
+    await writeFile(join(cfg, stamp, 'probes.yaml'), probe('a'));
+    await writeFile(join(cfg, stamp, 'more-probes.yml'), probe('b'));
+    await symlink(stamp, join(cfg, '..data'));
+    await symlink('..data/probes.yaml', join(cfg, 'probes.yaml'));
+    await symlink('..data/more-probes.yml', join(cfg, 'more-probes.yml'));
+    expect(loaded(await loadConfig(cfg))).toEqual({ files: [join(cfg, 'more-probes.yml'), join(cfg, 'probes.yaml')], probes: ['b', 'a'] });
+    // The folder mounted through a link of its own.
+    await symlink(cfg, join(dir, 'configmap-link'));
+    expect(loaded(await loadConfig(join(dir, 'configmap-link'))).probes).toEqual(['b', 'a']);
+  });
+
+  it('walks a linked folder, and reads each folder and file once however many links lead to it', async () => {
+    const root = join(dir, 'links');
+    const tree = join(root, 'tree');
+    await mkdir(join(tree, 'real'), { recursive: true });
+    await mkdir(join(root, 'elsewhere'));
+    await writeFile(join(tree, 'real', 'x.yaml'), probe('x'));
+    await writeFile(join(root, 'elsewhere', 'y.yaml'), probe('y'));
+    await symlink('../elsewhere', join(tree, 'more')); // a folder outside the config folder
+    await symlink('.', join(tree, 'loop')); // the folder itself
+    await symlink('..', join(tree, 'up')); // its parent, which holds it
+    await symlink('real', join(tree, 'zz-alias')); // a folder already read
+    await symlink('real/x.yaml', join(tree, 'zz-x.yaml')); // a file already read
+    expect(loaded(await loadConfig(tree))).toEqual({ files: [join(tree, 'more', 'y.yaml'), join(tree, 'real', 'x.yaml')], probes: ['y', 'x'] });
+  });
+
+  it('reports a broken link as what it is, instead of skipping it', async () => {
+    const folder = join(dir, 'broken-links');
+    await mkdir(folder);
+    await writeFile(join(folder, 'ok.yaml'), probe('ok'));
+    await symlink('moved-away.yaml', join(folder, 'gone.yaml'));
+    await symlink('no-such-folder', join(folder, 'scenarios'));
+    await symlink('missing.txt', join(folder, 'notes.txt'));
+    await symlink('self.yaml', join(folder, 'self.yaml'));
+    const r = await loadConfig(folder);
+    expect(errorLines(r)).toEqual([
+      `${join(folder, 'gone.yaml')}: a symbolic link to ${join(folder, 'moved-away.yaml')}, which does not exist`,
+      `${join(folder, 'scenarios')}: a symbolic link to ${join(folder, 'no-such-folder')}, which does not exist`,
+      `${join(folder, 'self.yaml')}: a loop of symbolic links`,
+    ]);
+    // Not a config file: said, but not an error.
+    expect(r.warnings.map(formatConfigIssue)).toEqual([`${join(folder, 'notes.txt')}: warning: a symbolic link to ${join(folder, 'missing.txt')}, which does not exist; skipped`]);
+    expect(errorLines(await loadConfig(join(folder, 'self.yaml')))).toEqual([`${join(folder, 'self.yaml')}: a loop of symbolic links`]);
+    // A folder whose one config file is a broken link: that, not "no .yaml or .yml files found".
+    const only = join(dir, 'broken-only');
+    await mkdir(only);
+    await symlink('../broken-links/moved-away.yaml', join(only, 'probes.yaml'));
+    expect(errorLines(await loadConfig(only))).toEqual([`${join(only, 'probes.yaml')}: a symbolic link to ${join(folder, 'moved-away.yaml')}, which does not exist`]);
+  });
+});
+
 describe('loadConfigText', () => {
   it('parses durations and percentages once into milliseconds and ratios', () => {
     const r = loadConfigText(

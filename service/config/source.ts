@@ -3,8 +3,8 @@
  * substitution done on the YAML tree so every substituted value keeps its
  * line and column for error messages.
  */
-import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { LineCounter, Scalar, isCollection, isMap, isPair, isScalar, isSeq, parse as parseYamlScalar, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
 import { editDistance, suggest } from '../../common/index.ts';
@@ -33,23 +33,83 @@ export interface ReadResult {
 
 const YAML_FILE = /\.ya?ml$/i;
 
-/** Lists the YAML files of a config path (a file, or a folder searched recursively, sorted). */
+/** A problem with one entry of a config folder (a broken symbolic link), found while listing it. */
+interface ListingProblem {
+  path: string;
+  message: string;
+  severity: ConfigIssue['severity'];
+}
+
+/**
+ * Lists the YAML files of a config path (a file, or a folder searched
+ * recursively, sorted). Symbolic links are followed: a link to a YAML file
+ * is listed under the link's own path, a link to a folder is walked, so a
+ * Kubernetes ConfigMap mount (`probes.yaml -> ..data/probes.yaml`) loads.
+ * Names starting with a dot are skipped (the ConfigMap's `..data` and
+ * timestamped folders among them). Each folder and file is read once
+ * however many links lead to it, which also ends link loops. Broken links
+ * are left out; readConfigSources reports them.
+ */
 export async function listConfigFiles(path: string): Promise<string[]> {
+  return (await walkConfigFiles(path)).files;
+}
+
+async function walkConfigFiles(path: string): Promise<{ files: string[]; problems: ListingProblem[] }> {
   const info = await stat(path);
-  if (info.isFile()) return [path];
-  const out: string[] = [];
+  if (info.isFile()) return { files: [path], problems: [] };
+  const files: string[] = [];
+  const problems: ListingProblem[] = [];
+  const seen = new Set<string>(); // real paths of the folders walked and the files listed
+  const once = async (full: string): Promise<boolean> => {
+    const real = await realpath(full);
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  };
   const walk = async (dir: string): Promise<void> => {
+    if (!(await once(dir))) return;
     const entries = await readdir(dir, { withFileTypes: true });
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const full = join(dir, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.isFile() && YAML_FILE.test(e.name)) out.push(full);
+      let isDirectory = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        try {
+          const target = await stat(full);
+          isDirectory = target.isDirectory();
+          isFile = target.isFile();
+        } catch (err) {
+          const problem = await brokenLinkProblem(full, err);
+          if (problem === undefined) throw err;
+          // A link named as a YAML file or a folder (no extension), or to a YAML file, was meant to hold config.
+          const config = YAML_FILE.test(e.name) || extname(e.name) === '' || YAML_FILE.test(await readlink(full).catch(() => ''));
+          problems.push({ path: full, message: config ? problem : `${problem}; skipped`, severity: config ? 'error' : 'warning' });
+          continue;
+        }
+      }
+      if (isDirectory) await walk(full);
+      else if (isFile && YAML_FILE.test(e.name) && (await once(full))) files.push(full);
     }
   };
   await walk(path);
-  return out;
+  return { files, problems };
+}
+
+/** What is wrong with a symbolic link that `stat` failed on with `err`; undefined when that is not a broken link. */
+async function brokenLinkProblem(path: string, err: unknown): Promise<string | undefined> {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return 'a loop of symbolic links';
+  if (code !== 'ENOENT') return undefined;
+  const target = await brokenLinkTarget(path);
+  return target === undefined ? undefined : `a symbolic link to ${displayPath(target)}, which does not exist`;
+}
+
+/** A path as messages show it: relative to the working directory when it is under it. */
+function displayPath(f: string): string {
+  const rel = relative(process.cwd(), f);
+  return rel.startsWith('..') ? f : rel;
 }
 
 /** How many files a "did you mean" names at most. */
@@ -137,33 +197,27 @@ export function substituteEnv(
 /** Reads and parses every YAML file under `path`. Never throws for bad input: problems come back as issues. */
 export async function readConfigSources(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ReadResult> {
   const result: ReadResult = { documents: [], issues: [], secrets: [], files: [] };
-  const display = (f: string): string => {
-    const rel = relative(process.cwd(), f);
-    return rel.startsWith('..') ? f : rel;
-  };
   let files: string[];
   try {
-    files = await listConfigFiles(path);
+    const listing = await walkConfigFiles(path);
+    files = listing.files;
+    for (const p of listing.problems) result.issues.push({ ...fileIssue(displayPath(p.path), p.message), severity: p.severity });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    let problem = `cannot read: ${String(err)}`;
-    if (code === 'ENOENT') {
-      const target = await brokenLinkTarget(path);
-      if (target !== undefined) problem = `a symbolic link to ${display(target)}, which does not exist`;
-      else {
-        const meant = await nearbyFiles(path);
-        problem = `no such file or folder${meant.length > 0 ? `; did you mean ${oneOf(meant)}?` : ''}`;
-      }
+    let problem = await brokenLinkProblem(path, err);
+    if (problem === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      const meant = await nearbyFiles(path);
+      problem = `no such file or folder${meant.length > 0 ? `; did you mean ${oneOf(meant)}?` : ''}`;
     }
-    result.issues.push(fileIssue(path, problem));
+    result.issues.push(fileIssue(path, problem ?? `cannot read: ${String(err)}`));
     return result;
   }
-  if (files.length === 0) {
+  // A folder whose only config is behind broken links has said so already.
+  if (files.length === 0 && !result.issues.some((i) => i.severity === 'error')) {
     result.issues.push(fileIssue(path, 'no .yaml or .yml files found'));
     return result;
   }
   for (const file of files) {
-    const name = display(file);
+    const name = displayPath(file);
     result.files.push(name);
     let text: string;
     try {
