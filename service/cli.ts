@@ -63,7 +63,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config, 
       `write the run's summary as JSON; its metrics have the shape of k6's handleSummary() data (metrics.NAME.values["p(95)"], ` +
         `thresholds {"p(95)<500": {"ok": true}}), not of k6's legacy --summary-export file (metrics.NAME["p(95)"], thresholds true = failed)`,
     )
-    .option('--summary-trend-stats <stats>', "the trend values the summary table shows, in order, as k6's option: avg, min, med, max, count, p(N) (e.g. avg,p(95),p(99.99)); overrides the probe's summaryTrendStats")
+    .option('--summary-trend-stats <stats>', "the trend values the summary table shows, in order, as k6's option: avg, min, med, max, count, p(N) (e.g. 'avg,p(95),p(99.99)', quoted: the shell reads the parentheses); overrides the probe's summaryTrendStats")
     .option('--segment <i/n>', "run the i-th of n shares of the scenario (k6 execution segments: equal VU shares, iterations following the VUs), e.g. 2/4")
     // Checked by runCommand, not by commander: a bad --threads is bad input (104), like a bad --segment.
     .option('--threads <n>', 'load-generating worker threads (default: enough for the load, at most cores − 1)')
