@@ -186,15 +186,21 @@ describe('segments and threads', () => {
       seen.push(Number(new URL(req.url ?? '/', 'http://x').searchParams.get('seq')));
       res.end();
     });
-    await startRun(
+    const summary = await startRun(
       probe({
         target: server.url,
-        scenario: { executor: 'constant-arrival-rate', rate: 200, duration: '1s', preAllocatedVUs: 4 },
+        scenario: { executor: 'constant-arrival-rate', rate: 200, duration: '1s', preAllocatedVUs: 4, maxVUs: 40 },
         requests: [{ name: 'get', url: '/x?seq={{seq}}' }],
       }),
       { threads: 2 },
     ).done;
-    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    // A dropped iteration (a busy machine: no VU free) keeps its number unsent; every other number comes once.
+    const sorted = seen.sort((a, b) => a - b);
+    expect(new Set(sorted).size).toBe(sorted.length);
+    expect(sorted.length + summary.droppedIterations).toBe(200);
+    expect(sorted[0]).toBeGreaterThanOrEqual(0);
+    expect(sorted.at(-1)).toBeLessThan(200);
+    expect(sorted.length).toBeGreaterThanOrEqual(180);
   });
 });
 
