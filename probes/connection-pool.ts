@@ -144,8 +144,9 @@ export interface ConnectionPoolOptions {
   rejectUnauthorized?: boolean;
   /**
    * https: the TLS context of this origin's connections (a `tlsAuth` client
-   * certificate, `tlsCACerts`), built once and shared; undefined: Node's
-   * default (its roots, no client certificate).
+   * certificate, `tlsCACerts`, `tlsVersion` / `tlsCipherSuites`), built once
+   * and shared; undefined: Node's default (its roots, no client
+   * certificate, TLS 1.2 to 1.3).
    */
   secureContext?: SecureContext;
   /** undici's pipelining limit; the pool itself never sends a second request on a busy connection. */
@@ -171,7 +172,7 @@ export interface ConnectionPoolOptions {
    * with the proxy URL's credentials as Proxy-Authorization.
    */
   proxy?: ProxyServer;
-  /** An https:// proxy: the TLS context of connections to it (`tlsCACerts`); undefined: Node's default. */
+  /** An https:// proxy: the TLS context of connections to it (`tlsCACerts`, `tlsVersion` / `tlsCipherSuites`); undefined: Node's default. */
   proxySecureContext?: SecureContext;
 }
 

@@ -32,6 +32,8 @@ import type { HostsTable } from './hosts.ts';
 import { compileProxies, proxyFor } from './proxy.ts';
 import type { ProxyTable } from './proxy.ts';
 import { TlsContexts } from './tls-auth.ts';
+import { tlsConnectOptions, tlsOptionsHint } from './tls-options.ts';
+import type { TlsOptionsSpec } from './tls-options.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
 import { OUTCOMES } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
@@ -145,8 +147,8 @@ const PRECISE_MIN_GAP_MS = 0.5;
 /** A thread-blocking sleep with sub-millisecond resolution (a futex wait); used only with nothing in flight. */
 const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
 
-/** Classifies a transport error; `hadResponse` = headers had arrived. */
-export function classifyError(err: Error, hadResponse: boolean): { outcome: Outcome; message: string } {
+/** Classifies a transport error; `hadResponse` = headers had arrived; `tls`: the probe's `tlsVersion` / `tlsCipherSuites`, for a failed handshake's hint. */
+export function classifyError(err: Error, hadResponse: boolean, tls?: TlsOptionsSpec): { outcome: Outcome; message: string } {
   if (err === TIMEOUT) return { outcome: 'timeout', message: hadResponse ? 'timed out reading the body' : 'timed out waiting for the response' };
   if (err === CONNECT_TIMEOUT) return { outcome: 'connect_error', message: `${err.message} (no connection was opened or free within the request timeout)` };
   if (err === TOO_LARGE) return { outcome: 'assertion_failed', message: err.message };
@@ -177,7 +179,7 @@ export function classifyError(err: Error, hadResponse: boolean): { outcome: Outc
             : CERT_CODE.test(code)
               ? ' (tlsCACerts trusts an internal CA; insecureSkipTLSVerify: true accepts any certificate, for a staging target)'
               : '';
-    return { outcome: 'connect_error', message: `TLS: ${code}: ${reason}${hint}` };
+    return { outcome: 'connect_error', message: `TLS: ${code}: ${reason}${tlsOptionsHint(code, tls) ?? hint}` };
   }
   return { outcome: 'reset', message: code ? `${code}: ${err.message}` : err.message };
 }
@@ -665,7 +667,7 @@ export class Engine {
       // k6's dns option: one resolver per worker, consulted by new connections only.
       lookup: new DnsResolver(probe.dns).lookup,
     };
-    this.tlsContexts = new TlsContexts(init.tls);
+    this.tlsContexts = new TlsContexts(init.tls, tlsConnectOptions(probe));
     this.hosts = compileHosts(probe.hosts);
     this.proxies = compileProxies(init.proxy);
     for (const r of this.requests) if (!this.pools.has(r.origin)) this.pools.set(r.origin, this.newPool(r.origin));
@@ -743,7 +745,9 @@ export class Engine {
 
   /**
    * A pool for `origin` (the probe's own, or a redirect's), with the TLS
-   * context of its client certificate if `tlsAuth` names its host, and the
+   * context of its client certificate if `tlsAuth` names its host (every
+   * context, an https:// proxy's too, carries `tlsVersion` /
+   * `tlsCipherSuites`), and the
    * address its connections go to if `hosts` maps it, else the proxy they
    * go through if the environment names one for it (a mapped origin is
    * dialled at its address, never through a proxy).
@@ -1139,7 +1143,7 @@ export class Engine {
       outcome = 'connect_error';
       message = `not sent: ${err.message}`;
     } else if (err && !(err === TOO_LARGE && hadResponse && !accepted)) {
-      ({ outcome, message } = classifyError(err, hadResponse));
+      ({ outcome, message } = classifyError(err, hadResponse, this.init.probe));
       if (err === TIMEOUT && !hadResponse && ex.gotConn > 0 && ex.wrote === 0) message = 'timed out sending the request: the target did not take all of its body';
       if (err === TOO_LARGE) message = `response body larger than maxResponseBytes (${this.maxResponseBytes} bytes)`;
       else if ((err as { code?: string }).code === 'UND_ERR_HEADERS_OVERFLOW') message = `${message} (${this.maxResponseBytes} bytes)`;

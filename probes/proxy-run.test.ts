@@ -18,7 +18,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import type { SecureVersion, TLSSocket } from 'node:tls';
 import { runCommand } from '../service/commands/run.ts';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,8 @@ interface TestProxy {
   auth: (string | undefined)[];
   /** Cuts every open tunnel, both sides (a proxy dying mid-tunnel). */
   cut: () => void;
+  /** An https:// proxy: the TLS version of each connection to it. */
+  protocols: string[];
 }
 
 interface ProxyBehaviour {
@@ -62,6 +64,8 @@ interface ProxyBehaviour {
   connectStatus?: number;
   /** TLS to the proxy itself (an https:// proxy URL), with the test CA's certificate for 127.0.0.1. */
   tls?: boolean;
+  /** With `tls`: the TLS versions the proxy accepts (default Node's: 1.2 to 1.3). */
+  tlsVersions?: { minVersion?: SecureVersion; maxVersion?: SecureVersion };
 }
 
 /** The proxy's own resolver: every `*.test` name is 127.0.0.1; nothing else is reached. */
@@ -74,6 +78,7 @@ async function testProxy(behaviour: ProxyBehaviour = {}): Promise<TestProxy> {
   const tunnels: string[] = [];
   const forwarded: string[] = [];
   const auth: (string | undefined)[] = [];
+  const protocols: string[] = [];
   const authorized = (req: IncomingMessage): boolean => {
     auth.push(req.headers['proxy-authorization']);
     return behaviour.require === undefined || req.headers['proxy-authorization'] === behaviour.require;
@@ -100,9 +105,12 @@ async function testProxy(behaviour: ProxyBehaviour = {}): Promise<TestProxy> {
     req.pipe(upstream);
   };
   const server: HttpServer = behaviour.tls
-    ? (createHttpsServer({ key: readFileSync(fixture('mtls-server.key')), cert: readFileSync(fixture('mtls-server.crt')) }, onRequest))
+    ? (createHttpsServer({ key: readFileSync(fixture('mtls-server.key')), cert: readFileSync(fixture('mtls-server.crt')), ...behaviour.tlsVersions }, onRequest))
     : createHttpServer(onRequest);
-  server.on(behaviour.tls ? 'secureConnection' : 'connection', () => connections++);
+  server.on(behaviour.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    connections++;
+    if (behaviour.tls) protocols.push(String((socket as TLSSocket).getProtocol()));
+  });
   server.on('tlsClientError', () => {});
   server.keepAliveTimeout = 10_000;
   const sockets = new Set<Socket>();
@@ -147,7 +155,7 @@ async function testProxy(behaviour: ProxyBehaviour = {}): Promise<TestProxy> {
     for (const socket of open) socket.destroy();
     open.clear();
   };
-  return { url: `${behaviour.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, connections: () => connections, tunnels, forwarded, auth, cut };
+  return { url: `${behaviour.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, connections: () => connections, tunnels, forwarded, auth, cut, protocols };
 }
 
 /** An http target on 127.0.0.1 that records each request's Host header. */
@@ -269,6 +277,21 @@ describe('HTTPS_PROXY: https targets through a CONNECT tunnel, TLS to the target
     expect(proxy.tunnels).toEqual([`api.canary.test:${secure.port}`]);
     expect(proxy.forwarded).toEqual(Array(2).fill(`http://plain.test:${plain.port}/p`));
     expect(secure.sni).toEqual(Array(2).fill('api.canary.test'));
+  });
+
+  it('tlsVersion applies to the https:// proxy too, as Go’s transport uses its TLS config there: TLS 1.2 reaches a TLS 1.2 proxy, TLS 1.3 fails naming the proxy and the versions', async () => {
+    const plain = await httpTarget();
+    const proxy = await testProxy({ tls: true, tlsVersions: { maxVersion: 'TLSv1.2' } });
+    const spec = { target: `http://plain.test:${plain.port}`, scenario: iterations(2), tlsCACerts: CA };
+    const ok = await run({ ...spec, tlsVersion: 'tls1.2' }, { HTTP_PROXY: proxy.url });
+    expect(ok.outcomes).toMatchObject({ ok: 2, connect_error: 0 });
+    expect(proxy.protocols).toEqual(['TLSv1.2']);
+    const refused = await run({ ...spec, tlsVersion: 'tls1.3' }, { HTTP_PROXY: proxy.url });
+    expect(refused.outcomes).toMatchObject({ ok: 0, connect_error: 2 });
+    expect(refused.errors[0]!.message).toBe(
+      `TLS: ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: proxy ${proxy.url}: tlsv1 alert protocol version (the server and the probe share no TLS version: the probe offers TLS 1.3 only (tlsVersion: tls1.3))`,
+    );
+    expect(plain.hits()).toBe(2);
   });
 });
 

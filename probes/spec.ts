@@ -11,6 +11,7 @@ import { expectProblems } from './expect.ts';
 import { REDIRECT_STATUSES } from './redirect.ts';
 import { hostsProblems } from './hosts.ts';
 import { tlsAuthProblems } from './tls-auth.ts';
+import { tlsOptionsProblems } from './tls-options.ts';
 import { trendStatProblem } from './trend-stats.ts';
 import { jsonBodyProblems, templateLiterals, templatePieces, templateProblem } from './template.ts';
 
@@ -405,6 +406,25 @@ export const probeSpecSchema = z.strictObject({
   /** burnwatch: CA certificates (a PEM file's path or the PEM text) trusted beside Node's roots, for a target with an internal CA. */
   tlsCACerts: z.string().min(1, { message: 'expected a PEM file’s path or the PEM text' }).optional(),
   /**
+   * k6's option: the TLS versions https connections may use, `tls1.0` to
+   * `tls1.3`: one name (that version only) or `{ min, max }` (an omitted
+   * min is tls1.2, max tls1.3: the default). See tls-options.ts.
+   */
+  tlsVersion: z
+    .union([z.string(), z.strictObject({ min: z.string().optional(), max: z.string().optional() })], {
+      error: 'expected a TLS version (tls1.0, tls1.1, tls1.2, tls1.3) or { min, max } of them',
+    })
+    .optional(),
+  /**
+   * k6's option: the cipher suites TLS 1.0–1.2 connections may use, by
+   * Go's (IANA's) names (`TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`). TLS 1.3
+   * suites are not restricted (as in k6). See tls-options.ts.
+   */
+  tlsCipherSuites: z
+    .array(z.string({ error: 'expected a cipher suite name, such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256' }))
+    .min(1, { message: 'expected at least one cipher suite; to allow every suite, leave tlsCipherSuites out' })
+    .optional(),
+  /**
    * k6's option: connect to another address for a host (`host`,
    * `host:port`, `*.domain`) — an IP address, or `ip:port` — while the URL,
    * Host header, SNI and certificate check keep the name (a canary, one
@@ -461,7 +481,7 @@ export const probeSpecSchema = z.strictObject({
 }).superRefine(
   (p, ctx) => {
     // Also runs when other fields are invalid (every problem in one pass), so each value read is checked here.
-    for (const problem of [...tlsAuthProblems(p), ...hostsProblems(p)]) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    for (const problem of [...tlsAuthProblems(p), ...tlsOptionsProblems(p), ...hostsProblems(p)]) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
     const requests: unknown = p.requests;
     if (!Array.isArray(requests)) return;
     const validCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;

@@ -14,14 +14,15 @@
  *   reads them at each run, so a rotated certificate is picked up.
  * - The workers get the PEM text (structured-clonable) and build one
  *   `SecureContext` per certificate (`TlsContexts`), shared by the pools of
- *   the origins it applies to: a connection only does its handshake.
+ *   the origins it applies to: a connection only does its handshake. The
+ *   contexts also carry `tlsVersion` / `tlsCipherSuites` (tls-options.ts).
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import type { SecureContext } from 'node:tls';
+import type { SecureContext, SecureContextOptions } from 'node:tls';
 import { BurnwatchError, errorMessage } from '../common/index.ts';
 import type { Probe } from './spec.ts';
 
@@ -216,30 +217,39 @@ export function readTlsMaterial(probe: Probe): TlsMaterial | undefined {
   return material;
 }
 
+/** `tlsVersion` / `tlsCipherSuites` as context options (tls-options.ts `tlsConnectOptions`). */
+export type TlsConnectOptions = Pick<SecureContextOptions, 'minVersion' | 'maxVersion' | 'ciphers'>;
+
 /**
  * A worker's TLS contexts: one per client certificate (plus one for hosts
- * without one when `tlsCACerts` is set), built on the first pool that needs
- * it and shared by every origin it applies to. undefined: Node's default
- * (no client certificate, Node's roots).
+ * without one when `tlsCACerts`, `tlsVersion` or `tlsCipherSuites` is set),
+ * built on the first pool that needs it and shared by every origin it
+ * applies to; each carries the probe's versions and cipher suites.
+ * undefined: Node's default (no client certificate, Node's roots, TLS 1.2
+ * to 1.3, Node's suites).
  */
 export class TlsContexts {
   private readonly built = new Map<number, SecureContext>();
   private readonly ca: string[] | undefined;
 
-  constructor(private readonly material: TlsMaterial | undefined) {
+  constructor(
+    private readonly material: TlsMaterial | undefined,
+    private readonly options?: TlsConnectOptions,
+  ) {
     this.ca = material?.ca !== undefined ? [...rootCertificates, material.ca] : undefined;
   }
 
   /** The context for connections to `origin` (http: none). */
   forOrigin(origin: string): SecureContext | undefined {
+    if (!origin.startsWith('https:')) return undefined;
     const m = this.material;
-    if (!m || !origin.startsWith('https:')) return undefined;
-    const index = clientCertIndex(new URL(origin).hostname, m.auth);
-    if (index < 0 && this.ca === undefined) return undefined;
+    const index = m ? clientCertIndex(new URL(origin).hostname, m.auth) : -1;
+    if (index < 0 && this.ca === undefined && this.options === undefined) return undefined;
     let context = this.built.get(index);
     if (!context) {
-      const auth = m.auth[index];
+      const auth = m?.auth[index];
       context = createSecureContext({
+        ...this.options,
         ...(this.ca ? { ca: this.ca } : {}),
         ...(auth ? { cert: auth.cert, key: auth.key, ...(auth.passphrase !== undefined ? { passphrase: auth.passphrase } : {}) } : {}),
       });
