@@ -557,6 +557,10 @@ export class Engine {
   /** k6's request timings: one set per request, or one for all (`WorkerInit.timingsByRequest`). */
   private readonly timingRecorders: TimingRecorders[];
   private readonly iterationHist = new IntervalRecorder();
+  /** k6's `minIterationDuration`, ms (0: none). */
+  private readonly minIterationMs: number;
+  /** Some request has think time (`sleep`) or iterations have a minimum duration: a VU may pause after its response. */
+  private readonly pauses: boolean;
   private readonly lagHist = new IntervalRecorder();
   private readonly open: boolean;
   private readonly thresholdsMs: number[];
@@ -620,6 +624,8 @@ export class Engine {
     this.scenario = probe.scenario;
     this.maxResponseBytes = probe.maxResponseBytes;
     this.requests = compileRequests(probe);
+    this.minIterationMs = probe.minIterationDuration ?? 0;
+    this.pauses = this.minIterationMs > 0 || this.requests.some((r) => r.sleepMaxMs > 0);
     this.pick = weightedPicker(probe.requests.map((r) => r.weight));
     this.thresholdsMs = [...init.latencyThresholdsMs];
     this.countHeaders = init.countHeaders.map((h) => h.toLowerCase());
@@ -1209,7 +1215,9 @@ export class Engine {
     // Closed model: an iteration is its one request, sent when it started, so
     // its duration is the request's latency; partial() adds those histograms
     // once per interval instead of recording every value twice.
-    if (this.open) this.iterationHist.record((now - ex.firstSent) * 1000);
+    // Think time is part of the iteration, as k6's sleep() is: recorded now, the pause being decided now.
+    const pauseMs = this.pauses ? this.pauseAfter(req, now - ex.firstSent) : 0;
+    if (this.open || this.pauses) this.iterationHist.record((now - ex.firstSent + pauseMs) * 1000);
     this.iterations++;
     if (message !== undefined && outcome !== 'ok') this.noteError(outcome, message);
     if (ex.sample) {
@@ -1230,7 +1238,7 @@ export class Engine {
     }
     ex.rawHeaders = null;
     ex.chunks = null;
-    this.release(vu, err === undefined);
+    this.release(vu, err === undefined, pauseMs);
     // Not from inside dispatch(): the runDue or tick that is sending carries on itself (a request failing
     // there would otherwise start the next one from within its own send, recursing once per arrival).
     if (this.cursor && !this.stopping && !this.warming && !this.dispatching) this.afterResponse(now);
@@ -1254,10 +1262,28 @@ export class Engine {
     } else if (early <= -PIGGYBACK_MS) this.runDue();
   }
 
-  /** The VU's iteration is over; `responded`: it ended in a whole response, inside undici's onComplete. */
-  private release(vu: Vu, responded = false): void {
+  /**
+   * The think time after a request: its `sleep` (uniform in [min, max]),
+   * or what pads the iteration to `minIterationDuration` if that is more.
+   */
+  private pauseAfter(req: CompiledRequest, elapsedMs: number): number {
+    const sleep = req.sleepMaxMs > req.sleepMinMs ? req.sleepMinMs + Math.random() * (req.sleepMaxMs - req.sleepMinMs) : req.sleepMinMs;
+    return Math.max(sleep, this.minIterationMs - elapsedMs);
+  }
+
+  /**
+   * The VU's request is over; `responded`: it ended in a whole response,
+   * inside undici's onComplete. After `pauseMs` of think time the iteration
+   * is (the VU stays busy meanwhile, as a k6 VU in sleep()); a run that is
+   * stopping, and a ramped-down VU, do not pause.
+   */
+  private release(vu: Vu, responded = false, pauseMs = 0): void {
     if (this.warming) {
       this.warming(vu);
+      return;
+    }
+    if (pauseMs > 0 && !this.stopping && (this.open || vu.active)) {
+      this.setTimer(() => this.release(vu, true), pauseMs);
       return;
     }
     if (this.open) {
@@ -1405,7 +1431,7 @@ export class Engine {
   }
 
   private partial(endPerf: number): WorkerPartial {
-    if (!this.open) for (const st of this.stats) this.iterationHist.add(st.latency);
+    if (!this.open && !this.pauses) for (const st of this.stats) this.iterationHist.add(st.latency);
     const requests = this.stats.map((s) => s.flush());
     const p: WorkerPartial = {
       worker: this.init.worker,

@@ -49,6 +49,9 @@ export interface CompiledRequest {
    */
   staticOptions: Dispatcher.DispatchOptions | undefined;
   timeoutMs: number;
+  /** Think time after it, ms (the request's `sleep`, else the probe's; 0 and 0: none); drawn uniformly from [min, max]. */
+  sleepMinMs: number;
+  sleepMaxMs: number;
   /** Redirects to follow (the request's `redirects`, else the probe's `maxRedirects`). */
   maxRedirects: number;
   expect: CompiledExpect;
@@ -133,6 +136,8 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
       staticBody,
       staticOptions,
       timeoutMs,
+      sleepMinMs: (r.sleep ?? probe.sleep)?.minMs ?? 0,
+      sleepMaxMs: (r.sleep ?? probe.sleep)?.maxMs ?? 0,
       maxRedirects: r.redirects ?? probe.maxRedirects,
       expect: compileExpect(r.expect),
     };

@@ -4,7 +4,7 @@
  * (https://grafana.com/docs/k6/latest/using-k6/scenarios/executors/).
  */
 import { z } from 'zod';
-import { durationMs, labels, percentRatio, positiveDurationMs } from '../common/index.ts';
+import { durationMs, formatDuration, labels, percentRatio, positiveDurationMs } from '../common/index.ts';
 import { DEFAULT_DNS, DNS_POLICIES, DNS_SELECTS, parseDnsTtl } from './dns.ts';
 import type { DnsConfig } from './dns.ts';
 import { expectProblems } from './expect.ts';
@@ -16,6 +16,20 @@ import { trendStatProblem } from './trend-stats.ts';
 import { jsonBodyProblems, templateLiterals, templatePieces, templateProblem } from './template.ts';
 
 const HOUR_MS = 3_600_000;
+/**
+ * Think time after a request (k6 scripts' `sleep()`): a duration, or
+ * `{ min, max }` for a uniformly random one; at most 1 h. Parsed to
+ * `{ minMs, maxMs }` (equal for a fixed sleep).
+ */
+const sleepSchema = z
+  .union([durationMs, z.strictObject({ min: durationMs, max: durationMs })], { error: 'expected a duration (1s) or { min, max } durations' })
+  .transform((v, ctx) => {
+    const s = typeof v === 'number' ? { minMs: v, maxMs: v } : { minMs: v.min, maxMs: v.max };
+    if (s.minMs > s.maxMs) ctx.addIssue({ code: 'custom', message: `min (${formatDuration(s.minMs)}) is above max (${formatDuration(s.maxMs)})` });
+    else if (s.maxMs > HOUR_MS) ctx.addIssue({ code: 'custom', message: 'expected a sleep of at most 1h' });
+    return s;
+  });
+
 /** A request timeout: latencies are recorded up to 1 h (the histograms' top), so a longer one could not be measured. */
 const timeoutMs = positiveDurationMs.refine((ms) => ms <= HOUR_MS, { message: 'expected a timeout of at most 1h (latencies are recorded up to 1 hour)' });
 
@@ -269,6 +283,8 @@ const requestSchema = z
     /** A string (templated) or any JSON value (string leaves templated, sent as application/json). */
     body: z.unknown().optional(),
     timeout: timeoutMs.optional(),
+    /** Think time after this request (replaces the probe's `sleep`). */
+    sleep: sleepSchema.optional(),
     /** Redirects to follow for this request (k6's `redirects` param); default: the probe's `maxRedirects`. */
     redirects: redirectCount.optional(),
     expect: expectSchema.default({ headers: {}, json: {} }),
@@ -373,6 +389,14 @@ export const probeSpecSchema = z.strictObject({
   maxRedirects: redirectCount.default(10),
   /** Default per-request timeout. */
   timeout: timeoutMs.default(10_000),
+  /**
+   * Think time (k6 scripts' `sleep()` after a request): a VU pauses this
+   * long after each response, the pause being part of its iteration (as in
+   * k6: `iteration_duration` holds it, and an open-model VU is busy).
+   */
+  sleep: sleepSchema.optional(),
+  /** k6's option: an iteration shorter than this is padded to it (the VU waits). */
+  minIterationDuration: durationMs.refine((ms) => ms <= HOUR_MS, { message: 'expected at most 1h' }).optional(),
   /**
    * A response body larger than this is not read to the end: the request is
    * cut off (its connection closed) and counted as `assertion_failed`, so a

@@ -1,0 +1,105 @@
+/**
+ * Think time, as k6 scripts write it (`http.get(…); sleep(1)`) and k6's
+ * `minIterationDuration`: a VU pauses after its request, the pause is part
+ * of the iteration (iteration_duration, a VU busy in the open model), and
+ * http_req_duration stays the request's own.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRun } from './run.ts';
+import { probeSpecSchema } from './spec.ts';
+import { delayed, probe, testServer } from './test-support.ts';
+import type { TestServer } from './test-support.ts';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const run = (spec: Record<string, unknown>) => startRun(probe({ target: server!.url, requests: [{ name: 'get', url: '/' }], ...spec }), { threads: 1 }).done;
+
+describe('sleep (think time) and minIterationDuration', () => {
+  it('closed model: each VU pauses `sleep` after its response, so 2 VUs with sleep 200ms send ~10 requests in 1s, not thousands', async () => {
+    server = await testServer();
+    const summary = await run({ scenario: { executor: 'constant-vus', vus: 2, duration: '1s' }, sleep: '200ms' });
+    const count = summary.metrics.http_reqs!.values.count!;
+    // ≤ 2 × (1 + 1000/200): the pauses bound it from above; a busy machine may slow it below 10.
+    expect(count).toBeGreaterThanOrEqual(6);
+    expect(count).toBeLessThanOrEqual(12);
+    const iteration = summary.metrics.iteration_duration!.values;
+    const request = summary.metrics.http_req_duration!.values;
+    // k6: the iteration holds its sleep; the request's duration does not.
+    expect(iteration.min).toBeGreaterThanOrEqual(200);
+    expect(iteration.avg).toBeLessThan(260);
+    expect(request.max).toBeLessThan(150);
+  });
+
+  it('a random sleep { min, max } spaces one VU’s requests within [min, max] after each response', async () => {
+    server = await testServer();
+    await run({ scenario: { executor: 'per-vu-iterations', vus: 1, iterations: 8, maxDuration: '10s' }, sleep: { min: '50ms', max: '150ms' } });
+    const gaps = server.arrivals.slice(1).map((t, i) => t - server!.arrivals[i]!);
+    expect(gaps).toHaveLength(7);
+    for (const g of gaps) {
+      expect(g).toBeGreaterThanOrEqual(49);
+      // max 150 ms, plus the request and timer slack of a busy machine.
+      expect(g).toBeLessThan(350);
+    }
+    // Random, not fixed: the gaps differ.
+    expect(Math.max(...gaps) - Math.min(...gaps)).toBeGreaterThan(5);
+  });
+
+  it('a request’s own sleep replaces the probe’s', async () => {
+    server = await testServer();
+    await run({
+      scenario: { executor: 'per-vu-iterations', vus: 1, iterations: 4, maxDuration: '10s' },
+      sleep: '1s',
+      requests: [{ name: 'get', url: '/', sleep: '60ms' }],
+    });
+    const gaps = server.arrivals.slice(1).map((t, i) => t - server!.arrivals[i]!);
+    for (const g of gaps) {
+      expect(g).toBeGreaterThanOrEqual(59);
+      expect(g).toBeLessThan(400);
+    }
+  });
+
+  it('minIterationDuration pads an iteration shorter than it: a 100 ms request in a 250 ms iteration', async () => {
+    server = await testServer(delayed(100));
+    const summary = await run({ scenario: { executor: 'per-vu-iterations', vus: 1, iterations: 4, maxDuration: '10s' }, minIterationDuration: '250ms' });
+    const gaps = server.arrivals.slice(1).map((t, i) => t - server!.arrivals[i]!);
+    for (const g of gaps) {
+      expect(g).toBeGreaterThanOrEqual(249);
+      expect(g).toBeLessThan(400);
+    }
+    expect(summary.metrics.iteration_duration!.values.min).toBeGreaterThanOrEqual(250);
+    expect(summary.metrics.http_req_duration!.values.max).toBeLessThan(200);
+  });
+
+  it('open model: a VU is busy while it sleeps, as in k6: 1 VU with sleep 200ms takes ~5 of 20 arrivals a second, the rest are dropped', async () => {
+    server = await testServer();
+    const summary = await run({ scenario: { executor: 'constant-arrival-rate', rate: 20, duration: '1s', preAllocatedVUs: 1, maxVUs: 1 }, sleep: '200ms' });
+    expect(summary.outcomes.ok).toBeGreaterThanOrEqual(4);
+    expect(summary.outcomes.ok).toBeLessThanOrEqual(6);
+    expect(summary.droppedIterations).toBeGreaterThanOrEqual(14);
+    expect(summary.metrics.iteration_duration!.values.min).toBeGreaterThanOrEqual(200);
+  });
+
+  it('shared-iterations ends after the last iteration’s sleep, as k6’s does', async () => {
+    server = await testServer();
+    const summary = await run({ scenario: { executor: 'shared-iterations', vus: 1, iterations: 3, maxDuration: '10s' }, sleep: '150ms' });
+    expect(summary.outcomes.ok).toBe(3);
+    expect(summary.durationMs).toBeGreaterThanOrEqual(440);
+  });
+
+  it('says what a sleep must be', () => {
+    const problems = (spec: Record<string, unknown>): string[] => {
+      const r = probeSpecSchema.safeParse({ target: 'http://127.0.0.1:1', scenario: { executor: 'constant-vus', vus: 1, duration: '1s' }, requests: [{ name: 'a', url: '/' }], ...spec });
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(problems({ sleep: { min: '2s', max: '1s' } })).toEqual(['sleep: min (2s) is above max (1s)']);
+    expect(problems({ sleep: '2h' })).toEqual(['sleep: expected a sleep of at most 1h']);
+    expect(problems({ sleep: 'soon' })).toEqual([expect.stringMatching(/^sleep: /)]);
+    expect(problems({ minIterationDuration: '2h' })).toEqual(['minIterationDuration: expected at most 1h']);
+    expect(problems({ requests: [{ name: 'a', url: '/', sleep: { min: '1s' } }] })).toEqual(['requests.0.sleep: expected a duration (1s) or { min, max } durations']);
+    expect(problems({ sleep: '0s', minIterationDuration: '0s' })).toEqual([]);
+  });
+});
