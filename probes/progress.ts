@@ -23,8 +23,10 @@ export function formatProgress(p: Progress): string {
   if (p.stage) parts.push(`stage ${p.stage.index}/${p.stage.count}`);
   const rate = formatRate(p.currentRate);
   parts.push(p.targetRate !== undefined ? `${rate}/${formatRate(p.targetRate)} req/s` : `${rate} req/s`);
-  // Busy, not k6's `vus`: in the open model every allocated VU counts as active.
-  parts.push(`vus ${p.vusBusy}/${p.vusMax}`);
+  // Open model: busy, not k6's `vus` (every allocated VU counts as active there). Closed model: k6's
+  // `vus`, and the busy ones when think time (sleep) leaves some VUs between requests.
+  if (p.targetRate !== undefined) parts.push(`vus ${p.vusBusy}/${p.vusMax}`);
+  else parts.push(`vus ${p.vus}/${p.vusMax}${p.vusBusy < p.vus ? ` (${p.vusBusy} busy)` : ''}`);
   parts.push(`p95 ${p.p95Ms !== undefined ? formatMs(p.p95Ms) : '-'}`);
   // One decimal, unless that would show an error rate that is not 0 as 0 % (or not 1 as 100 %).
   const err = Math.round(p.errorRate * 1000) / 10;

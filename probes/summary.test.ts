@@ -48,6 +48,13 @@ describe('rates and durations on screen', () => {
     expect(formatProgress(progress({ elapsedMs: 65_400, plannedMs: 420_000, targetRate: 1000, currentRate: 999.7 }))).toMatch(/^ +1m5s\/7m {2}1,000\/1,000 req\/s/);
   });
 
+  it("progress shows the closed model's active VUs (k6's vus), with the busy ones when think time makes them fewer; the open model's busy ones", () => {
+    // 350 users ramped up, 4 with a request in flight, the rest in their think time.
+    expect(formatProgress(progress({ vus: 350, vusBusy: 4, vusMax: 500 }))).toContain('  vus 350/500 (4 busy)  ');
+    expect(formatProgress(progress({ vus: 50, vusBusy: 50, vusMax: 50 }))).toContain('  vus 50/50  ');
+    expect(formatProgress(progress({ targetRate: 1000, vus: 200, vusBusy: 12, vusMax: 200 }))).toContain('  vus 12/200  ');
+  });
+
   it('progress never shows an error rate that is not 0 as 0 % (or one that is not 1 as 100 %)', () => {
     // 3 failures out of 10,000 requests in the last interval.
     expect(formatProgress(progress({ errorRate: 0.0003 }))).toContain('  err 0.03%  ');
