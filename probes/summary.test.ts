@@ -42,6 +42,14 @@ describe('rates and durations on screen', () => {
     expect(scenarioOf({ executor: 'constant-arrival-rate', rate: 40, duration: '2s', preAllocatedVUs: 1 })).toBe('constant-arrival-rate: 40 req/s for 2s');
   });
 
+  it('the scenario line names the think time', () => {
+    const base = { target: 'http://127.0.0.1:9', scenario: { executor: 'constant-vus', vus: 10, duration: '1m' }, requests: [{ name: 'a', url: '/' }] };
+    expect(describeScenario(probe({ ...base, sleep: { min: '1s', max: '3s' } }))).toBe('constant-vus: 10 VUs for 1m · think time 1s–3s');
+    expect(describeScenario(probe({ ...base, sleep: '500ms', minIterationDuration: '2s' }))).toBe('constant-vus: 10 VUs for 1m · think time 500ms · iterations ≥ 2s');
+    expect(describeScenario(probe({ ...base, requests: [{ name: 'a', url: '/', sleep: '1s' }] }))).toBe('constant-vus: 10 VUs for 1m · think time per request');
+    expect(describeScenario(probe(base))).toBe('constant-vus: 10 VUs for 1m');
+  });
+
   it('progress shows fractional rates and a plan that is not whole seconds', () => {
     expect(formatProgress(progress({ elapsedMs: 2500, plannedMs: 2500, targetRate: 0.5, currentRate: 0.4 }))).toMatch(/^ +2\.5s\/2\.5s {2}0\.4\/0\.5 req\/s {2}/);
     expect(formatProgress(progress({ elapsedMs: 1999, plannedMs: 62_500 }))).toMatch(/^ +1\.9s\/1m2\.5s {2}0 req\/s/);

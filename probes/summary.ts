@@ -398,6 +398,14 @@ export function interruptedWarning(count: number, executor: Scenario['executor']
 
 /** One line describing the planned load, for headers and logs. */
 export function describeScenario(probe: Probe): string {
+  const pauses: string[] = [];
+  if (probe.sleep) pauses.push(`think time ${probe.sleep.minMs === probe.sleep.maxMs ? formatDuration(probe.sleep.minMs) : `${formatDuration(probe.sleep.minMs)}–${formatDuration(probe.sleep.maxMs)}`}`);
+  if (probe.requests.some((r) => r.sleep)) pauses.push('think time per request');
+  if (probe.minIterationDuration) pauses.push(`iterations ≥ ${formatDuration(probe.minIterationDuration)}`);
+  return describeExecutor(probe) + (pauses.length > 0 ? ` · ${pauses.join(' · ')}` : '');
+}
+
+function describeExecutor(probe: Probe): string {
   const s = probe.scenario;
   const dur = formatDuration(regularDurationMs(s));
   const peak = peakArrivalRate(s);
