@@ -740,7 +740,9 @@ export class Engine {
     // Open the VUs' connections to the target now, as k6 pre-allocates VUs
     // (TCP only, no request): see ConnectionPool.preconnect. Not for a
     // scenario that starts much later (idle connections may be closed).
-    if (this.scenario.startTime <= 30_000 && this.maxVus > 0) {
+    // Not without keep-alive (noConnectionReuse): each request opens, and measures, its own connection.
+    const reuse = !this.init.probe.noConnectionReuse && !this.init.probe.noVUConnectionReuse;
+    if (this.scenario.startTime <= 30_000 && this.maxVus > 0 && reuse) {
       const s = this.scenario;
       const wanted = isArrivalRate(s) ? shareOf(s.preAllocatedVUs, this.init.segment) : this.maxVus;
       const perOrigin = Math.min(MAX_PRECONNECT, Math.max(1, wanted));

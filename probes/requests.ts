@@ -23,6 +23,8 @@ export const USER_AGENT = 'burnwatch/0.1';
  * on that connection, visibly.
  */
 const KEEP_ALIVE: Partial<Record<string, { reset: false }>> = { HEAD: { reset: false } };
+/** `noConnectionReuse`: undici sends `connection: close` and closes the connection after the response. */
+const NO_REUSE: { reset: true } = { reset: true };
 
 export interface CompiledRequest {
   index: number;
@@ -49,6 +51,8 @@ export interface CompiledRequest {
    */
   staticOptions: Dispatcher.DispatchOptions | undefined;
   timeoutMs: number;
+  /** undici's `reset` for its sends: `true` with noConnectionReuse (no keep-alive), `false` for HEAD (see KEEP_ALIVE), else unset. */
+  reset: { reset: boolean } | undefined;
   /** Think time after it, ms (the request's `sleep`, else the probe's; 0 and 0: none); drawn uniformly from [min, max]. */
   sleepMinMs: number;
   sleepMaxMs: number;
@@ -111,6 +115,7 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
     const staticHeaders = headers.every((h) => h.value.isStatic) ? headers.flatMap((h) => [h.name, h.value.text]) : undefined;
     const staticBody = body?.isStatic ? Buffer.from(body.text) : undefined;
     const timeoutMs = r.timeout ?? probe.timeout;
+    const reset = probe.noConnectionReuse || probe.noVUConnectionReuse ? NO_REUSE : KEEP_ALIVE[r.method];
     const staticOptions: Dispatcher.DispatchOptions | undefined =
       path.isStatic && staticHeaders && (!body || staticBody)
         ? Object.freeze({
@@ -120,7 +125,7 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
             body: staticBody ?? null,
             headersTimeout: 0,
             bodyTimeout: 0,
-            ...KEEP_ALIVE[r.method],
+            ...reset,
           })
         : undefined;
     return {
@@ -136,6 +141,7 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
       staticBody,
       staticOptions,
       timeoutMs,
+      reset,
       sleepMinMs: (r.sleep ?? probe.sleep)?.minMs ?? 0,
       sleepMaxMs: (r.sleep ?? probe.sleep)?.maxMs ?? 0,
       maxRedirects: r.redirects ?? probe.maxRedirects,
@@ -172,7 +178,7 @@ export function buildRequest(req: CompiledRequest, ctx: TemplateContext, extraHe
   }
   const body = req.staticBody ?? req.body?.render(ctx) ?? null;
   return {
-    options: { path, method: req.method, headers, body, headersTimeout: 0, bodyTimeout: 0, ...KEEP_ALIVE[req.method] },
+    options: { path, method: req.method, headers, body, headersTimeout: 0, bodyTimeout: 0, ...req.reset },
     path,
   };
 }

@@ -411,6 +411,15 @@ export const probeSpecSchema = z.strictObject({
   /** k6's option: accept any TLS certificate (self-signed, expired, another host's). For staging targets only. */
   insecureSkipTLSVerify: z.boolean().default(false),
   /**
+   * k6's options: no keep-alive. Every request (redirect hops too) opens its
+   * own connection and sends `Connection: close`, so each one pays and
+   * measures the connect and TLS handshake. An iteration is one request
+   * here, so `noVUConnectionReuse` (no reuse across a VU's iterations) is
+   * the same, but for a redirect chain's hops, which k6 lets share one.
+   */
+  noConnectionReuse: z.boolean().default(false),
+  noVUConnectionReuse: z.boolean().default(false),
+  /**
    * k6's option: TLS client certificates (mTLS). Each entry's certificate is
    * presented to the https hosts in its `domains` (the host itself, or `*.`
    * for one leftmost label), redirect targets included. `cert` and `key` are
