@@ -55,6 +55,19 @@ describe('compiled requests', () => {
   });
 });
 
+describe('userAgent', () => {
+  it("k6's option replaces burnwatch's user-agent on every request that sets none; an empty one sends none, as k6's does", () => {
+    const build = (extra: Record<string, unknown>, headers: Record<string, string> = {}): string[] =>
+      buildRequest(compileRequests(probe({ target: 'http://127.0.0.1:9', scenario: { executor: 'constant-vus', vus: 1, duration: '1s' }, requests: [{ name: 'a', url: '/', headers }], ...extra }))[0]!, ctx).options
+        .headers as string[];
+    expect(build({ userAgent: 'mobile-app/5.2 (iOS 18)' })).toEqual(['user-agent', 'mobile-app/5.2 (iOS 18)']);
+    expect(build({ userAgent: 'mobile-app/5.2' }, { 'User-Agent': 'own/1' })).toEqual(['User-Agent', 'own/1']);
+    expect(build({ userAgent: '' })).toEqual([]);
+    expect(build({})).toEqual(['user-agent', USER_AGENT]);
+    expect(() => build({ userAgent: 'a\r\nX-Injected: 1' })).toThrow(/userAgent[\s\S]*no control characters/);
+  });
+});
+
 describe('credentials in a URL', () => {
   it('become basic auth, as Go’s client (k6) sends them, unless the request sets its own Authorization', () => {
     const [fromTarget, absolute, own] = compileRequests(

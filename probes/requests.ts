@@ -110,7 +110,8 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
         if (!lower.has('content-type')) headerEntries.push(['content-type', 'application/json']);
       }
     }
-    if (!lower.has('user-agent')) headerEntries.push(['user-agent', USER_AGENT]);
+    const userAgent = probe.userAgent ?? USER_AGENT;
+    if (!lower.has('user-agent') && userAgent !== '') headerEntries.push(['user-agent', userAgent]);
     const headers = headerEntries.map(([name, value]) => ({ name, value: compileTemplate(value) }));
     const staticHeaders = headers.every((h) => h.value.isStatic) ? headers.flatMap((h) => [h.name, h.value.text]) : undefined;
     const staticBody = body?.isStatic ? Buffer.from(body.text) : undefined;

@@ -389,6 +389,11 @@ export const probeSpecSchema = z.strictObject({
   maxRedirects: redirectCount.default(10),
   /** Default per-request timeout. */
   timeout: timeoutMs.default(10_000),
+  /** k6's option: the User-Agent of requests that set none (default burnwatch's); empty: none sent, as in k6. */
+  userAgent: z
+    .string()
+    .refine((v) => !HEADER_VALUE_FORBIDDEN.test(v), { message: 'expected a header value: no control characters, nothing beyond U+00FF' })
+    .optional(),
   /**
    * Think time (k6 scripts' `sleep()` after a request): a VU pauses this
    * long after each response, the pause being part of its iteration (as in
