@@ -57,9 +57,17 @@ function setUpError(code: 'ERR_PROXY_REFUSED' | 'ERR_PROXY_SET_UP', message: str
   return Object.assign(new Error(message), { code });
 }
 
-/** An error of the connection to the proxy, its message naming the proxy, its code (the outcome) kept. */
-function proxyError(proxy: ProxyServer, err: Error): Error {
+/**
+ * An error of the connection to the proxy before the tunnel was up, its
+ * message naming the proxy, its code (the outcome) kept — but a reset: the
+ * proxy dropped the set-up, and nothing reached the origin (a
+ * connect_error, not the `reset` of a request the origin had).
+ */
+function proxyError(proxy: ProxyServer, err: Error, what?: string): Error {
   const code = (err as { code?: string }).code;
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return Object.assign(new Error(`proxy ${proxy.url} reset the connection before ${what !== undefined ? `answering ${what}` : 'it was set up'}`, { cause: err }), { code: 'ERR_PROXY_SET_UP' });
+  }
   // The engine's hint for this code speaks of the target: this is the proxy, and the usual mistake is https:// for a plain one.
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return setUpError('ERR_PROXY_SET_UP', `proxy ${proxy.url} did not answer in TLS: is it an http:// proxy?`);
   // OpenSSL's internals ("…:SSL routines:…:reason:file:line:") reduced to the reason.
@@ -504,7 +512,7 @@ export class ConnectionPool {
       if (end + 4 < answer.length) socket.unshift(answer.subarray(end + 4));
       finish();
     };
-    const onError = (err: Error): void => finish(proxyError(proxy, err));
+    const onError = (err: Error): void => finish(proxyError(proxy, err, what));
     const onEnd = (): void => finish(setUpError('ERR_PROXY_SET_UP', `proxy ${proxy.url} closed the connection before answering ${what}`));
     socket.on('data', onData);
     socket.on('error', onError);

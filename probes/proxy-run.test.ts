@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect as netConnect } from 'node:net';
+import { createServer as createNetServer, connect as netConnect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { PassThrough } from 'node:stream';
@@ -370,6 +370,26 @@ describe('proxy failures are classified, never a crash', () => {
     }
   });
 
+  it('a proxy that drops the connection before answering CONNECT is a connect_error (nothing reached the target), whether it closes (FIN) or resets (RST)', async () => {
+    for (const rst of [false, true]) {
+      const sockets = new Set<Socket>();
+      const dying = createNetServer((c) => {
+        sockets.add(c);
+        c.on('error', () => {});
+        c.once('data', () => (rst ? c.resetAndDestroy() : c.end()));
+      });
+      await new Promise<void>((resolve) => dying.listen(0, '127.0.0.1', resolve));
+      cleanup.push(async () => {
+        for (const c of sockets) c.destroy();
+        await new Promise((resolve) => dying.close(resolve));
+      });
+      const url = `http://127.0.0.1:${(dying.address() as AddressInfo).port}`;
+      const summary = await run({ target: 'https://api.canary.test:8443', scenario: iterations(2) }, { HTTPS_PROXY: url });
+      expect(summary.outcomes).toMatchObject({ connect_error: 2, reset: 0 });
+      expect(summary.errors[0]!.message).toMatch(new RegExp(`^ERR_PROXY_SET_UP: proxy ${url} (closed|reset) the connection before answering CONNECT api\\.canary\\.test:8443`));
+    }
+  });
+
   it('https:// given for a plain proxy: a connect_error that says so (not the target’s "wrong version number")', async () => {
     const proxy = await testProxy();
     const url = proxy.url.replace('http://', 'https://');
@@ -460,6 +480,19 @@ describe('the pool alone', () => {
   });
 });
 
+describe('REQUEST_METHOD (a CGI environment) concerns http:// only, as in Go', () => {
+  it('an https-only probe runs through HTTPS_PROXY; a probe with an http:// origin is refused before it starts', async () => {
+    const secure = await httpsTarget();
+    const proxy = await testProxy();
+    const env = { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, REQUEST_METHOD: 'GET' };
+    const summary = await run({ target: `https://api.canary.test:${secure.port}`, scenario: iterations(1), tlsCACerts: CA }, env);
+    expect(summary.outcomes).toMatchObject({ ok: 1 });
+    expect(() => startRun(probe({ target: 'http://api.test', scenario: iterations(1), requests: [{ name: 'get', url: '/' }] }), { env })).toThrow(
+      expect.objectContaining({ code: 'PROBE_PROXY_INVALID', message: expect.stringMatching(/HTTP_PROXY is set and so is REQUEST_METHOD/) as unknown }),
+    );
+  });
+});
+
 describe('burnwatch run says which origins go through a proxy', () => {
   it('one line per proxied origin under the header, naming the proxy (without its credentials) and the variable; none for a direct origin', async () => {
     const target = await httpTarget();
@@ -488,6 +521,12 @@ spec:
     expect(header).toContain(`  through proxy ${proxy.url} (HTTP_PROXY): http://api.test:${target.port}`);
     expect(text).not.toMatch(/hunter22/);
     expect(text).not.toMatch(/through proxy .*127\.0\.0\.1:${target.port}$/m);
+  });
+
+  it('names only origins a request goes to: a target no request uses is not listed', async () => {
+    const { proxiedOrigins, readProxyEnv } = await import('./proxy.ts');
+    const p = probe({ target: 'http://unused.test', scenario: iterations(1), requests: [{ name: 'get', url: 'http://api.test/x' }] });
+    expect(proxiedOrigins(p, readProxyEnv({ HTTP_PROXY: 'http://proxy.corp:3128' })).map((o) => o.origin)).toEqual(['http://api.test']);
   });
 });
 

@@ -64,8 +64,20 @@ describe('reading the environment (httpproxy.FromEnvironment)', () => {
     expect(thrown({ HTTPS_PROXY: 'http://proxy corp' }).message).toMatch(/^HTTPS_PROXY: .*not a URL/);
   });
 
-  it('in a CGI environment (REQUEST_METHOD set) HTTP_PROXY may be a request’s Proxy header (httpoxy): refused, as Go refuses it; HTTPS_PROXY is fine', () => {
-    expect(thrown({ HTTP_PROXY: P, REQUEST_METHOD: 'GET' }).message).toMatch(/HTTP_PROXY.*REQUEST_METHOD.*CGI/);
+  it('never shows the password, even in a value that does not parse (no scheme, an unencoded "/" or "@" in it)', () => {
+    for (const value of ['bot:hunter22@proxy.corp:99999', 'http://bot:hunter/22@proxy.corp:3128', 'http://bot:hun@ter22@proxy corp', 'socks5://bot:hunter22@127.0.0.1:1080']) {
+      const m = thrown({ HTTPS_PROXY: value }).message;
+      expect(m).not.toMatch(/hunter|hun@ter/);
+      expect(m).toMatch(/^HTTPS_PROXY: .*\[redacted\]@/);
+    }
+    expect(thrown({ HTTPS_PROXY: 'bot:hunter22@proxy.corp:99999' }).message).toMatch(/^HTTPS_PROXY: \[redacted\]@proxy\.corp:99999 /);
+  });
+
+  it('in a CGI environment (REQUEST_METHOD set) HTTP_PROXY may be a request’s Proxy header (httpoxy): it is not used, and a probe with an http:// origin is refused (Go fails its http requests); HTTPS_PROXY is fine', () => {
+    const env = readProxyEnv({ HTTP_PROXY: P, HTTPS_PROXY: P, REQUEST_METHOD: 'GET' })!;
+    expect(env.http).toBeUndefined();
+    expect(env.httpRefused).toMatch(/HTTP_PROXY.*REQUEST_METHOD.*CGI/);
+    expect(via({ HTTP_PROXY: P, HTTPS_PROXY: P, REQUEST_METHOD: 'GET' }, 'https://a.example')).toBe(P);
     expect(via({ HTTPS_PROXY: P, REQUEST_METHOD: 'GET' }, 'https://a.example')).toBe(P);
   });
 });

@@ -14,23 +14,28 @@
  *   skipped, as Go skips them.
  * - `localhost` and loopback addresses are never proxied.
  * - With `REQUEST_METHOD` set (a CGI environment) `HTTP_PROXY` may be a
- *   request's `Proxy` header ("httpoxy"): Go fails every http request then;
- *   the run is refused before it starts.
+ *   request's `Proxy` header ("httpoxy"): Go fails every http request then,
+ *   and https ones still take HTTPS_PROXY; a probe with an http:// origin is
+ *   refused before it starts (`httpRefused`).
  *
- * Unlike Go, a value that is no http(s) proxy URL (socks5:// included) is
- * an error before the run (`PROBE_PROXY_INVALID`, exit 104), where Go
- * ignores it and connects directly. The main thread reads the environment
+ * Unlike Go, a value that is no http(s) proxy URL is an error before the
+ * run (`PROBE_PROXY_INVALID`, exit 104): `socks5://`, which Go (and so k6)
+ * dials through and burnwatch does not support yet, and any other scheme,
+ * which Go reads as a host name (`ftp://h:21` → proxy `ftp:80`) so that
+ * every request fails. Messages never show a value's user-info. A
+ * bracketed IPv6 address in NO_PROXY (`[2001:db8::5]`) matches it, where
+ * Go's parsing skips the entry. The main thread reads the environment
  * once per run (`readProxyEnv`); each worker compiles NO_PROXY once
  * (`compileProxies`) and looks an origin up when its pool is built
  * (`proxyFor`): per origin, never per request.
  */
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { BurnwatchError, redact } from '../common/index.ts';
+import { BurnwatchError } from '../common/index.ts';
 import { basicAuth } from './requests.ts';
 import { compileHosts, mappedAddress } from './hosts.ts';
 import type { Probe } from './spec.ts';
-import { normalHost, probeOrigins } from './tls-auth.ts';
+import { normalHost, requestOrigins } from './tls-auth.ts';
 
 /** A proxy, as the workers get it (plain data). */
 export interface ProxyServer {
@@ -55,6 +60,12 @@ export interface ProxyEnv {
   https?: ProxyServer;
   /** NO_PROXY (else no_proxy), as given. */
   noProxy: string;
+  /**
+   * HTTP_PROXY was set in a CGI environment (REQUEST_METHOD): it is not
+   * used, and a probe with an http:// origin is refused with this message
+   * (Go fails its http requests; https ones still take HTTPS_PROXY).
+   */
+  httpRefused?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -68,8 +79,19 @@ function variable(env: Env, ...names: string[]): { name: string; value: string }
   return undefined;
 }
 
+/**
+ * A value as messages show it: anything before its last `@` (user-info,
+ * whatever it holds, parsed or not) replaced by `[redacted]`.
+ */
+function withoutCredentials(value: string): string {
+  const at = value.lastIndexOf('@');
+  if (at < 0) return value;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(value)?.[0] ?? '';
+  return `${scheme}[redacted]@${value.slice(at + 1)}`;
+}
+
 function invalid(name: string, value: string, why: string): never {
-  throw new BurnwatchError('PROBE_PROXY_INVALID', `${name}: ${redact(value, [])} ${why}`);
+  throw new BurnwatchError('PROBE_PROXY_INVALID', `${name}: ${withoutCredentials(value.trim())} ${why}`);
 }
 
 /** A proxy variable's value as a proxy, or a `PROBE_PROXY_INVALID` naming the variable. */
@@ -116,10 +138,11 @@ export function readProxyEnv(env: Env): ProxyEnv | undefined {
   const https = variable(env, 'HTTPS_PROXY', 'https_proxy');
   if (!http && !https) return undefined;
   if (http && variable(env, 'REQUEST_METHOD')) {
-    throw new BurnwatchError(
-      'PROBE_PROXY_INVALID',
-      `${http.name} is set and so is REQUEST_METHOD: in a CGI environment ${http.name} may come from a request's Proxy header (httpoxy), so it is not used (Go refuses it too); unset one of them`,
-    );
+    return {
+      ...(https ? { https: parseProxy(https.name, https.value) } : {}),
+      noProxy: variable(env, 'NO_PROXY', 'no_proxy')?.value ?? '',
+      httpRefused: `${http.name} is set and so is REQUEST_METHOD: in a CGI environment ${http.name} may come from a request's Proxy header (httpoxy), so it is not used for the probe's http:// requests (Go fails them too); unset one of them`,
+    };
   }
   return {
     ...(http ? { http: parseProxy(http.name, http.value) } : {}),
@@ -228,7 +251,7 @@ export function proxiedOrigins(probe: Pick<Probe, 'target' | 'requests' | 'hosts
   if (!table) return [];
   const hosts = compileHosts(probe.hosts);
   const out: { origin: string; proxy: ProxyServer }[] = [];
-  for (const origin of new Set(probeOrigins(probe).map((u) => u.origin))) {
+  for (const origin of requestOrigins(probe)) {
     const proxy = mappedAddress(hosts, origin) ? undefined : proxyFor(table, origin);
     if (proxy) out.push({ origin, proxy });
   }

@@ -30,7 +30,7 @@ import type { Probe, Scenario } from './spec.ts';
 import { formatCount, formatMs, formatObserved, formatRate, interruptedWarning, outcomeTotals, summaryMetrics } from './summary.ts';
 import type { RunStatus, RunSummary, ThresholdResult } from './summary.ts';
 import { compileThresholds, holds, observe, thresholdLabel, worse } from './thresholds.ts';
-import { readTlsMaterial } from './tls-auth.ts';
+import { readTlsMaterial, requestOrigins } from './tls-auth.ts';
 import type { TlsMaterial } from './tls-auth.ts';
 import type { Threshold } from './thresholds.ts';
 
@@ -151,8 +151,8 @@ function idleSegmentWarning(scenario: Scenario, segment: Segment): string | unde
  */
 export function fdLimitWarning(probe: Probe, segment: Segment = WHOLE, limit = openFileLimit()): string | undefined {
   // Each origin has its own pool of one connection per VU (redirect origins, unknown here, more).
-  const origins = new Set(probe.requests.map((r) => (URL.canParse(r.url) ? new URL(r.url).origin : new URL(probe.target).origin)));
-  const needed = maxVus(probe.scenario, segment) * origins.size;
+  const origins = requestOrigins(probe);
+  const needed = maxVus(probe.scenario, segment) * origins.length;
   if (limit === undefined || needed + FD_HEADROOM <= limit) return undefined;
   return `this run may open up to ${formatCount(needed)} connections (one per VU and origin) but the process may open only ${formatCount(limit)} open files (ulimit -n): VUs without a socket fail with EMFILE, the generator's limit, not the target's. Raise it (ulimit -n ${formatCount(needed + FD_HEADROOM * 4).replace(/,/g, '')}) or lower the VUs.`;
 }
@@ -200,6 +200,7 @@ function validateOptions(probe: Probe, options: RunOptions): { thresholds: Thres
   const tls = readTlsMaterial(probe);
   // The proxy environment, as k6 reads it: once per run, checked before any worker starts.
   const proxy = readProxyEnv(options.env ?? process.env);
+  if (proxy?.httpRefused !== undefined && requestOrigins(probe).some((o) => o.startsWith('http:'))) throw new BurnwatchError('PROBE_PROXY_INVALID', proxy.httpRefused);
   return { thresholds, tls, proxy };
 }
 

@@ -80,6 +80,12 @@ export function probeOrigins(probe: { target: unknown; requests: unknown }): URL
   return [target, ...urls].filter((u): u is URL => u !== undefined && (u.protocol === 'http:' || u.protocol === 'https:'));
 }
 
+/** The origins a parsed probe's requests go to (the target's for a path): what the engine opens pools for, before redirects. */
+export function requestOrigins(probe: Pick<Probe, 'target' | 'requests'>): string[] {
+  const target = new URL(probe.target).origin;
+  return [...new Set(probe.requests.map((r) => (/^https?:\/\//.test(r.url) && URL.canParse(r.url) ? new URL(r.url).origin : target)))];
+}
+
 /**
  * The schema's checks of `tlsAuth` beyond its shape, on the raw spec: bad
  * host names, a name in two entries (k6 lets the later one win, silently),
