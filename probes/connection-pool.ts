@@ -33,7 +33,19 @@
  * A pool is per origin, whatever its connections dial: the origin's host,
  * the address `hosts` maps it to (`connectTo`), or a proxy (`proxy`: a
  * CONNECT tunnel for https, absolute-form requests for http).
+ *
+ * HTTP/2 (`allowH2`): an https connection offers `h2` and `http/1.1` by
+ * ALPN, as Go's client (k6) does, and undici speaks HTTP/2 on it when the
+ * server picks `h2`. A connection still carries one request at a time (one
+ * stream, then the next): a VU's connection is its own, as in k6, where
+ * every VU has its own transport. undici 7's HTTP/2 falls short in two
+ * places the pool makes up for on each HTTP/2 connection (see `hookH2`):
+ * its `onRequestSent` comes before any byte of the request is written, and
+ * it fails the request in flight on any GOAWAY, even one whose last stream
+ * id says the server will answer it (undici#5089, fixed only in undici 8).
  */
+import { constants as h2 } from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import { isIP, connect as netConnect } from 'node:net';
 import type { LookupFunction, Socket } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
@@ -111,6 +123,12 @@ export class Conn {
   setUp = false;
   connectMs = 0;
   tlsMs = 0;
+  /** Its current socket speaks HTTP/2 (the server picked `h2` by ALPN). */
+  h2 = false;
+  /** HTTP/2: the stream of the request on it, from undici's write of it to its `release`; else null. */
+  stream: ClientHttp2Stream | null = null;
+  /** HTTP/2: set while undici fails the request in flight for a GOAWAY whose last stream id is below its stream: the server never processed it. */
+  unprocessed = false;
   constructor(readonly client: Client) {}
 
   /** Takes `socket` as its own: one 'drain' listener per socket, whatever the number of requests on it. */
@@ -182,7 +200,49 @@ export interface ConnectionPoolOptions {
   proxy?: ProxyServer;
   /** An https:// proxy: the TLS context of connections to it (`tlsCACerts`, `tlsVersion` / `tlsCipherSuites`); undefined: Node's default. */
   proxySecureContext?: SecureContext;
+  /**
+   * https: offer HTTP/2 by ALPN (`h2`, `http/1.1`) and speak it when the
+   * server picks it, as Go's client (k6) does; default false (HTTP/1.1 only).
+   * Plain http is always HTTP/1.1 (no h2c).
+   */
+  allowH2?: boolean;
 }
+
+/**
+ * The HTTP/2 session undici keeps on an h2 socket (under its own symbol
+ * property), found by its shape rather than the symbol's name; undefined
+ * if there is none.
+ */
+function sessionOf(socket: Socket): ClientHttp2Session | undefined {
+  for (const key of Object.getOwnPropertySymbols(socket)) {
+    const value = (socket as unknown as Record<symbol, unknown>)[key] as Partial<ClientHttp2Session> | null | undefined;
+    if (typeof value === 'object' && value !== null && typeof value.request === 'function' && typeof value.goaway === 'function' && typeof value.setLocalWindowSize === 'function') {
+      return value as ClientHttp2Session;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Removes the request headers HTTP/2 forbids (RFC 9113 §8.2.2) that undici
+ * passes on (it drops `connection` itself; validation refuses `keep-alive`,
+ * `transfer-encoding`, `upgrade`): Node's HTTP/2 would throw on them, out of
+ * undici's write. Go's client drops `proxy-connection` too; `te` other than
+ * `trailers` and `http2-settings` cannot be sent at all. Their names are
+ * as the probe wrote them (any case): looked at by length first.
+ */
+function dropConnectionHeaders(headers: OutgoingHttpHeaders): void {
+  for (const key in headers) {
+    const n = key.length;
+    if (n !== 2 && n !== 14 && n !== 16) continue;
+    const name = key.toLowerCase();
+    if (name === 'proxy-connection' || name === 'http2-settings' || (name === 'te' && headers[key] !== 'trailers')) delete headers[key];
+  }
+}
+
+/** Go's HTTP/2 client's flow-control windows (x/net/http2 transportDefaultStreamFlow, transportDefaultConnFlow): a large body downloads at the pace k6's does. */
+const H2_STREAM_WINDOW = 4 << 20;
+const H2_CONNECTION_WINDOW = 1 << 30;
 
 export class ConnectionPool {
   private readonly idle: Conn[] = [];
@@ -222,6 +282,8 @@ export class ConnectionPool {
     this.connector = buildConnector({
       timeout: options.connectTimeout,
       rejectUnauthorized: options.rejectUnauthorized ?? true,
+      // ALPN: h2 and http/1.1 (undici offers them in that order, the server picks; Go offers h2 first).
+      allowH2: options.allowH2 === true,
       // Passed on to tls.connect: a connection does its handshake, never rebuilds the context.
       ...(options.secureContext ? { secureContext: options.secureContext } : {}),
       ...(options.lookup ? { lookup: options.lookup } : {}),
@@ -559,6 +621,7 @@ export class ConnectionPool {
    * `maxConnecting`): a working one, or its own connect error.
    */
   release(conn: Conn, ended: 'response' | 'error' | 'refused' = 'response'): void {
+    conn.stream = null;
     if (this.closed) return;
     if (ended === 'error') queueMicrotask(() => this.handOn(conn, false));
     else this.handOn(conn, ended === 'refused');
@@ -620,6 +683,8 @@ export class ConnectionPool {
       keepAliveTimeout: this.options.keepAliveTimeout ?? 4_000,
       keepAliveMaxTimeout: this.options.keepAliveMaxTimeout ?? 60_000,
       ...(this.options.maxHeaderSize !== undefined ? { maxHeaderSize: this.options.maxHeaderSize } : {}),
+      // HTTP/2, when a server picks it: no PINGs of its own (Go's client sends none by default), Go's windows.
+      ...(this.options.allowH2 === true ? { allowH2: true, pingInterval: 0, initialWindowSize: H2_STREAM_WINDOW, connectionWindowSize: H2_CONNECTION_WINDOW } : {}),
     });
     const conn = new Conn(client);
     const settled = (): void => {
@@ -628,8 +693,12 @@ export class ConnectionPool {
       this.connecting--;
       this.pump();
     };
+    // Before undici writes the first request on the new socket.
     client.on('connect', () => {
       conn.connected = true;
+      conn.h2 = false;
+      conn.stream = null;
+      if (conn.socket !== null && (conn.socket as Socket & { alpnProtocol?: string | false }).alpnProtocol === 'h2') this.hookH2(conn, conn.socket);
       settled();
     });
     client.on('connectionError', () => {
@@ -642,6 +711,73 @@ export class ConnectionPool {
     this.connecting++;
     this.all.push(conn);
     return conn;
+  }
+
+  /**
+   * A new HTTP/2 connection (undici has just set up its session on
+   * `socket`, and writes its first request next). What undici 7 does not
+   * do, done here on its session:
+   *   - each request's stream is kept (`conn.stream`), so that the engine
+   *     can tell when the request was written: undici calls
+   *     `onRequestSent` when it has handed the request to the session,
+   *     before a byte of it is written, and a body the server's flow
+   *     control holds back goes out later still (see Exchange.onRequestSent);
+   *   - request headers HTTP/2 forbids are dropped (`dropConnectionHeaders`):
+   *     Node would throw on them out of undici's write, uncaught;
+   *   - a GOAWAY is read as RFC 9113 §6.8 and Go's client read it. undici
+   *     fails the request in flight on any GOAWAY and drops the connection;
+   *     but one with NO_ERROR whose last stream id covers the request says
+   *     the server will answer it (nginx sends it on a connection's
+   *     `keepalive_requests`-th request, 1000 by default): that request is
+   *     left to finish, the connection then retired (`connected` false, see
+   *     `handOn`). A GOAWAY below the request's stream says the server never
+   *     processed it: undici fails it with `unprocessed` set, and the engine
+   *     sends it again (Go: errClientConnGotGoAway is retried). Any other
+   *     GOAWAY (an error code over a request the server may have acted on,
+   *     one on an idle connection) is undici's to handle. (A response with
+   *     trailers is released at its trailers, a moment before its stream
+   *     ends; a GOAWAY in between is undici's too, as without this.)
+   * A socket that negotiated h2 without a session to be found on it
+   * (another undici version) is not used: a request on it would be
+   * measured wrong. Its client is destroyed, which fails the requests
+   * waiting for it with a reason that says so.
+   */
+  private hookH2(conn: Conn, socket: Socket): void {
+    const session = sessionOf(socket);
+    if (!session) {
+      conn.connected = false;
+      const err = Object.assign(new Error('HTTP/2 was negotiated, but this version of undici keeps its session where burnwatch does not find it; set http2: false'), { code: 'ERR_BURNWATCH_H2_SESSION' });
+      conn.client.destroy(err).catch(() => {});
+      return;
+    }
+    conn.h2 = true;
+    const request = session.request.bind(session);
+    session.request = (...args: Parameters<ClientHttp2Session['request']>): ClientHttp2Stream => {
+      if (args[0] !== undefined) dropConnectionHeaders(args[0]);
+      const stream = request(...args);
+      conn.stream = stream;
+      return stream;
+    };
+    const undici = session.listeners('goaway') as ((...args: unknown[]) => void)[];
+    session.removeAllListeners('goaway');
+    session.on('goaway', (code: number, lastStreamID: number, data: Buffer) => {
+      const forward = (): void => {
+        for (const listener of undici) listener.call(session, code, lastStreamID, data);
+      };
+      const stream = conn.stream;
+      if (stream === null || stream.closed || stream.id === undefined) forward();
+      else if (stream.id > lastStreamID) {
+        conn.unprocessed = true;
+        try {
+          forward();
+        } finally {
+          conn.unprocessed = false;
+        }
+      } else if (code === h2.NGHTTP2_NO_ERROR) {
+        // Node lets the stream finish, then closes the session; the connection takes no other request.
+        conn.connected = false;
+      } else forward();
+    });
   }
 
   /** A connect finished: open more connections for waiting requests. */

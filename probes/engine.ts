@@ -59,6 +59,8 @@ const TIMEOUT = new EngineAbort('request timed out');
 /** The request's timeout passed before it had a connection to go out on (a TCP connect that hangs). */
 const CONNECT_TIMEOUT = new EngineAbort('timed out waiting for a connection');
 const TOO_LARGE = new EngineAbort('response body larger than maxResponseBytes');
+/** HTTP/2: the response's header fields add up to more than the header limit (undici enforces it over HTTP/1.1 only). */
+const HEADERS_TOO_LARGE = new EngineAbort('response headers larger than maxResponseBytes');
 const INTERRUPTED = new EngineAbort('iteration interrupted (gracefulStop / gracefulRampDown)');
 
 /** The process (EMFILE) or the system (ENFILE) may open no more files: sockets included. */
@@ -75,6 +77,8 @@ const CONNECT_CODES = new Set([
   // connection-pool.ts: a proxy refused the tunnel, or failed to set it up.
   'ERR_PROXY_REFUSED',
   'ERR_PROXY_SET_UP',
+  // connection-pool.ts: an HTTP/2 connection this undici's session could not be measured on (nothing sent).
+  'ERR_BURNWATCH_H2_SESSION',
 ]);
 /** Node's TLS and OpenSSL's certificate-verification error codes. */
 const TLS_CODE = /^(ERR_SSL_|ERR_TLS_)|CERT|SELF_SIGNED|UNABLE_TO_/;
@@ -99,6 +103,8 @@ const MAX_HEADER_VALUES = 100;
 const PIGGYBACK_MS = 0.5;
 /** Errors of a connection that failed under a written request: the server had closed or reset it. */
 const SOCKET_GONE_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+/** HTTP/2 RST_STREAM REFUSED_STREAM: the server did not process the stream (RFC 9113 §8.7). */
+const REFUSED_STREAM = 7;
 const REPLAYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /** Go's `Request.isReplayable`: a safe method, or a request that carries an idempotency key. */
@@ -121,6 +127,13 @@ function setCookieValues(raw: readonly Buffer[] | null): string[] | null {
     if (key.length === 10 && key.toString('latin1').toLowerCase() === 'set-cookie') (values ??= []).push(raw[i + 1]!.toString('latin1'));
   }
   return values;
+}
+
+/** The bytes of a response's header fields, names and values (what undici's maxHeaderSize bounds over HTTP/1.1). */
+function headerBytes(raw: readonly Buffer[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) n += raw[i]!.length;
+  return n;
 }
 
 /** Most bytes the warm-up sends (see Engine.warmUp). */
@@ -152,6 +165,7 @@ export function classifyError(err: Error, hadResponse: boolean, tls?: TlsOptions
   if (err === TIMEOUT) return { outcome: 'timeout', message: hadResponse ? 'timed out reading the body' : 'timed out waiting for the response' };
   if (err === CONNECT_TIMEOUT) return { outcome: 'connect_error', message: `${err.message} (no connection was opened or free within the request timeout)` };
   if (err === TOO_LARGE) return { outcome: 'assertion_failed', message: err.message };
+  if (err === HEADERS_TOO_LARGE) return { outcome: 'http_error', message: err.message };
   const code = (err as { code?: string }).code ?? '';
   const causeCode = (err as { cause?: { code?: string } }).cause?.code ?? '';
   // The generator's own limit, not the target's: say so (the run also warns up front, see fdLimitWarning).
@@ -181,7 +195,9 @@ export function classifyError(err: Error, hadResponse: boolean, tls?: TlsOptions
               : '';
     return { outcome: 'connect_error', message: `TLS: ${code}: ${reason}${tlsOptionsHint(code, tls) ?? hint}` };
   }
-  return { outcome: 'reset', message: code ? `${code}: ${err.message}` : err.message };
+  // Node's HTTP/2 resets a stream whose response has more than 128 header fields or 64 KiB of headers with this code too.
+  const hint = code === 'ERR_HTTP2_STREAM_ERROR' && err.message.endsWith('NGHTTP2_ENHANCE_YOUR_CALM') ? ' (the server reset the stream, or its response headers were beyond what Node’s HTTP/2 reads: 128 fields, 64 KiB)' : '';
+  return { outcome: 'reset', message: code ? `${code}: ${err.message}${hint}` : err.message };
 }
 
 class Vu {
@@ -242,6 +258,10 @@ class Exchange implements PooledHandler {
   /** This hop's connection set-up (ms), when it was the first request on a new socket; else 0. */
   connectMs = 0;
   tlsMs = 0;
+  /** This hop went out over HTTP/2 (its connection negotiated h2). */
+  h2 = false;
+  /** This hop failed over HTTP/2 without the server having processed it (RST_STREAM REFUSED_STREAM, or beyond a GOAWAY's last stream): it may be sent again whatever its method. */
+  unprocessed = false;
   /** The hop whose body was waiting for its socket to drain (its `sent`), and what the drain calls. */
   private drainHop = -1;
   private readonly drained = (): void => {
@@ -285,6 +305,8 @@ class Exchange implements PooledHandler {
     this.reusedConn = false;
     this.connectMs = 0;
     this.tlsMs = 0;
+    this.h2 = false;
+    this.unprocessed = false;
     this.headersAt = 0;
     this.status = 0;
     this.bodyBytes = 0;
@@ -356,6 +378,7 @@ class Exchange implements PooledHandler {
       this.gotConn = performance.now();
       const conn = this.conn;
       if (conn !== null) {
+        this.h2 = conn.h2;
         const socket = conn.socket;
         if (socket !== null) {
           this.hopSocket = socket;
@@ -383,6 +406,12 @@ class Exchange implements PooledHandler {
    * the kernel takes at once is still in the socket's buffer then; it is
    * written when the buffer drains (Go, and so k6, report a request
    * written when the kernel has taken it).
+   *
+   * HTTP/2: undici has handed it to the session, which writes its frames
+   * at the end of this event-loop turn; a body is written when its
+   * stream's writes have completed ('finish'), which HTTP/2 flow control
+   * may hold back for round trips (Go reports it written then too). A
+   * request without a body counts as written now.
    */
   onRequestSent(): void {
     if (!this.active) return;
@@ -390,11 +419,19 @@ class Exchange implements PooledHandler {
     if (conn !== null && conn.socket?.writableNeedDrain === true) {
       this.drainHop = this.sent;
       conn.afterDrain = this.drained;
+    } else if (conn !== null && conn.h2 && conn.stream !== null && conn.stream.writableLength > 0) {
+      this.drainHop = this.sent;
+      conn.stream.once('finish', this.drained);
     } else this.wrote = performance.now();
   }
 
   onHeaders(statusCode: number, headers: Buffer[]): boolean {
     if (!this.active || statusCode < 200) return true;
+    // undici bounds the header block over HTTP/1.1 (maxHeaderSize), not over HTTP/2: the same limit here.
+    if (this.h2 && headerBytes(headers) > this.engine.headerLimit) {
+      this.abortFn?.(HEADERS_TOO_LARGE);
+      return false;
+    }
     this.status = statusCode;
     this.headersAt = performance.now();
     this.rawHeaders = headers;
@@ -422,6 +459,9 @@ class Exchange implements PooledHandler {
   }
 
   onError(err: Error): void {
+    const conn = this.conn;
+    // HTTP/2: refused by the server unprocessed (RFC 9113 §8.7), which Go's client sends again.
+    if (conn !== null && conn.h2 && (conn.unprocessed || conn.stream?.rstCode === REFUSED_STREAM)) this.unprocessed = true;
     this.releaseConn(this.engine.inDispatch ? 'refused' : 'error');
     this.engine.complete(this, err);
   }
@@ -479,6 +519,8 @@ class RequestStats {
   redirects = 0;
   redirectLimited = 0;
   retries = 0;
+  /** Responses that came over HTTP/2 (the others, of those in `waiting`, over HTTP/1.1). */
+  h2 = 0;
 
   constructor(
     withinCount: number,
@@ -506,6 +548,7 @@ class RequestStats {
       redirects: this.redirects,
       redirectLimited: this.redirectLimited,
       retries: this.retries,
+      h2: this.h2,
     };
     for (const status of this.latencyStatuses) {
       const r = this.byStatus[status]!;
@@ -527,6 +570,7 @@ class RequestStats {
     this.redirects = 0;
     this.redirectLimited = 0;
     this.retries = 0;
+    this.h2 = 0;
     return out;
   }
 }
@@ -540,6 +584,8 @@ type Post = (msg: { type: 'interval' | 'done'; partial: WorkerPartial }) => void
  */
 export class Engine {
   readonly maxResponseBytes: number;
+  /** Most bytes of response header fields read (undici's maxHeaderSize over HTTP/1.1; checked by the Exchange over HTTP/2). */
+  readonly headerLimit: number;
   private readonly scenario: Scenario;
   private readonly requests: CompiledRequest[];
   private readonly pools = new Map<string, ConnectionPool>();
@@ -623,6 +669,7 @@ export class Engine {
     const probe = init.probe;
     this.scenario = probe.scenario;
     this.maxResponseBytes = probe.maxResponseBytes;
+    this.headerLimit = Math.max(16_384, probe.maxResponseBytes);
     this.requests = compileRequests(probe);
     this.minIterationMs = probe.minIterationDuration ?? 0;
     this.pauses = this.minIterationMs > 0 || this.requests.some((r) => r.sleepMaxMs > 0);
@@ -669,7 +716,9 @@ export class Engine {
       connectTimeout: Math.min(10_000, maxTimeout),
       rejectUnauthorized: !probe.insecureSkipTLSVerify,
       // Headers are bounded as the body is (undici's 16 KiB would cut a large CSP or cookie set as a "reset").
-      maxHeaderSize: Math.max(16_384, probe.maxResponseBytes),
+      maxHeaderSize: this.headerLimit,
+      // https: HTTP/2 when the server offers it (ALPN), as k6; `http2: false` keeps HTTP/1.1.
+      allowH2: probe.http2,
       // k6's dns option: one resolver per worker, consulted by new connections only.
       lookup: new DnsResolver(probe.dns).lookup,
     };
@@ -1054,11 +1103,25 @@ export class Engine {
    * from the first send. Returns whether it was sent again.
    */
   private retryHop(ex: Exchange, err: Error): boolean {
+    if (ex.unprocessed) return this.resend(ex);
     if (!ex.reusedConn || ex.chainRetries > this.poolOptions.connections || this.stopping || this.dispatching) return false;
     if (!SOCKET_GONE_CODES.has((err as { code?: string }).code ?? '') || ex.receivedBytes() !== 0) return false;
+    if (!replayable(ex.options!)) return false;
+    return this.resend(ex);
+  }
+
+  /**
+   * Sends the hop again (see retryHop), within the request's timeout.
+   * HTTP/2 requests the server refused unprocessed come here whatever their
+   * method and connection (Go's client retries errClientConnGotGoAway and
+   * REFUSED_STREAM: nothing of them was acted on); they are sent again once
+   * (Go's first retry is at once, later ones back off 1 s, 2 s, … up to 6).
+   */
+  private resend(ex: Exchange): boolean {
+    if (this.stopping || this.dispatching || (ex.unprocessed && ex.chainRetries > 0)) return false;
     const options = ex.options!;
     const pool = this.pools.get(ex.origin);
-    if (!pool || !replayable(options) || performance.now() >= ex.deadline) return false;
+    if (!pool || performance.now() >= ex.deadline) return false;
     ex.foldHopIntoChain();
     ex.chainRetries++;
     ex.hop(ex.origin, options, performance.now());
@@ -1154,7 +1217,7 @@ export class Engine {
       ({ outcome, message } = classifyError(err, hadResponse, this.init.probe));
       if (err === TIMEOUT && !hadResponse && ex.gotConn > 0 && ex.wrote === 0) message = 'timed out sending the request: the target did not take all of its body';
       if (err === TOO_LARGE) message = `response body larger than maxResponseBytes (${this.maxResponseBytes} bytes)`;
-      else if ((err as { code?: string }).code === 'UND_ERR_HEADERS_OVERFLOW') message = `${message} (${this.maxResponseBytes} bytes)`;
+      else if (err === HEADERS_TOO_LARGE || (err as { code?: string }).code === 'UND_ERR_HEADERS_OVERFLOW') message = `${message} (${this.maxResponseBytes} bytes)`;
     } else if (redirectProblem !== undefined) {
       outcome = 'http_error';
       message = redirectProblem;
@@ -1185,6 +1248,7 @@ export class Engine {
     if (hadResponse) {
       const waitingUs = (ex.headersAt - ex.writtenAt()) * 1000;
       st.waiting.record(waitingUs);
+      if (ex.h2) st.h2++;
       st.timings.receiving.record((now - ex.headersAt) * 1000);
       const byStatus = responded ? st.byStatus[ex.status] : undefined;
       if (byStatus) {

@@ -194,6 +194,8 @@ class RequestTotals {
   redirects = 0;
   redirectLimited = 0;
   retries = 0;
+  /** Responses over HTTP/2 (of the `waiting.totalCount` responses; the rest over HTTP/1.1). */
+  h2 = 0;
 
   constructor(
     withinCount: number,
@@ -236,6 +238,7 @@ class RequestTotals {
     this.redirects = 0;
     this.redirectLimited = 0;
     this.retries = 0;
+    this.h2 = 0;
   }
 }
 
@@ -349,6 +352,7 @@ export class Agg {
         dst.redirects += src.redirects;
         dst.redirectLimited += src.redirectLimited;
         dst.retries += src.retries;
+        dst.h2 += src.h2;
       });
       p.timings.forEach((src, i) => {
         const dst = this.timings[i];

@@ -116,6 +116,8 @@ export interface WorkerRequestPartial {
   redirectLimited: number;
   /** Hops sent again on a new connection after a kept-alive one failed before any response byte (see Engine.retryHop). */
   retries: number;
+  /** Responses (those in `waiting`) that came over HTTP/2; the rest came over HTTP/1.1. */
+  h2: number;
 }
 
 export interface ErrorCount {

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { createSecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, connect as netConnect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
@@ -292,6 +293,29 @@ describe('HTTPS_PROXY: https targets through a CONNECT tunnel, TLS to the target
       `TLS: ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: proxy ${proxy.url}: tlsv1 alert protocol version (the server and the probe share no TLS version: the probe offers TLS 1.3 only (tlsVersion: tls1.3))`,
     );
     expect(plain.hits()).toBe(2);
+  });
+
+  it('HTTP/2 inside the tunnel: a target that offers h2 is spoken to in HTTP/2 through CONNECT, as Go’s client does', async () => {
+    const versions: string[] = [];
+    const server = createSecureServer({ key: readFileSync(fixture('hosts-server.key')), cert: readFileSync(fixture('hosts-server.crt')), allowHTTP1: true }, (req, res) => {
+      versions.push(`${req.httpVersion} ${String(req.headers[':authority'] ?? req.headers.host)}`);
+      res.end('ok');
+    });
+    server.on('session', (session) => session.on('error', () => {}));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const sessions = new Set<{ destroy(): void }>();
+    server.on('session', (session) => sessions.add(session));
+    cleanup.push(async () => {
+      for (const session of sessions) session.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const proxy = await testProxy();
+    const summary = await run({ target: `https://api.canary.test:${port}`, scenario: iterations(3), tlsCACerts: CA }, { HTTPS_PROXY: proxy.url });
+    expect(summary.outcomes).toMatchObject({ ok: 3, connect_error: 0, reset: 0 });
+    expect(proxy.tunnels).toEqual([`api.canary.test:${port}`]);
+    expect(versions).toEqual(Array(3).fill(`2.0 api.canary.test:${port}`));
+    expect(summary.protocols).toEqual({ get: { 'HTTP/2.0': 3 } });
   });
 });
 

@@ -822,10 +822,22 @@ class RunController {
       interruptedIterations: this.total.interrupted,
       redirects: this.perRequest('redirects'),
       retries: this.perRequest('retries'),
+      protocols: this.protocols(),
       errors,
       warnings,
       ...(this.breakpoint ? { breakpoint: this.breakpoint } : {}),
     };
+  }
+
+  /** Responses per protocol (k6's `proto` tag) by request name, leaving out the protocols (and requests) with none. */
+  private protocols(): Record<string, Partial<Record<'HTTP/1.1' | 'HTTP/2.0', number>>> {
+    return Object.fromEntries(
+      this.total.requests.flatMap((r, i) => {
+        const h1 = r.waiting.totalCount - r.h2;
+        if (h1 + r.h2 === 0) return [];
+        return [[this.probe.requests[i]!.name, { ...(h1 > 0 ? { 'HTTP/1.1': h1 } : {}), ...(r.h2 > 0 ? { 'HTTP/2.0': r.h2 } : {}) }]];
+      }),
+    );
   }
 
   /** A count of the run's totals by request name, leaving out the requests where it is 0. */
@@ -854,6 +866,7 @@ class RunController {
       interruptedIterations: 0,
       redirects: {},
       retries: {},
+      protocols: {},
       errors: [],
       warnings: [],
     };

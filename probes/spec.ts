@@ -511,6 +511,13 @@ export const probeSpecSchema = z.strictObject({
     })
     .transform((d): DnsConfig => ({ ttlMs: d.ttl, select: d.select, policy: d.policy }))
     .default(DEFAULT_DNS),
+  /**
+   * HTTP/2 over TLS: an https connection offers `h2` and `http/1.1` by ALPN
+   * and speaks HTTP/2 when the server picks it, as k6 (Go's client) does;
+   * plain http stays HTTP/1.1 (no h2c). `false` keeps every request on
+   * HTTP/1.1, as k6's `GODEBUG=http2client=0` does.
+   */
+  http2: z.boolean().default(true),
   /** Stop hammering a failing target: abort when the error rate stays above `errorRate` for `for`. */
   autoAbort: z
     .strictObject({ errorRate: percentRatio, for: positiveDurationMs })

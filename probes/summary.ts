@@ -76,9 +76,18 @@ export interface RunSummary {
    * OPTIONS, TRACE, or one with an `Idempotency-Key`) written on a kept-alive
    * connection that failed before any response byte — the server (or a
    * middlebox) had closed it — is sent again on the next connection until it
-   * goes out on one it opened, as Go's client (k6) retries it.
+   * goes out on one it opened, as Go's client (k6) retries it; and over
+   * HTTP/2 a request of any method the server refused unprocessed (a
+   * GOAWAY below its stream, RST_STREAM REFUSED_STREAM), once.
    */
   retries?: Record<string, number>;
+  /**
+   * Responses per protocol, per request name (k6's `proto` tag): `HTTP/2.0`
+   * for those over a connection that negotiated h2 (https, `http2` on),
+   * `HTTP/1.1` for the rest; requests without a response are left out.
+   * Absent in summaries stored before HTTP/2.
+   */
+  protocols?: Record<string, Partial<Record<'HTTP/1.1' | 'HTTP/2.0', number>>>;
   /** The most frequent errors (outcome, message, count). */
   errors: ErrorCount[];
   warnings: string[];
@@ -358,8 +367,14 @@ export function formatSummary(s: RunSummary, trendStats: readonly string[] = DEF
   const retries = byRequest(s.retries);
   if (retries) {
     lines.push(
-      `    retried: ${retries} (written on a kept-alive connection the server or a middlebox had closed, and sent again, as Go's client does: idle connections are closed without a word)`,
+      `    retried: ${retries} (written on a kept-alive connection the server or a middlebox had closed, or refused unprocessed over HTTP/2, and sent again, as Go's client does: idle connections are closed without a word)`,
     );
+  }
+  // Only once HTTP/2 is in the picture: HTTP/1.1 alone is what every run spoke before.
+  const protocols = Object.entries(s.protocols ?? {});
+  if (protocols.some(([, counts]) => (counts['HTTP/2.0'] ?? 0) > 0)) {
+    const text = protocols.map(([name, counts]) => `${name} ${Object.entries(counts).map(([proto, n]) => `${proto}=${formatCount(n)}`).join(' ')}`).join(', ');
+    lines.push(`    protocols: ${text}`);
   }
   if (s.errors.length > 0) {
     lines.push('    errors:');

@@ -211,6 +211,7 @@ export function syntheticPartial(samplesMs: readonly number[], index = 0, reques
         redirects: 0,
         redirectLimited: 0,
         retries: 0,
+        h2: 0,
         ...request,
       },
     ],

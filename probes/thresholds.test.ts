@@ -190,6 +190,7 @@ function fakePartial(requests: { ms: number[]; status?: number; outcome?: Outcom
       redirects: 0,
       redirectLimited: 0,
       retries: 0,
+      h2: 0,
     };
   });
   return {
