@@ -379,6 +379,8 @@ class Exchange implements PooledHandler {
       const conn = this.conn;
       if (conn !== null) {
         this.h2 = conn.h2;
+        // Connection: close is not sent over HTTP/2: the connection is retired after this request instead (Go: doNotReuse).
+        if (this.h2 && this.req.closesConnection) conn.connected = false;
         const socket = conn.socket;
         if (socket !== null) {
           this.hopSocket = socket;

@@ -242,6 +242,15 @@ describe('measurements over HTTP/2', () => {
     expect(summary.protocols).toEqual({ login: { 'HTTP/2.0': 2 } });
   });
 
+  it('Connection: close is not sent over HTTP/2; the connection is not reused after the request, as Go’s client does not (every request dials)', async () => {
+    const s = await h2Server();
+    const summary = await run({ target: s.url, scenario: iterations(3), requests: [{ name: 'get', url: '/', headers: { Connection: 'close' } }] });
+    expect(summary.outcomes.ok).toBe(3);
+    expect(s.seen.map((r) => r.version)).toEqual(['2.0', '2.0', '2.0']);
+    expect(s.sessions).toHaveLength(3);
+    expect(trend(summary, 'http_req_tls_handshaking').min).toBeGreaterThan(0);
+  });
+
   it('interim responses (103 Early Hints, an unsolicited 100 Continue) are skipped', async () => {
     const s = await h2Server((req, res) => {
       req.stream.additionalHeaders({ ':status': 103, link: '</style.css>; rel=preload' });

@@ -58,6 +58,13 @@ export interface CompiledRequest {
   sleepMaxMs: number;
   /** Redirects to follow (the request's `redirects`, else the probe's `maxRedirects`). */
   maxRedirects: number;
+  /**
+   * Its `Connection` header lists `close`: undici then closes an HTTP/1.1
+   * connection after the response; over HTTP/2, where the header is not
+   * sent, the engine retires the connection after it, as Go's client
+   * (k6) stops reusing it (`doNotReuse`).
+   */
+  closesConnection: boolean;
   expect: CompiledExpect;
 }
 
@@ -146,6 +153,8 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
       sleepMinMs: (r.sleep ?? probe.sleep)?.minMs ?? 0,
       sleepMaxMs: (r.sleep ?? probe.sleep)?.maxMs ?? 0,
       maxRedirects: r.redirects ?? probe.maxRedirects,
+      // Validation keeps `connection` a written-out list of tokens.
+      closesConnection: headerEntries.some(([k, v]) => k.toLowerCase() === 'connection' && v.split(',').some((t) => t.trim().toLowerCase() === 'close')),
       expect: compileExpect(r.expect),
     };
   });
