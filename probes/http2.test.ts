@@ -251,6 +251,16 @@ describe('measurements over HTTP/2', () => {
     expect(trend(summary, 'http_req_tls_handshaking').min).toBeGreaterThan(0);
   });
 
+  it('noConnectionReuse over HTTP/2: every request on a connection of its own, as over HTTP/1.1', async () => {
+    const s = await h2Server();
+    const summary = await run({ target: s.url, scenario: iterations(3), noConnectionReuse: true });
+    expect(summary.outcomes.ok).toBe(3);
+    expect(s.seen.map((r) => r.version)).toEqual(['2.0', '2.0', '2.0']);
+    expect(s.sessions).toHaveLength(3);
+    expect(trend(summary, 'http_req_tls_handshaking').count).toBe(3);
+    expect(trend(summary, 'http_req_tls_handshaking').min).toBeGreaterThan(0);
+  });
+
   it('interim responses (103 Early Hints, an unsolicited 100 Continue) are skipped', async () => {
     const s = await h2Server((req, res) => {
       req.stream.additionalHeaders({ ':status': 103, link: '</style.css>; rel=preload' });

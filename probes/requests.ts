@@ -59,7 +59,7 @@ export interface CompiledRequest {
   /** Redirects to follow (the request's `redirects`, else the probe's `maxRedirects`). */
   maxRedirects: number;
   /**
-   * Its `Connection` header lists `close`: undici then closes an HTTP/1.1
+   * Its `Connection` header lists `close`, or noConnectionReuse: undici then closes an HTTP/1.1
    * connection after the response; over HTTP/2, where the header is not
    * sent, the engine retires the connection after it, as Go's client
    * (k6) stops reusing it (`doNotReuse`).
@@ -154,7 +154,7 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
       sleepMaxMs: (r.sleep ?? probe.sleep)?.maxMs ?? 0,
       maxRedirects: r.redirects ?? probe.maxRedirects,
       // Validation keeps `connection` a written-out list of tokens.
-      closesConnection: headerEntries.some(([k, v]) => k.toLowerCase() === 'connection' && v.split(',').some((t) => t.trim().toLowerCase() === 'close')),
+      closesConnection: reset === NO_REUSE || headerEntries.some(([k, v]) => k.toLowerCase() === 'connection' && v.split(',').some((t) => t.trim().toLowerCase() === 'close')),
       expect: compileExpect(r.expect),
     };
   });
