@@ -22,7 +22,7 @@
  * request as soon as its previous one ends.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { ConnectionPool } from './connection-pool.ts';
@@ -315,7 +315,7 @@ class Exchange implements PooledHandler {
     this.abortFn = null;
     this.truncated = false;
     this.kept = 0;
-    this.chunks = this.req.expect.needsBody ? [] : null;
+    this.chunks = this.req.expect.needsBody || this.engine.debug === 'full' ? [] : null;
   }
 
   /** A new request: no earlier hops. */
@@ -445,6 +445,12 @@ class Exchange implements PooledHandler {
     this.bodyBytes += chunk.length;
     if (this.bodyBytes > this.engine.maxResponseBytes) {
       this.truncated = true;
+      // httpDebug full shows the body up to the limit.
+      const room = this.engine.maxResponseBytes - (this.bodyBytes - chunk.length);
+      if (this.chunks && this.engine.debug === 'full' && room > 0) {
+        this.chunks.push(chunk.subarray(0, room));
+        this.kept += room;
+      }
       if (this.abortFn) this.abortFn(TOO_LARGE);
       return false;
     }
@@ -577,7 +583,22 @@ class RequestStats {
   }
 }
 
-type Post = (msg: { type: 'interval' | 'done'; partial: WorkerPartial }) => void;
+type Post = (msg: { type: 'interval' | 'done'; partial: WorkerPartial } | { type: 'debug'; text: string }) => void;
+
+/** `name: value` lines of a flat header list (undici's raw Buffers, or strings). */
+function headerLines(headers: readonly (Buffer | string)[]): string {
+  let out = '';
+  for (let i = 0; i + 1 < headers.length; i += 2) out += `${headers[i]!.toString()}: ${headers[i + 1]!.toString('latin1')}\n`;
+  return out;
+}
+
+/** A request or response body as httpDebug shows it: text, or its size when it is not (a stream, bytes beyond text). */
+function bodyText(body: unknown): string {
+  if (body === null || body === undefined) return '';
+  const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : undefined;
+  if (text === undefined) return '(a body that is not text)\n';
+  return text === '' ? '' : `${text}\n`;
+}
 
 /**
  * One worker's share of a run. Lifecycle: `new Engine(init, post)` (compiles
@@ -586,6 +607,8 @@ type Post = (msg: { type: 'interval' | 'done'; partial: WorkerPartial }) => void
  */
 export class Engine {
   readonly maxResponseBytes: number;
+  /** k6's httpDebug: write each hop's request and response (`full`: their bodies too); undefined: off. */
+  readonly debug: 'headers' | 'full' | undefined;
   /** Most bytes of response header fields read (undici's maxHeaderSize over HTTP/1.1; checked by the Exchange over HTTP/2). */
   readonly headerLimit: number;
   private readonly scenario: Scenario;
@@ -671,6 +694,7 @@ export class Engine {
     const probe = init.probe;
     this.scenario = probe.scenario;
     this.maxResponseBytes = probe.maxResponseBytes;
+    this.debug = init.httpDebug;
     this.headerLimit = Math.max(16_384, probe.maxResponseBytes);
     this.requests = compileRequests(probe);
     this.minIterationMs = probe.minIterationDuration ?? 0;
@@ -1082,6 +1106,7 @@ export class Engine {
   }
 
   private dispatch(ex: Exchange, pool: ConnectionPool): void {
+    if (this.debug !== undefined && !this.warming) this.debugRequest(ex);
     const outer = this.dispatching;
     this.dispatching = true;
     try {
@@ -1181,6 +1206,7 @@ export class Engine {
   complete(ex: Exchange, err: Error | undefined): void {
     if (!ex.active) return;
     if (err !== undefined && ex.headersAt === 0 && this.retryHop(ex, err)) return;
+    if (this.debug !== undefined && !this.warming && ex.headersAt > 0) this.debugResponse(ex);
     let redirectProblem: string | undefined;
     if (err === undefined && REDIRECT_CODE[ex.status] === 1 && ex.headersAt > 0) {
       const location = rawHeader(ex.rawHeaders, 'location', false);
@@ -1229,9 +1255,10 @@ export class Engine {
       message = `HTTP ${ex.status}`;
     } else {
       message = req.expect.headers.length > 0 ? checkHeaders(req.expect, ex.rawHeaders) : undefined;
-      if (message === undefined && ex.chunks) message = checkJson(req.expect, Buffer.concat(ex.chunks, ex.kept), ex.truncated, rawHeader(ex.rawHeaders, 'content-encoding'), this.maxResponseBytes);
+      if (message === undefined && ex.chunks && req.expect.needsBody) message = checkJson(req.expect, Buffer.concat(ex.chunks, ex.kept), ex.truncated, rawHeader(ex.rawHeaders, 'content-encoding'), this.maxResponseBytes);
       outcome = message === undefined ? 'ok' : 'assertion_failed';
     }
+    if (this.debug !== undefined && !this.warming && !hadResponse) this.post({ type: 'debug', text: `Response: none (${outcome}${message !== undefined ? `: ${message}` : ''})\n\n` });
     st.outcomes[O[outcome]]!++;
     if (responded) st.statuses[ex.status] = (st.statuses[ex.status] ?? 0) + 1;
     const latencyMs = now - ex.scheduled;
@@ -1376,6 +1403,25 @@ export class Engine {
       if (this.scenario.executor === 'shared-iterations' || this.scenario.executor === 'per-vu-iterations') this.maybeAllDone();
     }
     if (this.stopping && this.inFlight === 0) this.finish();
+  }
+
+  /** httpDebug: the hop's request as it goes out (the body too with `full`). */
+  private debugRequest(ex: Exchange): void {
+    const o = ex.options!;
+    const host = new URL(ex.origin).host;
+    let text = `Request:\n${o.method} ${o.path} HTTP/1.1\nHost: ${host}\n${headerLines((o.headers ?? []) as string[])}\n`;
+    if (this.debug === 'full') text += bodyText(o.body);
+    this.post({ type: 'debug', text });
+  }
+
+  /** httpDebug: the hop's response, its status and headers (and the body read, with `full`). */
+  private debugResponse(ex: Exchange): void {
+    let text = `Response:\n${ex.h2 ? 'HTTP/2.0' : 'HTTP/1.1'} ${ex.status} ${STATUS_CODES[ex.status] ?? ''}\n${headerLines(ex.rawHeaders ?? [])}\n`;
+    if (this.debug === 'full' && ex.chunks) {
+      text += bodyText(Buffer.concat(ex.chunks, ex.kept));
+      if (ex.truncated) text += `(cut at maxResponseBytes, ${this.maxResponseBytes} bytes)\n`;
+    }
+    this.post({ type: 'debug', text: `${text}\n` });
   }
 
   private noteError(outcome: Outcome, message: string): void {

@@ -60,6 +60,8 @@ export interface WorkerInit {
    * proxy when its pool is built. Absent: no proxy.
    */
   proxy?: ProxyEnv;
+  /** k6's httpDebug (RunOptions.httpDebug): requests and responses posted as `debug` messages. */
+  httpDebug?: 'headers' | 'full';
 }
 
 export type ToWorker = { type: 'start'; startAt: number } | { type: 'stop'; hard: boolean };
@@ -68,7 +70,9 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'interval'; partial: WorkerPartial }
   | { type: 'done'; partial: WorkerPartial }
-  | { type: 'fatal'; message: string };
+  | { type: 'fatal'; message: string }
+  /** httpDebug: a request or response, written out by the controller (RunOptions.debugOut). */
+  | { type: 'debug'; text: string };
 
 /** Outcome counts in the order of `OUTCOMES`. */
 export type OutcomeCounts = number[];

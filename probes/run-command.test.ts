@@ -101,6 +101,20 @@ describe('burnwatch run (runCommand)', () => {
     expect(server.hits).toBe(0);
   });
 
+  it('--http-debug writes each request and response to the error stream; a bad mode is refused (104)', async () => {
+    server = await testServer();
+    const file = await probeFile('debug.yaml', probeYaml(server.url));
+    const out = capture();
+    const err = capture();
+    expect(await runCommand(file, { out: out.out, err: err.out, httpDebug: true, handleSignals: false })).toBe(0);
+    expect(err.text().match(/^Request:\nGET \/x\?u=u-\d+ HTTP\/1\.1\n/gm)).toHaveLength(80);
+    expect(err.text().match(/^Response:\nHTTP\/1\.1 200 OK\n/gm)).toHaveLength(80);
+    expect(out.text()).not.toMatch(/^Request:/m);
+    const bad = capture();
+    expect(await runCommand(file, { out: bad.out, httpDebug: 'bodies', handleSignals: false })).toBe(104);
+    expect(bad.text()).toBe('--http-debug: expected no value (headers) or full, got bodies\n');
+  });
+
   it('exits 99 when a threshold fails', async () => {
     server = await testServer(delayed(0, 500));
     const file = await probeFile('failing.yaml', probeYaml(server.url));

@@ -57,6 +57,10 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** Aborting stops the run gracefully (gracefulStop honoured); the summary is still produced. */
   signal?: AbortSignal;
+  /** k6's httpDebug: each request and response (`full`: with bodies) written to `debugOut`. */
+  httpDebug?: 'headers' | 'full';
+  /** Where httpDebug writes; default stderr. */
+  debugOut?: NodeJS.WritableStream;
   /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY (and REQUEST_METHOD) are read, once, at the start; default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -350,6 +354,7 @@ class RunController {
         ...(sharedVus ? { sharedVus } : {}),
         ...(this.tls ? { tls: this.tls } : {}),
         ...(this.proxy ? { proxy: this.proxy } : {}),
+        ...(this.options.httpDebug ? { httpDebug: this.options.httpDebug } : {}),
       };
       let worker: Worker;
       try {
@@ -395,6 +400,9 @@ class RunController {
           break;
         case 'fatal':
           this.onWorkerFailure(h, `load worker ${h.index} failed: ${msg.message}`);
+          break;
+        case 'debug':
+          (this.options.debugOut ?? process.stderr).write(msg.text);
           break;
       }
       this.emitReady();

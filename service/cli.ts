@@ -64,6 +64,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config, 
         `thresholds {"p(95)<500": {"ok": true}}), not of k6's legacy --summary-export file (metrics.NAME["p(95)"], thresholds true = failed)`,
     )
     .option('--summary-trend-stats <stats>', "the trend values the summary table shows, in order, as k6's option: avg, min, med, max, count, p(N) (e.g. 'avg,p(95),p(99.99)', quoted: the shell reads the parentheses); overrides the probe's summaryTrendStats")
+    .option('--http-debug [mode]', "write each request and response to stderr as it goes, as k6's --http-debug: headers; --http-debug=full adds the bodies (up to maxResponseBytes)")
     .option('--segment <i/n>', "run the i-th of n shares of the scenario (k6 execution segments: equal VU shares, iterations following the VUs), e.g. 2/4")
     // Checked by runCommand, not by commander: a bad --threads is bad input (104), like a bad --segment.
     .option('--threads <n>', 'load-generating worker threads (default: enough for the load, at most cores − 1)')
@@ -71,11 +72,11 @@ Exit codes: 0 ok, 1 failure, 2 usage, 99 thresholds failed, 104 invalid config, 
       'after',
       `
 Exit codes: 0 every threshold passed, 99 a threshold failed, 104 invalid probe
-file or option (--segment, --threads, --summary-trend-stats, an unwritable --summary-export path,
+file or option (--segment, --threads, --summary-trend-stats, --http-debug, an unwritable --summary-export path,
 a --probe name the file lacks), 105 aborted before its end (auto-abort,
 redirects above maxRps, Ctrl-C), 1 failure, 2 usage.`,
     )
-    .action(async (file: string, opts: { probe?: string; summaryExport?: string; summaryTrendStats?: string; segment?: string; threads?: string }) => {
+    .action(async (file: string, opts: { probe?: string; summaryExport?: string; summaryTrendStats?: string; httpDebug?: string | true; segment?: string; threads?: string }) => {
       setExit(await runCommand(file, opts));
     });
 

@@ -43,6 +43,8 @@ export interface RunCommandOptions {
   summaryExport?: string;
   /** `--summary-trend-stats`: k6's form, `avg,p(95),p(99.99)`; overrides the probe's `summaryTrendStats`. */
   summaryTrendStats?: string;
+  /** `--http-debug[=full]`: true (the flag alone) or `headers` writes headers, `full` bodies too; to `err`. */
+  httpDebug?: string | true;
   /** Where HTTP_PROXY / HTTPS_PROXY / NO_PROXY are read (default `process.env`). */
   env?: Readonly<Record<string, string | undefined>>;
   /** `i/n`, 1-based. */
@@ -193,6 +195,11 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
     err.write(`--threads: expected a whole number of at least 1, got ${String(options.threads)}\n`);
     return EXIT.invalidConfig;
   }
+  const httpDebug = options.httpDebug === true || options.httpDebug === 'headers' ? 'headers' : options.httpDebug;
+  if (httpDebug !== undefined && httpDebug !== 'headers' && httpDebug !== 'full') {
+    err.write(`--http-debug: expected no value (headers) or full, got ${httpDebug}\n`);
+    return EXIT.invalidConfig;
+  }
   let trendStats: string[] | undefined;
   if (options.summaryTrendStats !== undefined) {
     const parsed = parseTrendStats(options.summaryTrendStats);
@@ -231,6 +238,7 @@ export async function runCommand(probeFile: string, options: RunCommandOptions =
   try {
     run = startRun(probe, {
       ...(options.env ? { env: options.env } : {}),
+      ...(httpDebug !== undefined ? { httpDebug, debugOut: err } : {}),
       maxRps: loaded.maxRps,
       ...(segment ? { segment } : {}),
       ...(threads !== undefined ? { threads } : {}),
