@@ -129,6 +129,12 @@ export class Conn {
   stream: ClientHttp2Stream | null = null;
   /** HTTP/2: set while undici fails the request in flight for a GOAWAY whose last stream id is below its stream: the server never processed it. */
   unprocessed = false;
+  /**
+   * Retired by choice after its request (HTTP/2 with Connection: close or
+   * noConnectionReuse, a graceful GOAWAY): its replacement is opened at once,
+   * outside `maxConnecting`, as an HTTP/1.1 Client reconnects in place.
+   */
+  replaceAtOnce = false;
   constructor(readonly client: Client) {}
 
   /** Takes `socket` as its own: one 'drain' listener per socket, whatever the number of requests on it. */
@@ -657,7 +663,19 @@ export class ConnectionPool {
       this.connecting--;
     }
     conn.client.destroy().catch(() => {});
+    if (conn.replaceAtOnce) {
+      const next = this.dequeue();
+      const fresh = next ? this.open(true) : undefined;
+      if (next && fresh) this.send(fresh, next.opts, next.handler);
+      else if (next) this.requeue(next);
+    }
     this.pump();
+  }
+
+  /** Puts a request taken from the queue back at its head. */
+  private requeue(q: Queued): void {
+    if (this.head > 0) this.queue[--this.head] = q;
+    else this.queue.unshift(q);
   }
 
   private dequeue(): Queued | undefined {
@@ -776,6 +794,7 @@ export class ConnectionPool {
       } else if (code === h2.NGHTTP2_NO_ERROR) {
         // Node lets the stream finish, then closes the session; the connection takes no other request.
         conn.connected = false;
+        conn.replaceAtOnce = true;
       } else forward();
     });
   }

@@ -19,7 +19,8 @@
  * time (wrk2), so a stalled target cannot hide its stall behind requests
  * that were never sent. An iteration that finds no free VU (and the pool at
  * maxVUs) is dropped and counted. Closed model: each VU sends its next
- * request as soon as its previous one ends.
+ * request as soon as its previous one ends, or after its think time
+ * (`sleep`, `minIterationDuration`).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES } from 'node:http';
@@ -210,6 +211,8 @@ class Vu {
   readonly ctx: TemplateContext;
   /** Closed model: starts this VU's next iteration (one function per VU, not a closure per request). */
   next: () => void = () => {};
+  /** The timer of its think time (sleep, minIterationDuration), while it pauses after its request. */
+  pause: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     readonly engine: Engine,
@@ -380,7 +383,10 @@ class Exchange implements PooledHandler {
       if (conn !== null) {
         this.h2 = conn.h2;
         // Connection: close is not sent over HTTP/2: the connection is retired after this request instead (Go: doNotReuse).
-        if (this.h2 && this.req.closesConnection) conn.connected = false;
+        if (this.h2 && this.req.closesConnection) {
+          conn.connected = false;
+          conn.replaceAtOnce = true;
+        }
         const socket = conn.socket;
         if (socket !== null) {
           this.hopSocket = socket;
@@ -1019,7 +1025,12 @@ export class Engine {
         }
       } else if (vu.active) {
         vu.active = false;
-        if (vu.running) {
+        if (vu.pause !== undefined) {
+          // Ramped down in its think time: it ends now (its request is done, and so is its iteration).
+          this.clearTimer(vu.pause);
+          vu.pause = undefined;
+          vu.running = false;
+        } else if (vu.running) {
           vu.retireAt = now + rampDown;
           retiring = true;
         }
@@ -1222,6 +1233,7 @@ export class Engine {
     this.inFlight--;
     const vu = ex.vu;
     if (err === INTERRUPTED) {
+      if (this.debug !== undefined && !this.warming && ex.headersAt === 0) this.post({ type: 'debug', text: 'Response: none (interrupted: gracefulStop / gracefulRampDown)\n\n' });
       this.interrupted++;
       this.release(vu);
       return;
@@ -1310,9 +1322,11 @@ export class Engine {
     // Closed model: an iteration is its one request, sent when it started, so
     // its duration is the request's latency; partial() adds those histograms
     // once per interval instead of recording every value twice.
-    // Think time is part of the iteration, as k6's sleep() is: recorded now, the pause being decided now.
-    const pauseMs = this.pauses ? this.pauseAfter(req, now - ex.firstSent) : 0;
-    if (this.open || this.pauses) this.iterationHist.record((now - ex.firstSent + pauseMs) * 1000);
+    // Think time is part of the iteration, as k6's sleep() is (recorded now, the sleep being drawn now);
+    // minIterationDuration's padding is not: k6 pads after it has recorded iteration_duration.
+    const sleepMs = this.pauses ? this.sleepFor(req) : 0;
+    const pauseMs = this.pauses ? Math.max(sleepMs, this.minIterationMs - (now - ex.firstSent)) : 0;
+    if (this.open || this.pauses) this.iterationHist.record((now - ex.firstSent + sleepMs) * 1000);
     this.iterations++;
     if (message !== undefined && outcome !== 'ok') this.noteError(outcome, message);
     if (ex.sample) {
@@ -1357,13 +1371,9 @@ export class Engine {
     } else if (early <= -PIGGYBACK_MS) this.runDue();
   }
 
-  /**
-   * The think time after a request: its `sleep` (uniform in [min, max]),
-   * or what pads the iteration to `minIterationDuration` if that is more.
-   */
-  private pauseAfter(req: CompiledRequest, elapsedMs: number): number {
-    const sleep = req.sleepMaxMs > req.sleepMinMs ? req.sleepMinMs + Math.random() * (req.sleepMaxMs - req.sleepMinMs) : req.sleepMinMs;
-    return Math.max(sleep, this.minIterationMs - elapsedMs);
+  /** The think time after a request: its `sleep`, uniform in [min, max]. */
+  private sleepFor(req: CompiledRequest): number {
+    return req.sleepMaxMs > req.sleepMinMs ? req.sleepMinMs + Math.random() * (req.sleepMaxMs - req.sleepMinMs) : req.sleepMinMs;
   }
 
   /**
@@ -1378,7 +1388,10 @@ export class Engine {
       return;
     }
     if (pauseMs > 0 && !this.stopping && (this.open || vu.active)) {
-      this.setTimer(() => this.release(vu, true), pauseMs);
+      vu.pause = this.setTimer(() => {
+        vu.pause = undefined;
+        this.release(vu, true);
+      }, pauseMs);
       return;
     }
     if (this.open) {
@@ -1408,8 +1421,10 @@ export class Engine {
   /** httpDebug: the hop's request as it goes out (the body too with `full`). */
   private debugRequest(ex: Exchange): void {
     const o = ex.options!;
-    const host = new URL(ex.origin).host;
-    let text = `Request:\n${o.method} ${o.path} HTTP/1.1\nHost: ${host}\n${headerLines((o.headers ?? []) as string[])}\n`;
+    const headers = (o.headers ?? []) as string[];
+    // undici sends Host from the origin unless the request sets its own (written among its headers).
+    const ownHost = headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'host');
+    let text = `Request:\n${o.method} ${o.path} HTTP/1.1\n${ownHost ? '' : `Host: ${new URL(ex.origin).host}\n`}${headerLines(headers)}\n`;
     if (this.debug === 'full') text += bodyText(o.body);
     this.post({ type: 'debug', text });
   }

@@ -261,6 +261,23 @@ describe('measurements over HTTP/2', () => {
     expect(trend(summary, 'http_req_tls_handshaking').min).toBeGreaterThan(0);
   });
 
+  it('noConnectionReuse over HTTP/2 with many VUs: each retired connection is replaced at once, not 4 at a time (the pool’s connect cap)', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const s = await h2Server((_req, res) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end('ok');
+      }, 150);
+    });
+    const summary = await run({ target: s.url, scenario: iterations(36, 12), noConnectionReuse: true });
+    expect(summary.outcomes).toMatchObject({ ok: 36, connect_error: 0 });
+    // 12 VUs, each on a new connection per request: the server sees them at once, not 4.
+    expect(most).toBeGreaterThanOrEqual(10);
+  });
+
   it('interim responses (103 Early Hints, an unsolicited 100 Continue) are skipped', async () => {
     const s = await h2Server((req, res) => {
       req.stream.additionalHeaders({ ':status': 103, link: '</style.css>; rel=preload' });

@@ -25,7 +25,7 @@ export function formatProgress(p: Progress): string {
   parts.push(p.targetRate !== undefined ? `${rate}/${formatRate(p.targetRate)} req/s` : `${rate} req/s`);
   // Open model: busy, not k6's `vus` (every allocated VU counts as active there). Closed model: k6's
   // `vus`, and the busy ones when think time (sleep) leaves some VUs between requests.
-  if (p.targetRate !== undefined) parts.push(`vus ${p.vusBusy}/${p.vusMax}`);
+  if (p.openModel ?? p.targetRate !== undefined) parts.push(`vus ${p.vusBusy}/${p.vusMax}`);
   else parts.push(`vus ${p.vus}/${p.vusMax}${p.vusBusy < p.vus ? ` (${p.vusBusy} busy)` : ''}`);
   parts.push(`p95 ${p.p95Ms !== undefined ? formatMs(p.p95Ms) : '-'}`);
   // One decimal, unless that would show an error rate that is not 0 as 0 % (or not 1 as 100 %).

@@ -126,8 +126,9 @@ function parseProxy(name: string, value: string): ProxyServer {
 /**
  * The proxies the environment names, once per run; undefined when it names
  * none (NO_PROXY alone changes nothing). Throws a `BurnwatchError`
- * (`PROBE_PROXY_INVALID`) for a value that is no http(s) proxy URL, and for
- * HTTP_PROXY in a CGI environment.
+ * (`PROBE_PROXY_INVALID`) for a value that is no http(s) proxy URL; HTTP_PROXY
+ * in a CGI environment is left out and said in `httpRefused` (startRun
+ * refuses a probe with http:// origins then).
  *
  * @example
  * readProxyEnv({ HTTPS_PROXY: 'http://bot:s3cret@proxy.corp:3128', NO_PROXY: '.internal' })

@@ -65,6 +65,9 @@ describe('userAgent', () => {
     expect(build({ userAgent: '' })).toEqual([]);
     expect(build({})).toEqual(['user-agent', USER_AGENT]);
     expect(() => build({ userAgent: 'a\r\nX-Injected: 1' })).toThrow(/userAgent[\s\S]*no control characters/);
+    // Literal, as k6's: braces are text, not a template (an unterminated one made every worker fail).
+    expect(build({ userAgent: 'bot-{{vu}}' })).toEqual(['user-agent', 'bot-{{vu}}']);
+    expect(build({ userAgent: 'Mozilla/5.0 {{' })).toEqual(['user-agent', 'Mozilla/5.0 {{']);
   });
 });
 

@@ -117,9 +117,10 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
         if (!lower.has('content-type')) headerEntries.push(['content-type', 'application/json']);
       }
     }
-    const userAgent = probe.userAgent ?? USER_AGENT;
-    if (!lower.has('user-agent') && userAgent !== '') headerEntries.push(['user-agent', userAgent]);
     const headers = headerEntries.map(([name, value]) => ({ name, value: compileTemplate(value) }));
+    // Literal, as k6's userAgent is: not a template.
+    const userAgent = probe.userAgent ?? USER_AGENT;
+    if (!lower.has('user-agent') && userAgent !== '') headers.push({ name: 'user-agent', value: { isStatic: true, text: userAgent, render: () => userAgent } });
     const staticHeaders = headers.every((h) => h.value.isStatic) ? headers.flatMap((h) => [h.name, h.value.text]) : undefined;
     const staticBody = body?.isStatic ? Buffer.from(body.text) : undefined;
     const timeoutMs = r.timeout ?? probe.timeout;

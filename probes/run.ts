@@ -76,6 +76,8 @@ export interface Progress {
   stage?: { index: number; count: number };
   /** Open model: this process's target arrival rate now (req/s). */
   targetRate?: number;
+  /** An arrival-rate executor (the VUs shown are the busy ones; closed model: k6's vus). */
+  openModel?: boolean;
   /** Requests completed per second over the last interval. */
   currentRate: number;
   vus: number;
@@ -700,6 +702,7 @@ class RunController {
       plannedMs: s.startTime + regularDurationMs(s),
       ...(stage ? { stage: { index: stage.index + 1, count: stage.count } } : {}),
       ...(targetRate !== undefined ? { targetRate } : {}),
+      openModel: isArrivalRate(s),
       currentRate: seconds > 0 ? total / seconds : 0,
       vus: this.interval.vus.value,
       vusMax: this.interval.vusMax.value,
@@ -793,10 +796,11 @@ class RunController {
     } else if (dropped > 0) {
       const started = this.total.iterations + this.total.interrupted + dropped;
       const vusMax = this.total.vusMax.max;
-      const p99 = metrics.http_req_duration?.values['p(99)'] ?? 0;
+      // A VU is busy for its whole iteration: the request and any think time (sleep).
+      const p99 = Math.max(metrics.http_req_duration?.values['p(99)'] ?? 0, metrics.iteration_duration?.values['p(99)'] ?? 0);
       const peak = peakArrivalRate(s) ?? 0;
       warnings.push(
-        `${formatCount(dropped)} of ${formatCount(started)} iterations (${Math.round((dropped / Math.max(1, started)) * 1000) / 10} %) were dropped because all ${vusMax} VUs were busy: the load generator, not the target, limited the load. Raise maxVUs (about rate × latency ≈ ${formatCount(Math.ceil((peak * this.loadShare * p99) / 1000) + 1)} VUs) or lower the rate.`,
+        `${formatCount(dropped)} of ${formatCount(started)} iterations (${Math.round((dropped / Math.max(1, started)) * 1000) / 10} %) were dropped because all ${vusMax} VUs were busy: the load generator, not the target, limited the load. Raise maxVUs (about rate × iteration time ≈ ${formatCount(Math.ceil((peak * this.loadShare * p99) / 1000) + 1)} VUs) or lower the rate.`,
       );
     }
     const lag = this.total.lag;

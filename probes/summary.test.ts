@@ -48,6 +48,8 @@ describe('rates and durations on screen', () => {
     expect(describeScenario(probe({ ...base, sleep: '500ms', minIterationDuration: '2s' }))).toBe('constant-vus: 10 VUs for 1m · think time 500ms · iterations ≥ 2s');
     expect(describeScenario(probe({ ...base, requests: [{ name: 'a', url: '/', sleep: '1s' }] }))).toBe('constant-vus: 10 VUs for 1m · think time per request');
     expect(describeScenario(probe(base))).toBe('constant-vus: 10 VUs for 1m');
+    expect(describeScenario(probe({ ...base, sleep: '0s' }))).toBe('constant-vus: 10 VUs for 1m');
+    expect(describeScenario(probe({ ...base, sleep: '5s', requests: [{ name: 'a', url: '/', sleep: '1s' }] }))).toBe('constant-vus: 10 VUs for 1m · think time per request');
   });
 
   it('progress shows fractional rates and a plan that is not whole seconds', () => {
@@ -61,6 +63,8 @@ describe('rates and durations on screen', () => {
     expect(formatProgress(progress({ vus: 350, vusBusy: 4, vusMax: 500 }))).toContain('  vus 350/500 (4 busy)  ');
     expect(formatProgress(progress({ vus: 50, vusBusy: 50, vusMax: 50 }))).toContain('  vus 50/50  ');
     expect(formatProgress(progress({ targetRate: 1000, vus: 200, vusBusy: 12, vusMax: 200 }))).toContain('  vus 12/200  ');
+    // The open model in its gracefulStop has no target rate any more: still its busy VUs.
+    expect(formatProgress(progress({ openModel: true, vus: 200, vusBusy: 12, vusMax: 200, stopping: true }))).toContain('  vus 12/200  ');
   });
 
   it('progress never shows an error rate that is not 0 as 0 % (or one that is not 1 as 100 %)', () => {

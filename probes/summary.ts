@@ -414,8 +414,12 @@ export function interruptedWarning(count: number, executor: Scenario['executor']
 /** One line describing the planned load, for headers and logs. */
 export function describeScenario(probe: Probe): string {
   const pauses: string[] = [];
-  if (probe.sleep) pauses.push(`think time ${probe.sleep.minMs === probe.sleep.maxMs ? formatDuration(probe.sleep.minMs) : `${formatDuration(probe.sleep.minMs)}–${formatDuration(probe.sleep.maxMs)}`}`);
-  if (probe.requests.some((r) => r.sleep)) pauses.push('think time per request');
+  const own = probe.requests.filter((r) => r.sleep !== undefined);
+  // The probe's sleep, where a request does not set its own.
+  if (probe.sleep && probe.sleep.maxMs > 0 && own.length < probe.requests.length) {
+    pauses.push(`think time ${probe.sleep.minMs === probe.sleep.maxMs ? formatDuration(probe.sleep.minMs) : `${formatDuration(probe.sleep.minMs)}–${formatDuration(probe.sleep.maxMs)}`}`);
+  }
+  if (own.some((r) => r.sleep!.maxMs > 0)) pauses.push('think time per request');
   if (probe.minIterationDuration) pauses.push(`iterations ≥ ${formatDuration(probe.minIterationDuration)}`);
   return describeExecutor(probe) + (pauses.length > 0 ? ` · ${pauses.join(' · ')}` : '');
 }

@@ -62,7 +62,7 @@ describe('sleep (think time) and minIterationDuration', () => {
     }
   });
 
-  it('minIterationDuration pads an iteration shorter than it: a 100 ms request in a 250 ms iteration', async () => {
+  it('minIterationDuration pads an iteration shorter than it (the VU waits), outside iteration_duration as in k6: a 100 ms request, iterations 250 ms apart', async () => {
     server = await testServer(delayed(100));
     const summary = await run({ scenario: { executor: 'per-vu-iterations', vus: 1, iterations: 4, maxDuration: '10s' }, minIterationDuration: '250ms' });
     const gaps = server.arrivals.slice(1).map((t, i) => t - server!.arrivals[i]!);
@@ -70,7 +70,9 @@ describe('sleep (think time) and minIterationDuration', () => {
       expect(g).toBeGreaterThanOrEqual(249);
       expect(g).toBeLessThan(400);
     }
-    expect(summary.metrics.iteration_duration!.values.min).toBeGreaterThanOrEqual(250);
+    // k6 records iteration_duration before it pads (ActiveVU.RunOnce): the request's time, not 250 ms.
+    expect(summary.metrics.iteration_duration!.values.min).toBeGreaterThanOrEqual(100);
+    expect(summary.metrics.iteration_duration!.values.max).toBeLessThan(240);
     expect(summary.metrics.http_req_duration!.values.max).toBeLessThan(200);
   });
 
@@ -88,6 +90,22 @@ describe('sleep (think time) and minIterationDuration', () => {
     const summary = await run({ scenario: { executor: 'shared-iterations', vus: 1, iterations: 3, maxDuration: '10s' }, sleep: '150ms' });
     expect(summary.outcomes.ok).toBe(3);
     expect(summary.durationMs).toBeGreaterThanOrEqual(440);
+  });
+
+  it('a VU ramped down in its think time ends at once: vus falls with the ramp, not when the sleep would end', async () => {
+    server = await testServer();
+    const vusAfterRampDown: number[] = [];
+    await startRun(
+      probe({
+        target: server.url,
+        scenario: { executor: 'ramping-vus', startVUs: 4, gracefulRampDown: '0s', stages: [{ duration: '1s', target: 4 }, { duration: '100ms', target: 0 }, { duration: '2s', target: 0 }] },
+        sleep: '30s',
+        requests: [{ name: 'get', url: '/' }],
+      }),
+      { threads: 1, onProgress: (p) => p.elapsedMs > 2_500 && vusAfterRampDown.push(p.vus) },
+    ).done;
+    expect(vusAfterRampDown.length).toBeGreaterThan(0);
+    expect(Math.max(...vusAfterRampDown)).toBe(0);
   });
 
   it('says what a sleep must be', () => {

@@ -2,7 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testServer } from '../probes/test-support.ts';
 import { finished, runCli, spawnCli, waitForOutput } from '../test/helpers.ts';
+import { normalizeArgs } from './cli.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -136,3 +138,28 @@ spec: { listen: "127.0.0.1:0", dataDir: ${JSON.stringify(join(dir, 'data'))}, de
     expect(Date.now() - stopAt).toBeLessThan(5_000);
   });
 });
+
+describe('--http-debug as k6 users write it', () => {
+  it('a bare --http-debug before the probe file is headers, not the file; =full and a following mode stay as written', () => {
+    expect(normalizeArgs(['node', 'bw', 'run', '--http-debug', 'probe.yaml'])).toEqual(['node', 'bw', 'run', '--http-debug=headers', 'probe.yaml']);
+    expect(normalizeArgs(['node', 'bw', 'run', 'probe.yaml', '--http-debug'])).toEqual(['node', 'bw', 'run', 'probe.yaml', '--http-debug=headers']);
+    expect(normalizeArgs(['node', 'bw', 'run', '--http-debug', 'full', 'probe.yaml'])).toEqual(['node', 'bw', 'run', '--http-debug', 'full', 'probe.yaml']);
+    expect(normalizeArgs(['node', 'bw', 'run', '--http-debug=full', 'probe.yaml'])).toEqual(['node', 'bw', 'run', '--http-debug=full', 'probe.yaml']);
+  });
+
+  it('burnwatch run --http-debug probe.yaml runs the probe and writes its requests to stderr', async () => {
+    const server = await testServer();
+    const dir = await mkdtemp(join(tmpdir(), 'bw-debug-'));
+    try {
+      const file = join(dir, 'p.yaml');
+      await writeFile(file, `apiVersion: burnwatch/v1\nkind: Probe\nmetadata: { name: p }\nspec:\n  target: ${server.url}\n  scenario: { executor: shared-iterations, vus: 1, iterations: 2, maxDuration: 5s }\n  requests: [{ name: get, url: /x }]\n`);
+      const r = await runCli(['run', '--http-debug', file]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr.match(/^Request:\nGET \/x HTTP\/1\.1$/gm)).toHaveLength(2);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -120,13 +120,22 @@ redirects above maxRps, Ctrl-C), 1 failure, 2 usage.`,
   return program;
 }
 
+/**
+ * `--http-debug` takes an optional mode, and commander would take the next
+ * argument for it (`--http-debug probe.yaml`, as k6 users write it): a bare
+ * flag not followed by a mode is `--http-debug=headers`.
+ */
+export function normalizeArgs(argv: readonly string[]): string[] {
+  return argv.map((a, i) => (a === '--http-debug' && !['headers', 'full'].includes(argv[i + 1] ?? '') ? '--http-debug=headers' : a));
+}
+
 /** Runs the CLI; sets `process.exitCode` (the process exits when its work is done). */
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram((code) => {
     process.exitCode = code;
   });
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(normalizeArgs(argv));
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (typeof code === 'string' && code.startsWith('commander.')) return;
