@@ -10,7 +10,7 @@ import type { IntervalSnapshot, RequestSample } from './results.ts';
 import { startRun } from './run.ts';
 import { formatSummary } from './summary.ts';
 import type { RunSummary } from './summary.ts';
-import { closedPort, probe, stalledListener, testServer } from './test-support.ts';
+import { closedPort, iterations, probe, stalledListener, testServer } from './test-support.ts';
 import type { TestServer } from './test-support.ts';
 import { BIN, finished } from '../test/helpers.ts';
 
@@ -21,7 +21,6 @@ afterEach(async () => {
 });
 
 const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
-const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
 
 describe('fault paths give a classified outcome, never a crash', () => {
   it('a refused connection is a connect_error, and is never within a latency threshold however fast it failed', async () => {

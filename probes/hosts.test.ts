@@ -8,18 +8,15 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionPool } from './connection-pool.ts';
 import { Engine } from './engine.ts';
 import { compileHosts, mappedAddress } from './hosts.ts';
 import { startRun } from './run.ts';
 import { probeSpecSchema } from './spec.ts';
-import { probe, testServer, until, workerInit } from './test-support.ts';
+import { fixturePath as fixture, iterations, probe, testServer, until, workerInit } from './test-support.ts';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const CA = fixture('mtls-ca.crt');
-const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -12,20 +12,17 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionPool } from './connection-pool.ts';
 import type { Conn, PooledHandler } from './connection-pool.ts';
 import { startRun } from './run.ts';
 import { formatSummary } from './summary.ts';
 import type { RunSummary } from './summary.ts';
-import { probe, testServer } from './test-support.ts';
+import { fixturePath as fixture, iterations, probe, testServer } from './test-support.ts';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const CA = fixture('mtls-ca.crt');
 const KEY = readFileSync(fixture('mtls-server.key'));
 const CERT = readFileSync(fixture('mtls-server.crt'));
-const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -21,7 +21,6 @@ import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import type { SecureVersion, TLSSocket } from 'node:tls';
 import { runCommand } from '../service/commands/run.ts';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../test/helpers.ts';
 import { ConnectionPool } from './connection-pool.ts';
@@ -29,11 +28,9 @@ import type { ConnectionPoolOptions, PooledHandler } from './connection-pool.ts'
 import { startRun } from './run.ts';
 import type { RunOptions } from './run.ts';
 import type { RunSummary } from './summary.ts';
-import { closedPort, probe, testServer } from './test-support.ts';
+import { closedPort, fixturePath as fixture, iterations, probe, testServer } from './test-support.ts';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const CA = fixture('mtls-ca.crt');
-const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

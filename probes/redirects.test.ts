@@ -6,7 +6,7 @@ import type { RedirectHop } from './redirect.ts';
 import { probeSpecSchema } from './spec.ts';
 import { startRun } from './run.ts';
 import { formatSummary } from './summary.ts';
-import { probe, testServer } from './test-support.ts';
+import { iterations, probe, testServer } from './test-support.ts';
 import type { Handler, TestServer } from './test-support.ts';
 
 const servers: { close(): Promise<void> }[] = [];
@@ -52,7 +52,6 @@ const redirectsToHang =
     res.end();
   };
 
-const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
 
 interface Seen {
   method: string;

@@ -3,6 +3,7 @@
  * only): each server counts requests, records arrival times and the
  * highest concurrency it saw, and answers through a handler.
  */
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -101,6 +102,16 @@ export async function closedPort(): Promise<number> {
 /** Parses a probe spec (wire form) into the model, named `name`. */
 export function probe(spec: Record<string, unknown>, name = 'test'): Probe {
   return { name, ...probeSpecSchema.parse(spec) };
+}
+
+/** A shared-iterations scenario: `n` iterations over `vus` VUs, bounded at 20 s. */
+export function iterations(n: number, vus = 1): Record<string, unknown> {
+  return { executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' };
+}
+
+/** The path of a file in probes/fixtures (certificates, keys). */
+export function fixturePath(name: string): string {
+  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 }
 
 /** Waits until `cond()` holds, polling every 5 ms, for at most `ms` (then returns: the test's assertion says what failed). */

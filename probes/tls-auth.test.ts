@@ -12,22 +12,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BurnwatchError } from '../common/index.ts';
 import { BIN, finished } from '../test/helpers.ts';
 import type { IntervalSnapshot } from './results.ts';
 import { startRun } from './run.ts';
 import { probeSpecSchema } from './spec.ts';
-import { probe } from './test-support.ts';
+import { fixturePath as path, iterations, probe } from './test-support.ts';
 import { clientCertIndex, readTlsMaterial } from './tls-auth.ts';
 
-const path = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const pem = (name: string): string => readFileSync(path(name), 'utf8');
 const CA = path('mtls-ca.crt');
 const CLIENT = { cert: path('mtls-client.crt'), key: path('mtls-client.key') };
 const STRANGER = { cert: path('mtls-stranger.crt'), key: path('mtls-stranger.key') };
-const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
 
 let dir: string;
 let server: Server;

@@ -11,19 +11,16 @@ import type { ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { connect, createSecureContext, createServer as createTlsServer, getCiphers } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from './run.ts';
 import { probeSpecSchema } from './spec.ts';
-import { probe } from './test-support.ts';
+import { fixturePath as path, iterations, probe } from './test-support.ts';
 import { TlsContexts } from './tls-auth.ts';
 import { CIPHER_SUITES, describeTlsVersions, tlsConnectOptions } from './tls-options.ts';
 
-const path = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const pem = (name: string): string => readFileSync(path(name), 'utf8');
 const CA = path('mtls-ca.crt');
 const CLIENT = { cert: path('mtls-client.crt'), key: path('mtls-client.key') };
-const iterations = (n: number, vus = 1): Record<string, unknown> => ({ executor: 'shared-iterations', vus, iterations: n, maxDuration: '20s' });
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
