@@ -39,6 +39,8 @@ import type { Conn, PooledHandler } from './connection-pool.ts';
 import { OUTCOMES } from '../common/index.ts';
 import type { Outcome } from '../common/index.ts';
 import { ChainCookies } from './cookies.ts';
+import { digestAuthorization, digestChallenge } from './digest.ts';
+import type { DigestChallenge } from './digest.ts';
 import { countError } from './error-counts.ts';
 import { checkHeaders, checkJson, rawHeader } from './expect.ts';
 import { IntervalRecorder } from './histogram.ts';
@@ -244,6 +246,14 @@ class Exchange implements PooledHandler {
   chainRedirects = 0;
   /** Hops of the chain sent again after a kept-alive connection failed (see Engine.retryHop). */
   chainRetries = 0;
+  /** Hops of the chain sent again to answer a 401's Digest challenge (auth: digest). */
+  chainChallenges = 0;
+  /** auth: digest: the chain's challenge and the nonce count last sent with it (later hops to the origin answer it at once); null before a challenge. */
+  digest: { challenge: DigestChallenge; nc: number } | null = null;
+  /** This hop carried a Digest Authorization (a 401 to it is a refusal, unless the nonce was stale). */
+  digestSent = false;
+  /** The chain answered a stale nonce once (a second stale 401 ends it). */
+  digestStale = false;
   chainReceived = 0;
   chainSent = 0;
   /** The chain's hops' k6 timings (ms) so far: blocked, connecting, TLS handshaking and sending (see addHopTimings). */
@@ -315,6 +325,7 @@ class Exchange implements PooledHandler {
     this.bodyBytes = 0;
     this.hopSocket = null;
     this.rawHeaders = null;
+    this.digestSent = false;
     this.abortFn = null;
     this.truncated = false;
     this.kept = 0;
@@ -327,6 +338,9 @@ class Exchange implements PooledHandler {
     this.cookies = null;
     this.chainRedirects = 0;
     this.chainRetries = 0;
+    this.chainChallenges = 0;
+    this.digest = null;
+    this.digestStale = false;
     this.chainReceived = 0;
     this.chainSent = 0;
     this.chainBlocked = 0;
@@ -533,6 +547,7 @@ class RequestStats {
   redirects = 0;
   redirectLimited = 0;
   retries = 0;
+  challenges = 0;
   /** Responses that came over HTTP/2 (the others, of those in `waiting`, over HTTP/1.1). */
   h2 = 0;
 
@@ -562,6 +577,7 @@ class RequestStats {
       redirects: this.redirects,
       redirectLimited: this.redirectLimited,
       retries: this.retries,
+      challenges: this.challenges,
       h2: this.h2,
     };
     for (const status of this.latencyStatuses) {
@@ -584,6 +600,7 @@ class RequestStats {
     this.redirects = 0;
     this.redirectLimited = 0;
     this.retries = 0;
+    this.challenges = 0;
     this.h2 = 0;
     return out;
   }
@@ -650,6 +667,8 @@ export class Engine {
   private iterations = 0;
   private startedIterations = 0;
   private redirectsSent = 0;
+  /** Requests sent again to answer a Digest challenge (auth: digest), since the last interval: like redirects, more requests than the iterations. */
+  private challengesSent = 0;
   private dropped = 0;
   private interrupted = 0;
   private inFlight = 0;
@@ -1188,9 +1207,61 @@ export class Engine {
     ex.foldHopIntoChain();
     ex.chainRedirects++;
     this.redirectsSent++;
+    // auth: digest: the Authorization was this hop's own (k6 adds it below the redirects, which carry the
+    // request's headers); a hop back to the credentials' origin answers the chain's challenge at once.
+    const digest = ex.req.digest !== undefined && ex.digest !== null && hop.origin === ex.req.origin;
+    if (ex.digestSent) hop.options.headers = withoutAuthorization(hop.options.headers as string[]);
+    if (digest) hop.options.headers = this.digestHeaders(ex, hop.options);
     ex.hop(hop.origin, hop.options, performance.now());
+    ex.digestSent = digest;
     this.dispatch(ex, pool);
     return undefined;
+  }
+
+  /**
+   * auth: digest, a 401 from the credentials' origin: sends the hop again
+   * with the Authorization its Digest challenge asks for (k6 sends the
+   * request twice the same way; the chain is one request here, its latency
+   * to the final response). Returns why the 401 stands instead: no usable
+   * challenge, or credentials refused (a 401 to an answer whose nonce was
+   * not stale).
+   */
+  private answerChallenge(ex: Exchange): string | undefined {
+    // Several WWW-Authenticate headers are one comma-separated list (RFC 9110 §5.3).
+    const www = rawHeader(ex.rawHeaders, 'www-authenticate');
+    const found = digestChallenge(www === undefined ? [] : [www]);
+    if (typeof found === 'string') return `HTTP 401 (auth: digest, but ${found})`;
+    if (ex.digestSent) {
+      if (!found.stale || ex.digestStale) return 'HTTP 401 (the server refused the digest credentials)';
+      ex.digestStale = true;
+    }
+    ex.digest = { challenge: found, nc: 0 };
+    const options = { ...ex.options! };
+    options.headers = this.digestHeaders(ex, options);
+    ex.foldHopIntoChain();
+    ex.chainChallenges++;
+    this.challengesSent++;
+    ex.hop(ex.origin, options, performance.now());
+    ex.digestSent = true;
+    this.dispatch(ex, this.pools.get(ex.origin)!);
+    return undefined;
+  }
+
+  /** The hop's headers with the Authorization answering the chain's Digest challenge (its next nonce count). */
+  private digestHeaders(ex: Exchange, options: Dispatcher.DispatchOptions): string[] {
+    const d = ex.digest!;
+    const creds = ex.req.digest!;
+    const authorization = digestAuthorization(d.challenge, {
+      username: creds.username,
+      password: creds.password,
+      method: options.method,
+      uri: options.path,
+      body: options.body as string | Uint8Array | null | undefined,
+      nc: ++d.nc,
+    });
+    const headers = withoutAuthorization((options.headers ?? []) as string[]);
+    headers.push('authorization', authorization);
+    return headers;
   }
 
   /**
@@ -1219,7 +1290,10 @@ export class Engine {
     if (err !== undefined && ex.headersAt === 0 && this.retryHop(ex, err)) return;
     if (this.debug !== undefined && !this.warming && ex.headersAt > 0) this.debugResponse(ex);
     let redirectProblem: string | undefined;
-    if (err === undefined && REDIRECT_CODE[ex.status] === 1 && ex.headersAt > 0) {
+    if (err === undefined && ex.status === 401 && ex.req.digest !== undefined && ex.origin === ex.req.origin && ex.headersAt > 0) {
+      redirectProblem = this.answerChallenge(ex);
+      if (redirectProblem === undefined) return;
+    } else if (err === undefined && REDIRECT_CODE[ex.status] === 1 && ex.headersAt > 0) {
       const location = rawHeader(ex.rawHeaders, 'location', false);
       // An empty Location is none (Go returns the redirect).
       if (location) {
@@ -1319,6 +1393,7 @@ export class Engine {
     st.sent += ex.chainSent + ex.writtenBytes();
     st.redirects += ex.chainRedirects;
     st.retries += ex.chainRetries;
+    st.challenges += ex.chainChallenges;
     // Closed model: an iteration is its one request, sent when it started, so
     // its duration is the request's latency; partial() adds those histograms
     // once per interval instead of recording every value twice.
@@ -1573,6 +1648,7 @@ export class Engine {
       iterations: this.iterations,
       started: this.startedIterations,
       redirectsSent: this.redirectsSent,
+      challengesSent: this.challengesSent,
       dropped: this.dropped,
       interrupted: this.interrupted,
       vus: this.open ? this.vus.length : Math.max(this.peakActive, this.activeVus()),
@@ -1589,6 +1665,7 @@ export class Engine {
     this.iterations = 0;
     this.startedIterations = 0;
     this.redirectsSent = 0;
+    this.challengesSent = 0;
     this.dropped = 0;
     this.interrupted = 0;
     this.samples = [];
@@ -1631,4 +1708,11 @@ export class Engine {
   get plannedVus(): number {
     return this.planned;
   }
+}
+
+/** A copy of flat `[name, value, …]` headers without Authorization. */
+function withoutAuthorization(headers: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) if (headers[i]!.toLowerCase() !== 'authorization') out.push(headers[i]!, headers[i + 1]!);
+  return out;
 }

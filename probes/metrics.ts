@@ -194,6 +194,7 @@ class RequestTotals {
   redirects = 0;
   redirectLimited = 0;
   retries = 0;
+  challenges = 0;
   /** Responses over HTTP/2 (of the `waiting.totalCount` responses; the rest over HTTP/1.1). */
   h2 = 0;
 
@@ -238,6 +239,7 @@ class RequestTotals {
     this.redirects = 0;
     this.redirectLimited = 0;
     this.retries = 0;
+    this.challenges = 0;
     this.h2 = 0;
   }
 }
@@ -264,6 +266,7 @@ export class Agg {
   /** Iterations started and redirect hops sent (the requests sent are their sum). */
   started = 0;
   redirectsSent = 0;
+  challengesSent = 0;
   dropped = 0;
   interrupted = 0;
   vus: GaugeValues = { value: 0, min: Infinity, max: 0 };
@@ -313,6 +316,7 @@ export class Agg {
     this.iterations = 0;
     this.started = 0;
     this.redirectsSent = 0;
+    this.challengesSent = 0;
     this.dropped = 0;
     this.interrupted = 0;
     this.vus = { value: 0, min: Infinity, max: 0 };
@@ -352,6 +356,7 @@ export class Agg {
         dst.redirects += src.redirects;
         dst.redirectLimited += src.redirectLimited;
         dst.retries += src.retries;
+        dst.challenges += src.challenges;
         dst.h2 += src.h2;
       });
       p.timings.forEach((src, i) => {
@@ -363,6 +368,7 @@ export class Agg {
       this.iterations += p.iterations;
       this.started += p.started;
       this.redirectsSent += p.redirectsSent;
+      this.challengesSent += p.challengesSent;
       this.dropped += p.dropped;
       this.interrupted += p.interrupted;
       vus += p.vus;

@@ -120,6 +120,8 @@ export interface WorkerRequestPartial {
   redirectLimited: number;
   /** Hops sent again on a new connection after a kept-alive one failed before any response byte (see Engine.retryHop). */
   retries: number;
+  /** Hops sent again with a Digest Authorization, answering a 401's challenge (auth: digest). */
+  challenges: number;
   /** Responses (those in `waiting`) that came over HTTP/2; the rest came over HTTP/1.1. */
   h2: number;
 }
@@ -149,6 +151,8 @@ export interface WorkerPartial {
   /** Iterations started in the interval, and redirect hops sent in it (not when their chains end): the requests sent are their sum. */
   started: number;
   redirectsSent: number;
+  /** Hops sent again to answer a Digest challenge in the interval: requests sent beside the iterations, as redirects are. */
+  challengesSent: number;
   dropped: number;
   interrupted: number;
   /**

@@ -58,6 +58,8 @@ export interface CompiledRequest {
   sleepMaxMs: number;
   /** Redirects to follow (the request's `redirects`, else the probe's `maxRedirects`). */
   maxRedirects: number;
+  /** `auth: digest`: the URL's credentials, answered to a 401's Digest challenge from the request's origin (digest.ts); undefined: basic, or none. */
+  digest: Credentials | undefined;
   /**
    * Its `Connection` header lists `close`, or noConnectionReuse: undici then closes an HTTP/1.1
    * connection after the response; over HTTP/2, where the header is not
@@ -73,22 +75,38 @@ export interface CompiledRequest {
  * target's base path, and the `Authorization` the URL's user-info asks for
  * (`https://user:pass@host`: basic auth, as Go's client and so k6 send it).
  */
-function splitUrl(target: string, url: string): { origin: string; pathTemplate: string; authorization: string | undefined } {
+function splitUrl(target: string, url: string): { origin: string; pathTemplate: string; credentials: Credentials | undefined } {
   if (url.startsWith('/')) {
     const t = new URL(target);
     const base = t.pathname.replace(/\/+$/, '');
-    return { origin: t.origin, pathTemplate: `${base}${url}`, authorization: basicAuth(t) };
+    return { origin: t.origin, pathTemplate: `${base}${url}`, credentials: urlCredentials(t) };
   }
   const m = /^(https?:\/\/[^/?#]*)(.*)$/.exec(url)!;
   const u = new URL(m[1]!);
   const rest = m[2] ?? '';
-  return { origin: u.origin, pathTemplate: rest.startsWith('/') ? rest : `/${rest}`, authorization: basicAuth(u) };
+  return { origin: u.origin, pathTemplate: rest.startsWith('/') ? rest : `/${rest}`, credentials: urlCredentials(u) };
+}
+
+/** A URL's user name and password, percent-decoded. */
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/** The user-info of a URL (percent-decoded, as Go decodes it); `undefined` without. */
+function urlCredentials(u: URL): Credentials | undefined {
+  if (u.username === '' && u.password === '') return undefined;
+  return { username: decoded(u.username), password: decoded(u.password) };
 }
 
 /** `Basic …` for a URL with user-info (percent-decoded, as Go decodes it); `undefined` without. */
 export function basicAuth(u: URL): string | undefined {
-  if (u.username === '' && u.password === '') return undefined;
-  return `Basic ${Buffer.from(`${decoded(u.username)}:${decoded(u.password)}`).toString('base64')}`;
+  const c = urlCredentials(u);
+  return c && basicOf(c);
+}
+
+function basicOf(c: Credentials): string {
+  return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 }
 
 /** Percent-decoded, or as written when a `%` starts no escape (`100%`). */
@@ -103,12 +121,14 @@ function decoded(text: string): string {
 /** Compiles every request of a probe (the spec is already validated). */
 export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
   return probe.requests.map((r, index) => {
-    const { origin, pathTemplate, authorization } = splitUrl(probe.target, r.url);
+    const { origin, pathTemplate, credentials } = splitUrl(probe.target, r.url);
     const path = compileTemplate(pathTemplate);
     const headerEntries = Object.entries(r.headers);
     const lower = new Set(headerEntries.map(([k]) => k.toLowerCase()));
+    // Validation makes sure a digest request has credentials and no Authorization of its own.
+    const digest = (r.auth ?? probe.auth) === 'digest' && credentials ? credentials : undefined;
     // Go's client: the URL's credentials unless the request sets its own Authorization.
-    if (authorization !== undefined && !lower.has('authorization')) headerEntries.push(['authorization', authorization]);
+    if (credentials !== undefined && !digest && !lower.has('authorization')) headerEntries.push(['authorization', basicOf(credentials)]);
     let body: CompiledTemplate | undefined;
     if (r.body !== undefined) {
       if (typeof r.body === 'string') body = compileTemplate(r.body);
@@ -154,6 +174,7 @@ export function compileRequests(probe: ProbeSpec): CompiledRequest[] {
       sleepMinMs: (r.sleep ?? probe.sleep)?.minMs ?? 0,
       sleepMaxMs: (r.sleep ?? probe.sleep)?.maxMs ?? 0,
       maxRedirects: r.redirects ?? probe.maxRedirects,
+      digest,
       // Validation keeps `connection` a written-out list of tokens.
       closesConnection: reset === NO_REUSE || headerEntries.some(([k, v]) => k.toLowerCase() === 'connection' && v.split(',').some((t) => t.trim().toLowerCase() === 'close')),
       expect: compileExpect(r.expect),

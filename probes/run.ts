@@ -641,8 +641,9 @@ class RunController {
   /**
    * `maxRps` rejects an arrival-rate probe that asks for more, but each
    * redirect a chain follows is one more request to the target (a redirect
-   * loop at the default limit: 11 per iteration). An interval in which the
-   * requests sent — iterations started plus redirect hops sent, counted when
+   * loop at the default limit: 11 per iteration), and so is each answer to
+   * a Digest challenge (auth: digest). An interval in which the requests
+   * sent — iterations started plus redirect and digest hops sent, counted when
    * sent, not when their chains end — were more than 1 % and two requests
    * above the cap (this process's share of it) stops the run, as auto-abort
    * does: never clipped. A short interval (the run's last) is not judged:
@@ -652,14 +653,24 @@ class RunController {
     const cap = this.options.maxRps;
     const ms = end - start;
     if (cap === undefined || this.stopKind || !isArrivalRate(this.probe.scenario) || ms < this.intervalMs / 2) return;
-    const hops = this.interval.redirectsSent;
+    const redirects = this.interval.redirectsSent;
+    const challenges = this.interval.challengesSent;
+    const hops = redirects + challenges;
     const started = this.interval.started;
     const allowed = cap * this.loadShare;
     if (hops === 0 || started + hops <= (allowed * 1.01 * ms) / 1000 + 2) return;
     const plural = (n: number, word: string): string => `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
     const which = this.loadShare < 1 ? `this segment’s share of maxRps (${formatCount(allowed)}/s of ${formatCount(cap)}/s)` : `maxRps (${formatCount(cap)}/s)`;
+    const sent = [...(redirects > 0 ? [plural(redirects, 'redirect')] : []), ...(challenges > 0 ? [plural(challenges, 'digest answer')] : [])].join(' and ');
+    const digestNote = 'auth: digest sends two requests per iteration (the challenge, then the answer)';
+    const advice =
+      challenges === 0
+        ? 'Point the requests at their final URLs, lower redirects (maxRedirects) or the rate, or raise maxRps'
+        : redirects === 0
+          ? `With ${digestNote}: lower the rate, or raise maxRps`
+          : `Point the requests at their final URLs, lower redirects (maxRedirects) or the rate (${digestNote}), or raise maxRps`;
     this.stop(
-      `redirects raised the requests sent to ${formatCount(Math.round(((started + hops) * 1000) / ms))}/s, above ${which}: ${plural(hops, 'redirect')} sent beside ${plural(started, 'iteration')} in ${formatDuration(Math.round(ms))}. Point the requests at their final URLs, lower redirects (maxRedirects) or the rate, or raise maxRps`,
+      `${redirects > 0 && challenges > 0 ? 'redirects and digest challenges' : redirects > 0 ? 'redirects' : 'digest challenges'} raised the requests sent to ${formatCount(Math.round(((started + hops) * 1000) / ms))}/s, above ${which}: ${sent} sent beside ${plural(started, 'iteration')} in ${formatDuration(Math.round(ms))}. ${advice}`,
       'auto-abort',
       false,
     );
@@ -834,6 +845,7 @@ class RunController {
       interruptedIterations: this.total.interrupted,
       redirects: this.perRequest('redirects'),
       retries: this.perRequest('retries'),
+      challenges: this.perRequest('challenges'),
       protocols: this.protocols(),
       errors,
       warnings,
@@ -853,7 +865,7 @@ class RunController {
   }
 
   /** A count of the run's totals by request name, leaving out the requests where it is 0. */
-  private perRequest(count: 'redirects' | 'retries'): Record<string, number> {
+  private perRequest(count: 'redirects' | 'retries' | 'challenges'): Record<string, number> {
     return Object.fromEntries(this.total.requests.flatMap((r, i) => (r[count] > 0 ? [[this.probe.requests[i]!.name, r[count]]] : [])));
   }
 
@@ -878,6 +890,7 @@ class RunController {
       interruptedIterations: 0,
       redirects: {},
       retries: {},
+      challenges: {},
       protocols: {},
       errors: [],
       warnings: [],

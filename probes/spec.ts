@@ -268,6 +268,16 @@ const redirectCount = z.number({ error: REDIRECT_COUNT }).int({ error: REDIRECT_
  */
 const REQUEST_CHECK_READS = new Set(['url', 'headers', 'body', 'method', 'expect']);
 
+export const AUTH_KINDS = ['basic', 'digest'] as const;
+const authSchema = z.string().transform((v, ctx) => {
+  if ((AUTH_KINDS as readonly string[]).includes(v)) return v as (typeof AUTH_KINDS)[number];
+  ctx.addIssue({
+    code: 'custom',
+    message: v === 'ntlm' ? 'auth: ntlm (k6’s NTLM) is not supported; burnwatch sends basic and digest' : `expected one of ${AUTH_KINDS.join(', ')}`,
+  });
+  return z.NEVER;
+});
+
 const requestSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'expected a request name of letters, digits, "_", "-" or "."' }),
@@ -287,6 +297,8 @@ const requestSchema = z
     sleep: sleepSchema.optional(),
     /** Redirects to follow for this request (k6's `redirects` param); default: the probe's `maxRedirects`. */
     redirects: redirectCount.optional(),
+    /** How the URL's credentials are sent (k6's `auth` param); default: the probe's `auth`. */
+    auth: authSchema.optional(),
     expect: expectSchema.default({ headers: {}, json: {} }),
     tags: labels.default({}),
   })
@@ -389,6 +401,15 @@ export const probeSpecSchema = z.strictObject({
   maxRedirects: redirectCount.default(10),
   /** Default per-request timeout. */
   timeout: timeoutMs.default(10_000),
+  /**
+   * k6's `auth` param, for every request (a request's `auth` overrides it):
+   * how credentials in a URL (`https://user:pass@host`) are sent. `basic`:
+   * as `Authorization: Basic`, with every request. `digest`: the request
+   * goes without them, and a 401 with a Digest challenge is answered by
+   * sending it again with `Authorization: Digest` (digest.ts). NTLM is not
+   * supported.
+   */
+  auth: authSchema.default('basic'),
   /** k6's option: the User-Agent of requests that set none (default burnwatch's); empty: none sent, as in k6. */
   userAgent: z
     .string()
@@ -539,6 +560,10 @@ export const probeSpecSchema = z.strictObject({
           ctx.addIssue({ code: 'custom', path: ['requests', i, 'name'], message: `duplicate request name "${r.name}" (also requests[${first}]); names tag the metrics and must be unique` });
         } else seen.set(r.name, i);
       }
+      if ((r.auth ?? p.auth) === 'digest' && typeof r.url === 'string') {
+        const problem = digestProblem(r.url, p.target, r.headers);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['requests', i, r.auth !== undefined ? 'auth' : 'url'], message: problem });
+      }
       const statuses: unknown = r.expect?.status;
       const limit = r.redirects === undefined ? p.maxRedirects : r.redirects;
       if (!Array.isArray(statuses) || statuses.length === 0 || !validCount(limit) || limit === 0) return;
@@ -553,6 +578,26 @@ export const probeSpecSchema = z.strictObject({
   },
   { when: () => true },
 );
+
+/** Why a request cannot use `auth: digest`: no credentials in its URL (or the target's, for a path), or its own Authorization. */
+function digestProblem(url: string, target: unknown, headers: unknown): string | undefined {
+  let u: URL;
+  try {
+    const m = /^(https?:\/\/[^/?#]*)/.exec(url);
+    if (m) u = new URL(m[1]!);
+    else if (url.startsWith('/') && typeof target === 'string') u = new URL(target);
+    else return undefined;
+  } catch {
+    return undefined; // the URL's own check reports it
+  }
+  if (u.username === '' && u.password === '') {
+    return `auth: digest takes the user name and password from the URL, and ${url.startsWith('/') ? 'the target' : 'this URL'} has none: write them as ${u.protocol}//user:password@${u.host}${url.startsWith('/') ? ' in target' : ''} (from \${VAR}s, percent-encoded)`;
+  }
+  if (typeof headers === 'object' && headers !== null && Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) {
+    return 'auth: digest computes the Authorization header; remove the request’s own';
+  }
+  return undefined;
+}
 
 type ProbeRequestWire = z.output<typeof requestSchema>;
 

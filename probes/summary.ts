@@ -82,6 +82,13 @@ export interface RunSummary {
    */
   retries?: Record<string, number>;
   /**
+   * Requests sent again to answer a 401's Digest challenge, per request
+   * name (auth: digest; k6 sends each such request twice the same way).
+   * The chain is one request in the metrics, its latency to the final
+   * response. Absent in summaries stored before digest auth.
+   */
+  challenges?: Record<string, number>;
+  /**
    * Responses per protocol, per request name (k6's `proto` tag): `HTTP/2.0`
    * for those over a connection that negotiated h2 (https, `http2` on),
    * `HTTP/1.1` for the rest; requests without a response are left out.
@@ -370,6 +377,8 @@ export function formatSummary(s: RunSummary, trendStats: readonly string[] = DEF
       `    retried: ${retries} (written on a kept-alive connection the server or a middlebox had closed, or refused unprocessed over HTTP/2, and sent again, as Go's client does: idle connections are closed without a word)`,
     );
   }
+  const challenges = byRequest(s.challenges);
+  if (challenges) lines.push(`    digest challenges answered: ${challenges} (auth: digest; each one a second request to the target, inside the request's latency)`);
   // Only once HTTP/2 is in the picture: HTTP/1.1 alone is what every run spoke before.
   const protocols = Object.entries(s.protocols ?? {});
   if (protocols.some(([, counts]) => (counts['HTTP/2.0'] ?? 0) > 0)) {

@@ -190,6 +190,7 @@ function fakePartial(requests: { ms: number[]; status?: number; outcome?: Outcom
       redirects: 0,
       redirectLimited: 0,
       retries: 0,
+      challenges: 0,
       h2: 0,
     };
   });
@@ -204,6 +205,7 @@ function fakePartial(requests: { ms: number[]; status?: number; outcome?: Outcom
     iterations: 0,
     started: 0,
     redirectsSent: 0,
+    challengesSent: 0,
     dropped: 3,
     interrupted: 0,
     vus: 4,
