@@ -215,6 +215,8 @@ class Vu {
   next: () => void = () => {};
   /** The timer of its think time (sleep, minIterationDuration), while it pauses after its request. */
   pause: NodeJS.Timeout | undefined = undefined;
+  /** Its iteration's duration (µs) while it sleeps: recorded when the sleep ends, as k6 records an iteration; -1 when nothing is pending (padding, or no pause). */
+  sleepingIterationUs = -1;
 
   constructor(
     readonly engine: Engine,
@@ -667,6 +669,8 @@ export class Engine {
   private iterations = 0;
   private startedIterations = 0;
   private redirectsSent = 0;
+  /** VUs in their think time (sleep, minIterationDuration's padding). */
+  private pausing = 0;
   /** Requests sent again to answer a Digest challenge (auth: digest), since the last interval: like redirects, more requests than the iterations. */
   private challengesSent = 0;
   private dropped = 0;
@@ -1044,12 +1048,11 @@ export class Engine {
         }
       } else if (vu.active) {
         vu.active = false;
-        if (vu.pause !== undefined) {
-          // Ramped down in its think time: it ends now (its request is done, and so is its iteration).
-          this.clearTimer(vu.pause);
-          vu.pause = undefined;
-          vu.running = false;
+        if (vu.pause !== undefined && (rampDown === 0 || vu.sleepingIterationUs < 0)) {
+          // Ramped down in its think time: with no grace the iteration is interrupted now; padding (its iteration over) just ends.
+          this.interruptPause(vu);
         } else if (vu.running) {
+          // Its iteration (its request, then its sleep) may finish within gracefulRampDown.
           vu.retireAt = now + rampDown;
           retiring = true;
         }
@@ -1399,10 +1402,15 @@ export class Engine {
     // once per interval instead of recording every value twice.
     // Think time is part of the iteration, as k6's sleep() is (recorded now, the sleep being drawn now);
     // minIterationDuration's padding is not: k6 pads after it has recorded iteration_duration.
+    // An iteration that sleeps ends when its sleep does (k6 counts it then, or counts it interrupted
+    // when gracefulStop / gracefulRampDown cut the sleep short); see pauseAfter.
     const sleepMs = this.pauses ? this.sleepFor(req) : 0;
     const pauseMs = this.pauses ? Math.max(sleepMs, this.minIterationMs - (now - ex.firstSent)) : 0;
-    if (this.open || this.pauses) this.iterationHist.record((now - ex.firstSent + sleepMs) * 1000);
-    this.iterations++;
+    if (sleepMs > 0) vu.sleepingIterationUs = (now - ex.firstSent + sleepMs) * 1000;
+    else {
+      if (this.open || this.pauses) this.iterationHist.record((now - ex.firstSent) * 1000);
+      this.iterations++;
+    }
     if (message !== undefined && outcome !== 'ok') this.noteError(outcome, message);
     if (ex.sample) {
       this.samples.push({
@@ -1422,7 +1430,7 @@ export class Engine {
     }
     ex.rawHeaders = null;
     ex.chunks = null;
-    this.release(vu, err === undefined, pauseMs);
+    this.release(vu, err === undefined, pauseMs, sleepMs);
     // Not from inside dispatch(): the runDue or tick that is sending carries on itself (a request failing
     // there would otherwise start the next one from within its own send, recursing once per arrival).
     if (this.cursor && !this.stopping && !this.warming && !this.dispatching) this.afterResponse(now);
@@ -1453,22 +1461,26 @@ export class Engine {
 
   /**
    * The VU's request is over; `responded`: it ended in a whole response,
-   * inside undici's onComplete. After `pauseMs` of think time the iteration
-   * is (the VU stays busy meanwhile, as a k6 VU in sleep()); a run that is
-   * stopping, and a ramped-down VU, do not pause.
+   * inside undici's onComplete. It pauses `pauseMs` of think time first
+   * (the VU stays busy, as a k6 VU in sleep()): its `sleepMs` sleep, which
+   * is part of its iteration, then minIterationDuration's padding. A run
+   * that is stopping lets the pause run on within gracefulStop, and a VU
+   * ramped down within gracefulRampDown, as k6 lets an iteration finish.
    */
-  private release(vu: Vu, responded = false, pauseMs = 0): void {
+  private release(vu: Vu, responded = false, pauseMs = 0, sleepMs = 0): void {
     if (this.warming) {
       this.warming(vu);
       return;
     }
-    if (pauseMs > 0 && !this.stopping && (this.open || vu.active)) {
-      vu.pause = this.setTimer(() => {
-        vu.pause = undefined;
-        this.release(vu, true);
-      }, pauseMs);
-      return;
+    if (pauseMs > 0 && !this.finished) {
+      // Ending (the run, or this VU by a ramp-down): the sleep ends the iteration; no padding before the next, which never comes.
+      const ending = this.stopping || (!this.open && !vu.active);
+      if (!ending || (sleepMs > 0 && (this.open || this.stopping || vu.retireAt !== Infinity))) {
+        this.pauseAfter(vu, ending ? sleepMs : pauseMs, sleepMs);
+        return;
+      }
     }
+    if (vu.sleepingIterationUs >= 0) this.endSleep(vu);
     if (this.open) {
       this.free.push(vu);
     } else if (vu.active && !this.stopping) {
@@ -1490,7 +1502,44 @@ export class Engine {
       vu.retireAt = Infinity;
       if (this.scenario.executor === 'shared-iterations' || this.scenario.executor === 'per-vu-iterations') this.maybeAllDone();
     }
-    if (this.stopping && this.inFlight === 0) this.finish();
+    if (this.stopping && this.inFlight === 0 && this.pausing === 0) this.finish();
+  }
+
+  /** Think time: the sleep (its end ends the iteration), then the padding; then the VU is released. */
+  private pauseAfter(vu: Vu, pauseMs: number, sleepMs: number): void {
+    this.pausing++;
+    const done = (): void => {
+      vu.pause = undefined;
+      this.pausing--;
+      this.release(vu, true);
+    };
+    if (sleepMs > 0 && pauseMs > sleepMs) {
+      vu.pause = this.setTimer(() => {
+        this.endSleep(vu);
+        if (this.stopping || (!this.open && !vu.active)) done();
+        else vu.pause = this.setTimer(done, pauseMs - sleepMs);
+      }, sleepMs);
+    } else vu.pause = this.setTimer(done, pauseMs);
+  }
+
+  /** The VU's sleep is over: its iteration ends (k6 records iteration_duration and iterations now). */
+  private endSleep(vu: Vu): void {
+    this.iterationHist.record(vu.sleepingIterationUs);
+    this.iterations++;
+    vu.sleepingIterationUs = -1;
+  }
+
+  /** gracefulStop / gracefulRampDown ran out while the VU paused: an iteration still in its sleep is interrupted (k6), its padding just ends. */
+  private interruptPause(vu: Vu): void {
+    this.clearTimer(vu.pause);
+    vu.pause = undefined;
+    this.pausing--;
+    if (vu.sleepingIterationUs >= 0) {
+      vu.sleepingIterationUs = -1;
+      this.interrupted++;
+    }
+    vu.running = false;
+    vu.retireAt = Infinity;
   }
 
   /** httpDebug: the hop's request as it goes out (the body too with `full`). */
@@ -1526,6 +1575,7 @@ export class Engine {
       if (now < vu.retireAt) continue;
       vu.retireAt = Infinity;
       if (vu.ex.active) this.abortExchange(vu.ex, INTERRUPTED);
+      else if (vu.pause !== undefined) this.interruptPause(vu);
     }
   }
 
@@ -1605,8 +1655,12 @@ export class Engine {
   private beginStop(graceMs: number): void {
     this.stopping = true;
     this.clearTimer(this.tickTimer);
-    for (const vu of this.vus) vu.active = false;
-    if (this.inFlight === 0) {
+    for (const vu of this.vus) {
+      vu.active = false;
+      // minIterationDuration's padding comes after an iteration: nothing to wait for (a sleep is part of one).
+      if (vu.pause !== undefined && vu.sleepingIterationUs < 0) this.interruptPause(vu);
+    }
+    if (this.inFlight === 0 && this.pausing === 0) {
       this.finish();
       return;
     }
@@ -1614,7 +1668,10 @@ export class Engine {
   }
 
   private interruptAll(): void {
-    for (const vu of this.vus) if (vu.ex.active) this.abortExchange(vu.ex, INTERRUPTED);
+    for (const vu of this.vus) {
+      if (vu.ex.active) this.abortExchange(vu.ex, INTERRUPTED);
+      if (vu.pause !== undefined) this.interruptPause(vu);
+    }
     this.finish();
   }
 

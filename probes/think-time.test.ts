@@ -108,6 +108,61 @@ describe('sleep (think time) and minIterationDuration', () => {
     expect(Math.max(...vusAfterRampDown)).toBe(0);
   });
 
+  it('a run that ends while a VU sleeps waits for the sleep within gracefulStop, and counts the iteration then (k6: the sleep is part of it)', async () => {
+    server = await testServer();
+    const summary = await run({ scenario: { executor: 'constant-vus', vus: 1, duration: '1s' }, sleep: '600ms' });
+    // Requests at ~0 and ~600 ms; the second iteration's sleep runs to ~1,200 ms, past the 1 s duration.
+    expect(server.hits).toBe(2);
+    expect(summary.metrics.iterations!.values.count).toBe(2);
+    expect(summary.interruptedIterations).toBe(0);
+    expect(summary.durationMs).toBeGreaterThanOrEqual(1_150);
+    expect(summary.metrics.iteration_duration!.values.min).toBeGreaterThanOrEqual(600);
+  });
+
+  it('gracefulStop cuts a sleep short: that iteration is interrupted, not counted (its request still is)', async () => {
+    server = await testServer();
+    const summary = await run({ scenario: { executor: 'constant-vus', vus: 1, duration: '1s', gracefulStop: '100ms' }, sleep: '600ms' });
+    expect(server.hits).toBe(2);
+    expect(summary.metrics.http_reqs!.values.count).toBe(2);
+    expect(summary.metrics.iterations!.values.count).toBe(1);
+    expect(summary.interruptedIterations).toBe(1);
+    expect(summary.durationMs).toBeLessThan(1_500);
+  });
+
+  it('a VU ramped down in its sleep finishes it within gracefulRampDown (vus stays up meanwhile), or is interrupted when that runs out', async () => {
+    server = await testServer();
+    const stages = [
+      { duration: '200ms', target: 1 },
+      { duration: '100ms', target: 0 },
+      { duration: '3700ms', target: 0 },
+    ];
+    const samples: { at: number; vus: number }[] = [];
+    const finished = await startRun(probe({ target: server.url, requests: [{ name: 'get', url: '/' }], scenario: { executor: 'ramping-vus', startVUs: 1, gracefulRampDown: '5s', stages }, sleep: '2500ms' }), {
+      threads: 1,
+      onProgress: (p) => samples.push({ at: p.elapsedMs, vus: p.vus }),
+    }).done;
+    expect(server.hits).toBe(1);
+    expect(finished.metrics.iterations!.values.count).toBe(1);
+    expect(finished.interruptedIterations).toBe(0);
+    expect(finished.metrics.iteration_duration!.values.min).toBeGreaterThanOrEqual(2_500);
+    // Still sleeping (so still a VU) at 2 s, long after the ramp to 0; gone by the end.
+    expect(samples.filter((s) => s.at >= 1_500 && s.at <= 2_400).map((s) => s.vus)).toContain(1);
+    expect(samples.at(-1)!.vus).toBe(0);
+
+    const cut = await startRun(probe({ target: server.url, requests: [{ name: 'get', url: '/' }], scenario: { executor: 'ramping-vus', startVUs: 1, gracefulRampDown: '300ms', stages }, sleep: '2500ms' }), { threads: 1 }).done;
+    expect(cut.metrics.iterations?.values.count ?? 0).toBe(0);
+    expect(cut.interruptedIterations).toBe(1);
+  });
+
+  it('minIterationDuration’s padding does not hold up the end of a run (the iteration is over)', async () => {
+    server = await testServer();
+    const summary = await run({ scenario: { executor: 'constant-vus', vus: 1, duration: '500ms' }, minIterationDuration: '20s' });
+    expect(server.hits).toBe(1);
+    expect(summary.metrics.iterations!.values.count).toBe(1);
+    expect(summary.interruptedIterations).toBe(0);
+    expect(summary.durationMs).toBeLessThan(2_000);
+  });
+
   it('says what a sleep must be', () => {
     const problems = (spec: Record<string, unknown>): string[] => {
       const r = probeSpecSchema.safeParse({ target: 'http://127.0.0.1:1', scenario: { executor: 'constant-vus', vus: 1, duration: '1s' }, requests: [{ name: 'a', url: '/' }], ...spec });
