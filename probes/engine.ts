@@ -252,10 +252,13 @@ class Exchange implements PooledHandler {
   chainChallenges = 0;
   /** auth: digest: the chain's challenge and the nonce count last sent with it (later hops to the origin answer it at once); null before a challenge. */
   digest: { challenge: DigestChallenge; nc: number } | null = null;
-  /** This hop carried a Digest Authorization (a 401 to it is a refusal, unless the nonce was stale). */
-  digestSent = false;
-  /** The chain answered a stale nonce once (a second stale 401 ends it). */
-  digestStale = false;
+  /**
+   * This hop's Digest Authorization: 0 none; 1 sent ahead, from the chain's
+   * challenge (a 401 to it is a new challenge); 2 answering the hop's own
+   * challenge (a 401 to it is a refusal, unless its nonce was stale); 3 answering a
+   * stale nonce (a 401 to it is a refusal).
+   */
+  digest401 = 0;
   chainReceived = 0;
   chainSent = 0;
   /** The chain's hops' k6 timings (ms) so far: blocked, connecting, TLS handshaking and sending (see addHopTimings). */
@@ -327,7 +330,7 @@ class Exchange implements PooledHandler {
     this.bodyBytes = 0;
     this.hopSocket = null;
     this.rawHeaders = null;
-    this.digestSent = false;
+    this.digest401 = 0;
     this.abortFn = null;
     this.truncated = false;
     this.kept = 0;
@@ -342,7 +345,6 @@ class Exchange implements PooledHandler {
     this.chainRetries = 0;
     this.chainChallenges = 0;
     this.digest = null;
-    this.digestStale = false;
     this.chainReceived = 0;
     this.chainSent = 0;
     this.chainBlocked = 0;
@@ -1184,7 +1186,10 @@ export class Engine {
     if (!pool || performance.now() >= ex.deadline) return false;
     ex.foldHopIntoChain();
     ex.chainRetries++;
+    // The same hop again: its Authorization (and what a 401 to it means) goes with it.
+    const digest401 = ex.digest401;
     ex.hop(ex.origin, options, performance.now());
+    ex.digest401 = digest401;
     this.dispatch(ex, pool);
     return true;
   }
@@ -1213,10 +1218,10 @@ export class Engine {
     // auth: digest: the Authorization was this hop's own (k6 adds it below the redirects, which carry the
     // request's headers); a hop back to the credentials' origin answers the chain's challenge at once.
     const digest = ex.req.digest !== undefined && ex.digest !== null && hop.origin === ex.req.origin;
-    if (ex.digestSent) hop.options.headers = withoutAuthorization(hop.options.headers as string[]);
+    if (ex.digest401 > 0) hop.options.headers = withoutAuthorization(hop.options.headers as string[]);
     if (digest) hop.options.headers = this.digestHeaders(ex, hop.options);
     ex.hop(hop.origin, hop.options, performance.now());
-    ex.digestSent = digest;
+    ex.digest401 = digest ? 1 : 0;
     this.dispatch(ex, pool);
     return undefined;
   }
@@ -1234,10 +1239,9 @@ export class Engine {
     const www = rawHeader(ex.rawHeaders, 'www-authenticate');
     const found = digestChallenge(www === undefined ? [] : [www]);
     if (typeof found === 'string') return `HTTP 401 (auth: digest, but ${found})`;
-    if (ex.digestSent) {
-      if (!found.stale || ex.digestStale) return 'HTTP 401 (the server refused the digest credentials)';
-      ex.digestStale = true;
-    }
+    // As k6's digest client: an answer sent ahead that meets a 401 answers the hop's own challenge once.
+    if (ex.digest401 >= 3 || (ex.digest401 === 2 && !found.stale)) return 'HTTP 401 (the server refused the digest credentials)';
+    const next = ex.digest401 === 2 ? 3 : 2;
     ex.digest = { challenge: found, nc: 0 };
     const options = { ...ex.options! };
     options.headers = this.digestHeaders(ex, options);
@@ -1245,7 +1249,7 @@ export class Engine {
     ex.chainChallenges++;
     this.challengesSent++;
     ex.hop(ex.origin, options, performance.now());
-    ex.digestSent = true;
+    ex.digest401 = next;
     this.dispatch(ex, this.pools.get(ex.origin)!);
     return undefined;
   }
@@ -1577,6 +1581,8 @@ export class Engine {
       if (vu.ex.active) this.abortExchange(vu.ex, INTERRUPTED);
       else if (vu.pause !== undefined) this.interruptPause(vu);
     }
+    // A stopping run waits for pauses: the last one cut here may be what it waited for.
+    if (this.stopping && this.inFlight === 0 && this.pausing === 0) this.finish();
   }
 
   /** Times out overdue requests and interrupts ramped-down VUs past gracefulRampDown. */

@@ -27,7 +27,7 @@ import type { IntervalSnapshot, RequestIntervalStats, RequestSample } from './re
 import { arrivalRateAt, isArrivalRate, maxRunDurationMs, maxVus, peakArrivalRate, regularDurationMs, scenarioIterationShare, shareFraction, shareOf, stageAt, subSegment, WHOLE } from './schedule.ts';
 import type { Segment } from './schedule.ts';
 import type { Probe, Scenario } from './spec.ts';
-import { formatCount, formatMs, formatObserved, formatRate, interruptedWarning, outcomeTotals, summaryMetrics } from './summary.ts';
+import { formatCount, formatMs, formatObserved, formatRate, hasSleep, interruptedWarning, outcomeTotals, summaryMetrics } from './summary.ts';
 import type { RunStatus, RunSummary, ThresholdResult } from './summary.ts';
 import { compileThresholds, holds, observe, thresholdLabel, worse } from './thresholds.ts';
 import { readTlsMaterial, requestOrigins } from './tls-auth.ts';
@@ -820,7 +820,7 @@ class RunController {
         `the generator fell behind its schedule: start lag p99 ${formatMs(lag.getValueAtPercentile(99) / 1000)} (> ${LAG_WARN_MS} ms); the generator's CPU was the limit and latencies include this delay. Use more --threads or split the load with --segment.`,
       );
     }
-    if (this.total.interrupted > 0) warnings.push(interruptedWarning(this.total.interrupted, this.probe.scenario.executor, this.stopKind === 'threshold'));
+    if (this.total.interrupted > 0) warnings.push(interruptedWarning(this.total.interrupted, this.probe.scenario.executor, this.stopKind === 'threshold', hasSleep(this.probe)));
     warnings.push(...redirectWarnings(this.total, this.probe));
     for (const t of thresholds) if (t.noData) warnings.push(`threshold ${t.metric} ${t.threshold} had no data to evaluate (it passes, as in k6).`);
     const errors = [...this.total.errors.values()].sort((a, b) => b.count - a.count).slice(0, 10);

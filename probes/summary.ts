@@ -412,12 +412,21 @@ export function formatSummary(s: RunSummary, trendStats: readonly string[] = DEF
  * gracefulRampDown (k6). `byThreshold`: an abortOnFail threshold stopped
  * the run hard.
  */
-export function interruptedWarning(count: number, executor: Scenario['executor'], byThreshold: boolean): string {
+export function interruptedWarning(count: number, executor: Scenario['executor'], byThreshold: boolean, sleeps = false): string {
   const rampDown = executor === 'ramping-vus';
   const when = byThreshold
     ? `when the abortOnFail threshold stopped the run${rampDown ? ' (or at gracefulRampDown)' : ''}`
     : `at gracefulStop${rampDown ? ' or gracefulRampDown' : ''}`;
-  return `${formatCount(count)} iterations were still running ${when} and were interrupted; they are not in the metrics.`;
+  // An iteration cut in its think time had its request done: that request is in the metrics, the iteration is not.
+  const what = sleeps
+    ? 'they are not in iterations, nor are the requests they had in flight (a request that ended before its sleep was cut is in the request metrics)'
+    : 'they are not in the metrics';
+  return `${formatCount(count)} iterations were still running ${when} and were interrupted; ${what}.`;
+}
+
+/** Some request of the probe has think time (its own `sleep`, or the probe's). */
+export function hasSleep(probe: Pick<Probe, 'sleep' | 'requests'>): boolean {
+  return probe.requests.some((r) => ((r.sleep ?? probe.sleep)?.maxMs ?? 0) > 0);
 }
 
 /** One line describing the planned load, for headers and logs. */

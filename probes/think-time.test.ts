@@ -67,7 +67,9 @@ describe('sleep (think time) and minIterationDuration', () => {
     const summary = await run({ scenario: { executor: 'per-vu-iterations', vus: 1, iterations: 4, maxDuration: '10s' }, minIterationDuration: '250ms' });
     const gaps = server.arrivals.slice(1).map((t, i) => t - server!.arrivals[i]!);
     for (const g of gaps) {
-      expect(g).toBeGreaterThanOrEqual(249);
+      // The padding runs from the request's send; the gap between arrivals also holds the difference of two
+      // sends' trip to the server, a few ms on a busy host (seen: 247.6 ms).
+      expect(g).toBeGreaterThanOrEqual(244);
       expect(g).toBeLessThan(400);
     }
     // k6 records iteration_duration before it pads (ActiveVU.RunOnce): the request's time, not 250 ms.
