@@ -31,8 +31,9 @@
  * every cache), not a scan over all connections.
  *
  * A pool is per origin, whatever its connections dial: the origin's host,
- * the address `hosts` maps it to (`connectTo`), or a proxy (`proxy`: a
- * CONNECT tunnel for https, absolute-form requests for http).
+ * the address `hosts` maps it to (`connectTo`), or a proxy (`proxy`: an
+ * HTTP proxy's CONNECT tunnel for https, absolute-form requests for http; a
+ * SOCKS5 proxy's tunnel for both).
  *
  * HTTP/2 (`allowH2`): an https connection offers `h2` and `http/1.1` by
  * ALPN, as Go's client (k6) does, and undici speaks HTTP/2 on it when the
@@ -53,6 +54,8 @@ import type { SecureContext } from 'node:tls';
 import { buildConnector, Client, errors } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { ProxyServer } from './proxy.ts';
+import { SocksHandshake } from './socks.ts';
+import type { Handshake, HandshakeStep } from './socks.ts';
 
 /** undici's connector, which returns the socket it opens (its types say void). */
 type Open = (options: buildConnector.Options, callback: buildConnector.Callback) => Socket | undefined;
@@ -62,8 +65,10 @@ const MAX_CONNECT_ANSWER = 16_384;
 
 /**
  * A failed proxy set-up, a connect_error (nothing reached the origin):
- * `ERR_PROXY_REFUSED` the proxy answered CONNECT with no 2xx,
- * `ERR_PROXY_SET_UP` it closed, or answered what is not HTTP or TLS.
+ * `ERR_PROXY_REFUSED` the proxy answered CONNECT with no 2xx (a SOCKS5
+ * proxy: with a reply other than success), `ERR_PROXY_SET_UP` it closed,
+ * or answered what is not HTTP, SOCKS5 or TLS, or refused the credentials
+ * of a SOCKS5 proxy URL.
  */
 function setUpError(code: 'ERR_PROXY_REFUSED' | 'ERR_PROXY_SET_UP', message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -85,6 +90,42 @@ function proxyError(proxy: ProxyServer, err: Error, what?: string): Error {
   // OpenSSL's internals ("…:SSL routines:…:reason:file:line:") reduced to the reason.
   const reason = /SSL routines:[^:]*:([^:]+):/.exec(err.message)?.[1] ?? err.message;
   return Object.assign(new Error(`proxy ${proxy.url}: ${reason}`, { cause: err }), { code });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * An HTTP proxy's tunnel to `authority` (`CONNECT host:port`, with the proxy
+ * URL's credentials), as a handshake: done at a 2xx answer, its headers
+ * read up to MAX_CONNECT_ANSWER bytes.
+ */
+function connectHandshake(proxy: ProxyServer, authority: string): Handshake {
+  const what = `CONNECT ${authority}`;
+  let answer: Buffer = EMPTY;
+  return {
+    waitingFor: what,
+    start: () => {
+      const auth = proxy.authorization !== undefined ? `Proxy-Authorization: ${proxy.authorization}\r\n` : '';
+      return { kind: 'write', bytes: `${what} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n` };
+    },
+    feed: (chunk) => {
+      if (chunk.length > 0) answer = answer.length === 0 ? chunk : Buffer.concat([answer, chunk]);
+      const end = answer.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (answer.length > MAX_CONNECT_ANSWER) return { kind: 'failed', code: 'ERR_PROXY_SET_UP', message: `proxy ${proxy.url} answered ${what} with more than ${MAX_CONNECT_ANSWER} bytes of headers` };
+        return { kind: 'more' };
+      }
+      const status = /^HTTP\/1\.[01] ([0-9]{3}) ?([^\r\n]*)/.exec(answer.toString('latin1', 0, end));
+      if (!status) return { kind: 'failed', code: 'ERR_PROXY_SET_UP', message: `proxy ${proxy.url} did not answer ${what} in HTTP/1.1` };
+      const code = Number(status[1]);
+      if (code < 200 || code > 299) {
+        const reason = status[2] ? ` (${status[2]})` : '';
+        const hint = code !== 407 ? '' : proxy.authorization ? ': it refused the proxy URL’s credentials' : ': the proxy URL gives no credentials (http://user:password@host:port)';
+        return { kind: 'failed', code: 'ERR_PROXY_REFUSED', message: `proxy ${proxy.url} answered ${code} to ${what}${reason}${hint}` };
+      }
+      return { kind: 'done', rest: answer.subarray(end + 4) };
+    },
+  };
 }
 
 /**
@@ -201,7 +242,10 @@ export interface ConnectionPoolOptions {
    * CONNECT tunnel, then TLS with the origin inside it (its SNI,
    * certificate check and `secureContext`); an http origin's to the proxy
    * itself, each request sent in absolute form (`GET http://host:port/x`)
-   * with the proxy URL's credentials as Proxy-Authorization.
+   * with the proxy URL's credentials as Proxy-Authorization. A SOCKS5
+   * proxy (`proxy.socks`) tunnels both (a SOCKS5 CONNECT to the origin's
+   * host name or address), then TLS inside it for https as through CONNECT,
+   * plain requests for http.
    */
   proxy?: ProxyServer;
   /** An https:// proxy: the TLS context of connections to it (`tlsCACerts`, `tlsVersion` / `tlsCipherSuites`); undefined: Node's default. */
@@ -270,6 +314,8 @@ export class ConnectionPool {
   private readonly proxyConnector: buildConnector.connector | undefined;
   /** What CONNECT asks the proxy for: the origin's `host:port` (an IPv6 address in brackets). */
   private readonly authority: string;
+  /** The origin's host (IPv6 without brackets) and port, as a SOCKS5 CONNECT asks for them. */
+  private readonly target: { host: string; port: number };
   /** http origin through a proxy: the absolute-form copy of each frozen (static) request's options, made once. */
   private readonly absolute = new WeakMap<Dispatcher.DispatchOptions, Dispatcher.DispatchOptions>();
 
@@ -297,6 +343,7 @@ export class ConnectionPool {
       ...(to && ipOrigin ? { checkServerIdentity: (_host: string, cert: Parameters<typeof checkServerIdentity>[1]) => checkServerIdentity(name, cert) } : {}),
     });
     this.authority = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+    this.target = { host: name, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
     const proxy = to ? undefined : options.proxy;
     this.proxy = proxy;
     if (proxy) {
@@ -311,8 +358,8 @@ export class ConnectionPool {
           ...(options.lookup ? { lookup: options.lookup } : {}),
         });
       }
-      // Only a proxied http pool sends its requests otherwise: the others keep the plain `send`, untouched.
-      if (url.protocol === 'http:') {
+      // Only an http pool through an HTTP proxy sends its requests otherwise: the others keep the plain `send`, untouched.
+      if (url.protocol === 'http:' && !proxy.socks) {
         this.send = (conn, opts, handler) => {
           handler.conn = conn;
           conn.client.dispatch(this.absoluteForm(opts), handler);
@@ -347,12 +394,12 @@ export class ConnectionPool {
    * Opens up to `n` TCP connections now (no HTTP is sent), so that the
    * first requests of a run do not pay for connection set-up on either
    * side — at thousands of requests/s that set-up otherwise dominates the
-   * first few hundred milliseconds. Plain http only. Resolves with how many
-   * connected.
+   * first few hundred milliseconds. Plain http only (not through an
+   * https:// or a SOCKS5 proxy). Resolves with how many connected.
    */
   async preconnect(n: number): Promise<number> {
     const url = new URL(this.origin);
-    if (url.protocol !== 'http:' || n <= 0 || this.proxy?.tls) return 0;
+    if (url.protocol !== 'http:' || n <= 0 || this.proxy?.tls || this.proxy?.socks) return 0;
     // `hosts`' address, the proxy's, or the origin's own.
     const to = this.dialTo ?? this.proxyDial;
     const port = Number(to?.port ?? (url.port || 80));
@@ -481,11 +528,14 @@ export class ConnectionPool {
 
   /**
    * A new connection through the proxy: TCP (an https:// proxy: and TLS) to
-   * the proxy; for an https origin then a CONNECT tunnel, and TLS with the
-   * origin inside it. Timed as Go's client (k6) times it: `connectMs` is the
-   * TCP connect to the proxy, `tlsMs` the TLS handshakes (with an https://
-   * proxy, and with the origin); the CONNECT exchange is in neither (only
-   * in the request's `blocked`, as in k6).
+   * the proxy; then the proxy's set-up, if any: a SOCKS5 handshake (any
+   * origin), a CONNECT tunnel (an https origin through an HTTP proxy), none
+   * (an http origin through an HTTP proxy: requests go in absolute form);
+   * then for an https origin TLS with the origin inside the tunnel. Timed
+   * as Go's client (k6) times it: `connectMs` is the TCP connect to the
+   * proxy, `tlsMs` the TLS handshakes (with an https:// proxy, and with the
+   * origin); the CONNECT or SOCKS5 exchange is in neither (only in the
+   * request's `blocked`, as in k6).
    */
   private connectThroughProxy(conn: Conn, opts: buildConnector.Options, callback: buildConnector.Callback): void {
     const proxy = this.proxy!;
@@ -507,14 +557,9 @@ export class ConnectionPool {
         conn.setUp = true;
         callback(null, s);
       };
-      if (opts.protocol !== 'https:') {
-        ready(socket, up - tcp);
-        return;
-      }
-      this.tunnel(socket, (err) => {
-        if (err !== undefined) {
-          socket.destroy();
-          callback(err, null);
+      const tunnelled = (): void => {
+        if (opts.protocol !== 'https:') {
+          ready(socket, up - tcp);
           return;
         }
         const tlsStart = performance.now();
@@ -526,6 +571,22 @@ export class ConnectionPool {
             callback(tls[0], null);
           }
         });
+      };
+      const handshake = proxy.socks
+        ? new SocksHandshake(proxy.url, this.target.host, this.target.port, proxy.socks.credentials)
+        : opts.protocol === 'https:'
+          ? connectHandshake(proxy, this.authority)
+          : undefined;
+      if (handshake === undefined) {
+        tunnelled();
+        return;
+      }
+      this.setUpTunnel(socket, handshake, (err) => {
+        if (err === undefined) tunnelled();
+        else {
+          socket.destroy();
+          callback(err, null);
+        }
       });
     });
     start = performance.now();
@@ -536,15 +597,13 @@ export class ConnectionPool {
   }
 
   /**
-   * Asks the proxy on `socket` for a tunnel to the origin (`CONNECT
-   * host:port`, with the proxy URL's credentials) and reads its answer;
-   * `done` once: no error when it answered 2xx, the socket then left
-   * paused for TLS to take over.
+   * Runs `handshake` (a CONNECT, a SOCKS5 handshake) with the proxy on
+   * `socket`, within `connectTimeout`; `done` once: no error when the
+   * tunnel is up, the socket then left paused with any bytes read past
+   * the proxy's answer put back, for TLS or undici to take over.
    */
-  private tunnel(socket: Socket, done: (err?: Error) => void): void {
+  private setUpTunnel(socket: Socket, handshake: Handshake, done: (err?: Error) => void): void {
     const proxy = this.proxy!;
-    const what = `CONNECT ${this.authority}`;
-    let answer: Buffer = Buffer.alloc(0);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (err?: Error): void => {
       if (timer === undefined) return;
@@ -556,42 +615,33 @@ export class ConnectionPool {
       socket.off('close', onEnd);
       done(err);
     };
-    const onData = (chunk: Buffer): void => {
-      answer = answer.length === 0 ? chunk : Buffer.concat([answer, chunk]);
-      const end = answer.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (answer.length > MAX_CONNECT_ANSWER) finish(setUpError('ERR_PROXY_SET_UP', `proxy ${proxy.url} answered ${what} with more than ${MAX_CONNECT_ANSWER} bytes of headers`));
-        return;
+    const take = (first: HandshakeStep): void => {
+      let step = first;
+      // Bounded: each write moves the handshake a stage on (a SOCKS5 handshake writes at most three times).
+      for (let writes = 0; step.kind === 'write' && writes < 8; writes++) {
+        socket.write(step.bytes);
+        step = handshake.feed(EMPTY);
       }
-      const status = /^HTTP\/1\.[01] ([0-9]{3}) ?([^\r\n]*)/.exec(answer.toString('latin1', 0, end));
-      if (!status) {
-        finish(setUpError('ERR_PROXY_SET_UP', `proxy ${proxy.url} did not answer ${what} in HTTP/1.1`));
-        return;
+      if (step.kind === 'failed') finish(setUpError(step.code, step.message));
+      else if (step.kind === 'done') {
+        socket.pause();
+        // The origin speaks only when spoken to: nothing should follow; what did is handed on.
+        if (step.rest.length > 0) socket.unshift(step.rest);
+        finish();
       }
-      const code = Number(status[1]);
-      if (code < 200 || code > 299) {
-        const reason = status[2] ? ` (${status[2]})` : '';
-        const hint = code !== 407 ? '' : proxy.authorization ? ': it refused the proxy URL’s credentials' : ': the proxy URL gives no credentials (http://user:password@host:port)';
-        finish(setUpError('ERR_PROXY_REFUSED', `proxy ${proxy.url} answered ${code} to ${what}${reason}${hint}`));
-        return;
-      }
-      socket.pause();
-      // The origin speaks only when spoken to: nothing should follow; what did is handed to TLS.
-      if (end + 4 < answer.length) socket.unshift(answer.subarray(end + 4));
-      finish();
     };
-    const onError = (err: Error): void => finish(proxyError(proxy, err, what));
-    const onEnd = (): void => finish(setUpError('ERR_PROXY_SET_UP', `proxy ${proxy.url} closed the connection before answering ${what}`));
+    const onData = (chunk: Buffer): void => take(handshake.feed(chunk));
+    const onError = (err: Error): void => finish(proxyError(proxy, err, handshake.waitingFor));
+    const onEnd = (): void => finish(setUpError('ERR_PROXY_SET_UP', `proxy ${proxy.url} closed the connection before answering ${handshake.waitingFor}`));
     socket.on('data', onData);
     socket.on('error', onError);
     socket.once('end', onEnd);
     socket.once('close', onEnd);
     timer = setTimeout(
-      () => finish(new errors.ConnectTimeoutError(`proxy ${proxy.url}: no answer to ${what} within ${this.options.connectTimeout} ms`)),
+      () => finish(new errors.ConnectTimeoutError(`proxy ${proxy.url}: no answer to ${handshake.waitingFor} within ${this.options.connectTimeout} ms`)),
       this.options.connectTimeout,
     );
-    const auth = proxy.authorization !== undefined ? `Proxy-Authorization: ${proxy.authorization}\r\n` : '';
-    socket.write(`${what} HTTP/1.1\r\nHost: ${this.authority}\r\n${auth}\r\n`);
+    take(handshake.start());
   }
 
   get size(): number {

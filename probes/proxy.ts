@@ -34,6 +34,7 @@ import { domainToASCII } from 'node:url';
 import { BurnwatchError } from '../common/index.ts';
 import { basicAuth } from './requests.ts';
 import { compileHosts, mappedAddress } from './hosts.ts';
+import type { SocksCredentials } from './socks.ts';
 import type { Probe } from './spec.ts';
 import { normalHost, requestOrigins } from './tls-auth.ts';
 
@@ -46,8 +47,16 @@ export interface ProxyServer {
   port: number;
   /** An https:// proxy: the connection to the proxy itself is TLS. */
   tls: boolean;
-  /** `Basic …` from the URL's user-info, sent as Proxy-Authorization; absent: none. */
+  /** `Basic …` from the URL's user-info, sent as Proxy-Authorization; absent: none (and for a SOCKS5 proxy). */
   authorization?: string;
+  /**
+   * A SOCKS5 proxy (`socks5://` or `socks5h://`, the same to Go): every
+   * connection, to an http or an https origin, is a SOCKS5 CONNECT tunnel
+   * to the origin (its host name resolved by the proxy); `credentials`,
+   * from the URL's user-info, are offered for username/password
+   * authentication (RFC 1929). Absent: an HTTP proxy.
+   */
+  socks?: { credentials?: SocksCredentials };
   /** The variable it was read from (`HTTPS_PROXY`, `https_proxy`, …), for messages. */
   variable: string;
 }
