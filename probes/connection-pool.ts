@@ -549,6 +549,8 @@ export class ConnectionPool {
       const socket = args[1];
       const up = performance.now();
       const tcp = tcpAt || up;
+      // An https:// proxy's TLS handshake; a plain proxy's socket is up at its TCP connect (what is between is no TLS).
+      const proxyTlsMs = proxy.tls ? up - tcp : 0;
       const ready = (s: Socket, tlsMs: number): void => {
         conn.adopt(s);
         if (s !== socket || proxy.tls) keepTlsAlert(s);
@@ -559,13 +561,13 @@ export class ConnectionPool {
       };
       const tunnelled = (): void => {
         if (opts.protocol !== 'https:') {
-          ready(socket, up - tcp);
+          ready(socket, proxyTlsMs);
           return;
         }
         const tlsStart = performance.now();
         // The origin's TLS over the tunnel: its SNI, certificate check and context, as without a proxy.
         this.connector({ ...opts, httpSocket: socket }, (...tls) => {
-          if (tls[0] === null) ready(tls[1], up - tcp + performance.now() - tlsStart);
+          if (tls[0] === null) ready(tls[1], proxyTlsMs + performance.now() - tlsStart);
           else {
             socket.destroy();
             callback(tls[0], null);

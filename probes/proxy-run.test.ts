@@ -205,6 +205,17 @@ describe('HTTP_PROXY: http targets are requested from the proxy in absolute form
     expect(proxy.connections()).toBe(2);
   });
 
+  it('an http target through a plain proxy has no TLS handshake: http_req_tls_handshaking is 0 (k6 reports none), http_req_connecting the TCP connect', async () => {
+    const target = await httpTarget();
+    const proxy = await testProxy();
+    // noConnectionReuse: no pre-opened connections, each request dials the proxy and is timed.
+    const summary = await run({ target: `http://api.test:${target.port}`, scenario: iterations(3), noConnectionReuse: true }, { HTTP_PROXY: proxy.url });
+    expect(summary.outcomes).toMatchObject({ ok: 3 });
+    expect(proxy.connections()).toBe(3);
+    expect(summary.metrics.http_req_connecting!.values.max).toBeGreaterThan(0);
+    expect(summary.metrics.http_req_tls_handshaking!.values.max).toBe(0);
+  });
+
   it('http_proxy (lower case) is read when HTTP_PROXY is not set; HTTPS_PROXY does not apply to http targets', async () => {
     const target = await httpTarget();
     const proxy = await testProxy();
