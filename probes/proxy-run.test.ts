@@ -564,8 +564,8 @@ spec:
 
 describe('a bad proxy variable stops the run before it starts', () => {
   it('startRun throws PROBE_PROXY_INVALID; burnwatch run exits 104 and names the variable, without its credentials', async () => {
-    expect(() => startRun(probe({ target: 'http://api.test', scenario: iterations(1), requests: [{ name: 'get', url: '/' }] }), { env: { HTTPS_PROXY: 'socks5://127.0.0.1:1080' } })).toThrow(
-      expect.objectContaining({ code: 'PROBE_PROXY_INVALID', message: expect.stringMatching(/HTTPS_PROXY.*socks5/) as unknown }),
+    expect(() => startRun(probe({ target: 'http://api.test', scenario: iterations(1), requests: [{ name: 'get', url: '/' }] }), { env: { HTTPS_PROXY: 'socks4://127.0.0.1:1080' } })).toThrow(
+      expect.objectContaining({ code: 'PROBE_PROXY_INVALID', message: expect.stringMatching(/HTTPS_PROXY.*socks4/) as unknown }),
     );
     const dir = await mkdtemp(join(tmpdir(), 'burnwatch-proxy-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));

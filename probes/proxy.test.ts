@@ -53,19 +53,40 @@ describe('reading the environment (httpproxy.FromEnvironment)', () => {
     expect(readProxyEnv({ HTTP_PROXY: 'http://user@proxy.corp:8080/' })!.http!.authorization).toBe(`Basic ${Buffer.from('user:').toString('base64')}`);
   });
 
-  it('a value that is no http(s) proxy URL is an error before the run, naming the variable, never its credentials', () => {
-    const socks = thrown({ HTTPS_PROXY: 'socks5://bot:hunter22@127.0.0.1:1080' });
-    expect(socks.code).toBe('PROBE_PROXY_INVALID');
-    expect(socks.message).toMatch(/^HTTPS_PROXY: socks5:\/\/\[redacted\]@127\.0\.0\.1:1080 .*socks5 .*not supported/);
-    expect(socks.message).not.toMatch(/hunter22/);
-    expect(thrown({ http_proxy: 'ftp://proxy.corp:21' }).message).toMatch(/^http_proxy: ftp:\/\/proxy\.corp:21 .*http:\/\/ or https:\/\//);
+  it('socks5:// and socks5h:// are SOCKS5 proxies (the same to Go: the proxy resolves the target’s name); port 1080 by default; user-info for RFC 1929, percent-decoded, never a Proxy-Authorization', () => {
+    const env = readProxyEnv({ HTTPS_PROXY: 'socks5://bot:p%40ss%20word@Proxy.Corp', HTTP_PROXY: 'socks5h://127.0.0.1:9050' })!;
+    expect(env.https).toEqual({ url: 'socks5://proxy.corp:1080', host: 'proxy.corp', port: 1080, tls: false, socks: { credentials: { username: 'bot', password: 'p@ss word' } }, variable: 'HTTPS_PROXY' });
+    expect(env.http).toEqual({ url: 'socks5h://127.0.0.1:9050', host: '127.0.0.1', port: 9050, tls: false, socks: {}, variable: 'HTTP_PROXY' });
+    // Any case of the scheme (Go lower-cases it); IPv6 in brackets; a user without a password (Go: an empty one).
+    expect(readProxyEnv({ https_proxy: 'SOCKS5H://bot@[2001:db8::1]:1081/' })!.https).toEqual({
+      url: 'socks5h://[2001:db8::1]:1081',
+      host: '2001:db8::1',
+      port: 1081,
+      tls: false,
+      socks: { credentials: { username: 'bot', password: '' } },
+      variable: 'https_proxy',
+    });
+    expect(via({ HTTPS_PROXY: 'socks5://proxy.corp:1080' }, 'https://api.example.com')).toBe('socks5://proxy.corp:1080');
+    expect(via({ HTTP_PROXY: 'socks5://proxy.corp:1080', NO_PROXY: '.example.com' }, 'http://api.example.com')).toBeUndefined();
+    expect(via({ HTTP_PROXY: 'socks5://proxy.corp:1080' }, 'http://127.0.0.1:8080')).toBeUndefined();
+  });
+
+  it('a value that is no http(s) or SOCKS5 proxy URL is an error before the run, naming the variable, never its credentials', () => {
+    const socks4 = thrown({ HTTPS_PROXY: 'socks4://bot:hunter22@127.0.0.1:1080' });
+    expect(socks4.code).toBe('PROBE_PROXY_INVALID');
+    expect(socks4.message).toMatch(/^HTTPS_PROXY: socks4:\/\/\[redacted\]@127\.0\.0\.1:1080 .*socks4 .*not supported \(http:\/\/, https:\/\/, socks5:\/\/ and socks5h:\/\/ proxies are\)/);
+    expect(socks4.message).not.toMatch(/hunter22/);
+    expect(thrown({ HTTPS_PROXY: 'socks://127.0.0.1:1080' }).message).toMatch(/^HTTPS_PROXY: socks:\/\/127\.0\.0\.1:1080 .*socks .*not supported/);
+    expect(thrown({ http_proxy: 'ftp://proxy.corp:21' }).message).toMatch(/^http_proxy: ftp:\/\/proxy\.corp:21 .*http:\/\/, https:\/\/, socks5:\/\//);
     expect(thrown({ HTTP_PROXY: 'http://proxy.corp:99999' }).message).toMatch(/^HTTP_PROXY: .*not a URL/);
     expect(thrown({ HTTP_PROXY: 'http://' }).message).toMatch(/^HTTP_PROXY: .*not a URL/);
     expect(thrown({ HTTPS_PROXY: 'http://proxy corp' }).message).toMatch(/^HTTPS_PROXY: .*not a URL/);
+    expect(thrown({ HTTPS_PROXY: 'socks5://' }).message).toMatch(/^HTTPS_PROXY: socks5:\/\/ is not a URL: expected socks5:\/\/host:port/);
+    expect(thrown({ HTTPS_PROXY: 'socks5://proxy.corp:70000' }).message).toMatch(/^HTTPS_PROXY: .*not a URL/);
   });
 
   it('never shows the password, even in a value that does not parse (no scheme, an unencoded "/" or "@" in it)', () => {
-    for (const value of ['bot:hunter22@proxy.corp:99999', 'http://bot:hunter/22@proxy.corp:3128', 'http://bot:hun@ter22@proxy corp', 'socks5://bot:hunter22@127.0.0.1:1080']) {
+    for (const value of ['bot:hunter22@proxy.corp:99999', 'http://bot:hunter/22@proxy.corp:3128', 'http://bot:hun@ter22@proxy corp', 'socks4://bot:hunter22@127.0.0.1:1080', 'socks5://bot:hunter22@proxy corp', 'socks5h://bot:hun@ter22@proxy.corp:99999']) {
       const m = thrown({ HTTPS_PROXY: value }).message;
       expect(m).not.toMatch(/hunter|hun@ter/);
       expect(m).toMatch(/^HTTPS_PROXY: .*\[redacted\]@/);

@@ -7,6 +7,19 @@
  *   A value is an http:// or https:// URL, or `host[:port]` (taken as
  *   http://); the port defaults to 80 / 443. `user:password@` in it is
  *   sent as `Proxy-Authorization: Basic …`.
+ * - Or a SOCKS5 proxy, `socks5://[user:password@]host[:port]` or
+ *   `socks5h://…` (port 1080 by default, Go's `portMap`), for http:// and
+ *   https:// origins alike: each connection is a SOCKS5 CONNECT tunnel
+ *   (socks.ts), TLS inside it for https. Go's transport treats the two
+ *   schemes the same (net/http transport.go, dialConn: `case
+ *   cm.proxyURL.Scheme == "socks5" || cm.proxyURL.Scheme == "socks5h"`) and
+ *   sends the target's host NAME to the proxy, which resolves it (its socks
+ *   dialer's `connect` sends address type FQDN for anything that is not an
+ *   IP address): so socks5:// is remote resolution too, unlike curl's.
+ *   socks5h:// is newer Go's (golang/go#24135; older Go read it as a host
+ *   name). `user:password@` (percent-decoded) is offered as RFC 1929
+ *   username/password authentication (Go offers it whenever the URL has
+ *   user-info), never sent as a header.
  * - `NO_PROXY`: comma-separated entries, `*` (nothing is proxied), a name
  *   (`example.com`: it and every name under it; `.example.com` or
  *   `*.example.com`: only the names under it), an IP address, a CIDR range,
@@ -18,16 +31,17 @@
  *   and https ones still take HTTPS_PROXY; a probe with an http:// origin is
  *   refused before it starts (`httpRefused`).
  *
- * Unlike Go, a value that is no http(s) proxy URL is an error before the
- * run (`PROBE_PROXY_INVALID`, exit 104): `socks5://`, which Go (and so k6)
- * dials through and burnwatch does not support yet, and any other scheme,
- * which Go reads as a host name (`ftp://h:21` → proxy `ftp:80`) so that
- * every request fails. Messages never show a value's user-info. A
- * bracketed IPv6 address in NO_PROXY (`[2001:db8::5]`) matches it, where
- * Go's parsing skips the entry. The main thread reads the environment
- * once per run (`readProxyEnv`); each worker compiles NO_PROXY once
- * (`compileProxies`) and looks an origin up when its pool is built
- * (`proxyFor`): per origin, never per request.
+ * Unlike Go, a value that is no http(s) or SOCKS5 proxy URL is an error
+ * before the run (`PROBE_PROXY_INVALID`, exit 104): `socks4://` or
+ * `socks://`, which Go's transport does not speak, and any other scheme,
+ * which Go does not speak as named either (its older httpproxy read such a
+ * value as a host name, `ftp://h:21` → proxy `ftp:80`, so that every
+ * request failed). Messages never show a value's user-info (a proxy is
+ * named by `url`, without it). A bracketed IPv6 address in NO_PROXY
+ * (`[2001:db8::5]`) matches it, where Go's parsing skips the entry. The
+ * main thread reads the environment once per run (`readProxyEnv`); each
+ * worker compiles NO_PROXY once (`compileProxies`) and looks an origin up
+ * when its pool is built (`proxyFor`): per origin, never per request.
  */
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
@@ -103,17 +117,54 @@ function invalid(name: string, value: string, why: string): never {
   throw new BurnwatchError('PROBE_PROXY_INVALID', `${name}: ${withoutCredentials(value.trim())} ${why}`);
 }
 
+/** Percent-decoded (Go's `url.User` decodes user-info), or as written when a `%` starts no escape. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The schemes of SOCKS5 proxies: the same to Go's transport (it sends the target's name to the proxy for both). */
+const SOCKS_SCHEMES = new Set(['socks5', 'socks5h']);
+
+/**
+ * A socks5:// or socks5h:// value (`scheme` in lower case). Its URL's host
+ * is opaque to WHATWG (a scheme it does not know): lower-cased here, a
+ * percent-encoded international name converted to punycode; port 1080 by
+ * default, as Go's `canonicalAddr`.
+ */
+function parseSocks(name: string, value: string, scheme: string, v: string): ProxyServer {
+  const text = `${scheme}${v.slice(scheme.length)}`;
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (!url || url.hostname === '') invalid(name, value, `is not a URL: expected ${scheme}://host:port (with user:password@ for username/password authentication)`);
+  let host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (host.includes('%')) host = domainToASCII(percentDecoded(host)) || host;
+  const port = url.port ? Number(url.port) : 1080;
+  const credentials = url.username !== '' || url.password !== '' ? { username: percentDecoded(url.username), password: percentDecoded(url.password) } : undefined;
+  return {
+    url: `${scheme}://${isIP(host) === 6 ? `[${host}]` : host}:${port}`,
+    host,
+    port,
+    tls: false,
+    socks: credentials ? { credentials } : {},
+    variable: name,
+  };
+}
+
 /** A proxy variable's value as a proxy, or a `PROBE_PROXY_INVALID` naming the variable. */
 function parseProxy(name: string, value: string): ProxyServer {
   const v = value.trim();
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v)?.[1]?.toLowerCase();
+  if (scheme !== undefined && SOCKS_SCHEMES.has(scheme)) return parseSocks(name, value, scheme, v);
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
     invalid(
       name,
       value,
       scheme.startsWith('socks')
-        ? `is a ${scheme} proxy: not supported (an http:// or https:// proxy is)`
-        : 'is not a proxy URL: expected http:// or https:// (or host:port, taken as http://)',
+        ? `is a ${scheme} proxy: not supported (http://, https://, socks5:// and socks5h:// proxies are)`
+        : 'is not a proxy URL: expected http://, https://, socks5:// or socks5h:// (or host:port, taken as http://)',
     );
   }
   // host[:port] alone is http://, as Go reads it.

@@ -13,18 +13,25 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpsServer } from 'node:https';
 import { createSecureServer } from 'node:http2';
 import { createServer as createNetServer, connect as netConnect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { createSecureContext } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCommand } from '../service/commands/run.ts';
 import { freePort, requireBinary } from '../test/tools.ts';
 import { ConnectionPool } from './connection-pool.ts';
 import type { ConnectionPoolOptions, PooledHandler } from './connection-pool.ts';
 import type { ProxyServer } from './proxy.ts';
-import { closedPort, fixturePath as fixture, testServer } from './test-support.ts';
+import { startRun } from './run.ts';
+import type { RunSummary } from './summary.ts';
+import { closedPort, fixturePath as fixture, iterations, probe, testServer } from './test-support.ts';
 
 const CA = readFileSync(fixture('mtls-ca.crt'));
 const microsocksBinary = requireBinary('microsocks');
@@ -501,5 +508,123 @@ describe.skipIf(microsocksBinary.skip)('through microsocks, a real SOCKS5 server
     const out = await get(pool('http://127.0.0.1:1', socksProxy(port)));
     expect(out.error?.code).toBe('ECONNREFUSED');
     expect(out.error?.message).toMatch(new RegExp(`^proxy socks5://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
+  });
+});
+
+async function run(spec: Record<string, unknown>, env: Record<string, string>): Promise<RunSummary> {
+  return startRun(probe({ requests: [{ name: 'get', url: '/x' }], ...spec }), { threads: 1, env }).done;
+}
+
+/** An http target on 127.0.0.1 that records each request's line, Host and Proxy-Authorization. */
+async function recordingTarget(): Promise<{ port: number; seen: string[] }> {
+  const seen: string[] = [];
+  const s = await testServer((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers.host} ${req.headers['proxy-authorization'] ?? '-'}`);
+    res.end('ok');
+  });
+  cleanup.push(() => s.close());
+  return { port: s.port, seen };
+}
+
+describe('whole runs with HTTP_PROXY / HTTPS_PROXY set to socks5:// or socks5h://', () => {
+  it('https targets: one SOCKS5 tunnel per VU connection to the target’s name, TLS inside it (tlsCACerts), both set-ups timed', async () => {
+    const target = await tlsTarget('hosts-server');
+    const socks = await fakeSocks();
+    const summary = await run({ target: `https://api.canary.test:${target.port}`, scenario: iterations(6, 2), tlsCACerts: fixture('mtls-ca.crt') }, { HTTPS_PROXY: socks.url });
+    expect(summary.outcomes).toMatchObject({ ok: 6, connect_error: 0 });
+    expect(socks.connects).toEqual(Array(2).fill({ type: 'name', host: 'api.canary.test', port: target.port }));
+    expect(summary.metrics.http_req_connecting!.values.max).toBeGreaterThan(0);
+    expect(summary.metrics.http_req_tls_handshaking!.values.max).toBeGreaterThan(0);
+  });
+
+  it('http targets: requests in origin form through the tunnel, credentials only in the SOCKS5 handshake (no Proxy-Authorization)', async () => {
+    const target = await recordingTarget();
+    const socks = await fakeSocks({ require: { username: 'bot', password: 'p@ss word' } });
+    const url = socks.url.replace('socks5://', 'socks5h://bot:p%40ss%20word@');
+    const summary = await run({ target: `http://api.test:${target.port}`, scenario: iterations(4, 2) }, { http_proxy: url });
+    expect(summary.outcomes).toMatchObject({ ok: 4, connect_error: 0 });
+    expect(target.seen).toEqual(Array(4).fill(`GET /x api.test:${target.port} -`));
+    expect(socks.auths).toEqual(Array(2).fill('bot:p@ss word'));
+  });
+
+  it('the SOCKS5 exchange is only in http_req_blocked: a proxy that takes 300 ms to answer CONNECT leaves http_req_connecting at the TCP connect', async () => {
+    const target = await recordingTarget();
+    const socks = await fakeSocks({ replyDelayMs: 300 });
+    const summary = await run({ target: `http://api.test:${target.port}`, scenario: iterations(1) }, { HTTP_PROXY: socks.url });
+    expect(summary.outcomes.ok).toBe(1);
+    expect(summary.metrics.http_req_blocked!.values.max).toBeGreaterThanOrEqual(300);
+    expect(summary.metrics.http_req_connecting!.values.max).toBeGreaterThan(0);
+    expect(summary.metrics.http_req_connecting!.values.max).toBeLessThan(250);
+    expect(summary.metrics.http_req_tls_handshaking!.values.max).toBe(0);
+  });
+
+  it('an origin that hosts maps is dialled at its address, never through the SOCKS5 proxy; loopback targets never are', async () => {
+    const target = await recordingTarget();
+    const socks = await fakeSocks();
+    const mapped = await run({ target: `http://api.test:${target.port}`, scenario: iterations(2), hosts: { 'api.test': '127.0.0.1' } }, { HTTP_PROXY: socks.url });
+    expect(mapped.outcomes.ok).toBe(2);
+    const loopback = await run({ target: `http://127.0.0.1:${target.port}`, scenario: iterations(2) }, { HTTP_PROXY: socks.url });
+    expect(loopback.outcomes.ok).toBe(2);
+    expect(socks.connections()).toBe(0);
+  });
+
+  it('a reply other than success is a connect_error "ERR_PROXY_REFUSED: proxy … answered N to SOCKS5 CONNECT host:port (meaning)"', async () => {
+    const socks = await fakeSocks({ reply: 2 });
+    const summary = await run({ target: 'https://api.canary.test:8443', scenario: iterations(2) }, { HTTPS_PROXY: socks.url });
+    expect(summary.outcomes).toMatchObject({ connect_error: 2, reset: 0 });
+    expect(summary.errors[0]!.message).toBe(`ERR_PROXY_REFUSED: proxy ${socks.url} answered 2 to SOCKS5 CONNECT api.canary.test:8443 (connection not allowed by ruleset)`);
+  });
+
+  it('burnwatch run names each origin through the SOCKS5 proxy under its header, the proxy without its credentials', async () => {
+    const target = await recordingTarget();
+    const socks = await fakeSocks({ require: { username: 'bot', password: 'hunter22' } });
+    const dir = await mkdtemp(join(tmpdir(), 'burnwatch-socks-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'probe.yaml');
+    await writeFile(
+      file,
+      `apiVersion: burnwatch/v1
+kind: Probe
+metadata: { name: socks }
+spec:
+  target: http://api.test:${target.port}
+  scenario: { executor: shared-iterations, vus: 1, iterations: 2, maxDuration: 5s }
+  requests: [{ name: get, url: /x }]
+`,
+    );
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    const code = await runCommand(file, { out, handleSignals: false, env: { HTTP_PROXY: socks.url.replace('socks5://', 'socks5h://bot:hunter22@') } });
+    expect(code, text).toBe(0);
+    expect(text.split('\n').slice(0, 4)).toContain(`  through proxy socks5h://127.0.0.1:${socks.port} (HTTP_PROXY): http://api.test:${target.port}`);
+    expect(text).not.toMatch(/hunter22/);
+    expect(target.seen).toHaveLength(2);
+  });
+});
+
+describe.skipIf(microsocksBinary.skip)('whole runs through microsocks: failures before a target is reached', () => {
+  it('a wrong password: every request a connect_error saying the proxy refused the credentials, never showing them', async () => {
+    const socks = await microsocks({ user: 'bot', pass: 'right' });
+    const url = socks.url.replace('socks5://', 'socks5://bot:hunter22@');
+    const summary = await run({ target: 'https://api.canary.test', scenario: iterations(2) }, { HTTPS_PROXY: url });
+    expect(summary.outcomes).toMatchObject({ connect_error: 2, ok: 0 });
+    expect(summary.errors[0]!.message).toMatch(new RegExp(`^ERR_PROXY_SET_UP: proxy ${socks.url} refused the username and password of the proxy URL \\(RFC 1929 status 0x[0-9a-f]{2}\\)$`));
+    expect(JSON.stringify(summary)).not.toMatch(/hunter22/);
+  });
+
+  it('a name the proxy cannot resolve (the target’s name goes to the proxy, as in Go): ERR_PROXY_REFUSED with microsocks’ reply', async () => {
+    const socks = await microsocks();
+    const summary = await run({ target: 'http://api.canary.test:8080', scenario: iterations(1) }, { HTTP_PROXY: socks.url });
+    expect(summary.outcomes).toMatchObject({ connect_error: 1 });
+    expect(summary.errors[0]!.message).toMatch(new RegExp(`^ERR_PROXY_REFUSED: proxy ${socks.url} answered [0-9]+ to SOCKS5 CONNECT api\\.canary\\.test:8080 \\((general SOCKS server failure|host unreachable)\\)$`));
+  });
+
+  it('the proxy not listening: a connect_error naming it, for http and https targets', async () => {
+    const port = await closedPort();
+    const url = `socks5://127.0.0.1:${port}`;
+    const summary = await run({ target: 'https://api.canary.test', scenario: iterations(2), requests: [{ name: 'secure', url: '/s' }, { name: 'plain', url: 'http://plain.test/p' }] }, { HTTPS_PROXY: url, HTTP_PROXY: url });
+    expect(summary.outcomes).toMatchObject({ connect_error: 2 });
+    for (const e of summary.errors) expect(e.message).toMatch(new RegExp(`^ECONNREFUSED: proxy socks5://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
   });
 });
