@@ -395,11 +395,12 @@ export class ConnectionPool {
    * first requests of a run do not pay for connection set-up on either
    * side — at thousands of requests/s that set-up otherwise dominates the
    * first few hundred milliseconds. Plain http only (not through an
-   * https:// or a SOCKS5 proxy). Resolves with how many connected.
+   * https:// proxy); through a SOCKS5 proxy the tunnel is set up too.
+   * Resolves with how many connected.
    */
   async preconnect(n: number): Promise<number> {
     const url = new URL(this.origin);
-    if (url.protocol !== 'http:' || n <= 0 || this.proxy?.tls || this.proxy?.socks) return 0;
+    if (url.protocol !== 'http:' || n <= 0 || this.proxy?.tls) return 0;
     // `hosts`' address, the proxy's, or the origin's own.
     const to = this.dialTo ?? this.proxyDial;
     const port = Number(to?.port ?? (url.port || 80));
@@ -433,8 +434,22 @@ export class ConnectionPool {
                 settle(false);
                 return;
               }
-              this.spare.push(socket);
-              settle(true);
+              const proxy = this.proxy;
+              if (!proxy?.socks) {
+                this.spare.push(socket);
+                settle(true);
+                return;
+              }
+              // Through a SOCKS5 proxy: its tunnel now too, so that the socket is what a connect hands undici.
+              this.setUpTunnel(socket, new SocksHandshake(proxy.url, this.target.host, this.target.port, proxy.socks.credentials), (err) => {
+                if (err !== undefined || timer === undefined || this.closed) {
+                  socket.destroy();
+                  settle(false);
+                  return;
+                }
+                this.spare.push(socket);
+                settle(true);
+              });
             });
             // Also keeps a later error on a spare socket from being uncaught.
             socket.on('error', () => settle(false));

@@ -371,6 +371,22 @@ describe('the pool through a SOCKS5 proxy', () => {
     expect(await get(p)).toMatchObject({ status: 200, body: `GET /x api.test:${target.port}` });
   });
 
+  it('pre-connects an http origin’s connections through the proxy, SOCKS5 handshake included (as to an http:// proxy); requests then go out on them, no set-up charged', async () => {
+    const target = await echoTarget();
+    const socks = await fakeSocks({ require: { username: 'bot', password: 'pw' } });
+    const p = pool(`http://api.test:${target.port}`, socksProxy(socks.port, { username: 'bot', password: 'pw' }), { connections: 3 });
+    expect(await p.preconnect(3)).toBe(3);
+    expect(socks.connects).toEqual(Array(3).fill({ type: 'name', host: 'api.test', port: target.port }));
+    const out = await get(p);
+    expect(out).toMatchObject({ status: 200, body: `GET /x api.test:${target.port}`, connectMs: 0, tlsMs: 0 });
+    expect(socks.connections()).toBe(3);
+    // A proxy that refuses the tunnel: nothing is pre-opened, the requests get the refusal.
+    const refusing = await fakeSocks({ reply: 5 });
+    const q = pool(`http://api.test:${target.port}`, socksProxy(refusing.port), { connections: 2 });
+    expect(await q.preconnect(2)).toBe(0);
+    expect((await get(q)).error?.code).toBe('ERR_PROXY_REFUSED');
+  });
+
   it('timed as k6 times it: connectMs is the TCP connect to the proxy; the SOCKS exchange (a 300 ms wait for the reply here) is in neither connectMs nor tlsMs', async () => {
     const target = await tlsTarget('hosts-server');
     const socks = await fakeSocks({ replyDelayMs: 300 });
@@ -553,7 +569,8 @@ describe('whole runs with HTTP_PROXY / HTTPS_PROXY set to socks5:// or socks5h:/
   it('the SOCKS5 exchange is only in http_req_blocked: a proxy that takes 300 ms to answer CONNECT leaves http_req_connecting at the TCP connect', async () => {
     const target = await recordingTarget();
     const socks = await fakeSocks({ replyDelayMs: 300 });
-    const summary = await run({ target: `http://api.test:${target.port}`, scenario: iterations(1) }, { HTTP_PROXY: socks.url });
+    // noConnectionReuse: the request dials its own connection (none is pre-opened), so its set-up is measured.
+    const summary = await run({ target: `http://api.test:${target.port}`, scenario: iterations(1), noConnectionReuse: true }, { HTTP_PROXY: socks.url });
     expect(summary.outcomes.ok).toBe(1);
     expect(summary.metrics.http_req_blocked!.values.max).toBeGreaterThanOrEqual(300);
     expect(summary.metrics.http_req_connecting!.values.max).toBeGreaterThan(0);
