@@ -122,12 +122,15 @@ export function socksConnectRequest(host: string, port: number): Buffer | string
   return Buffer.concat([Buffer.from([VERSION, CONNECT, 0x00]), address, Buffer.from([port >> 8, port & 0xff])]);
 }
 
-/** Why RFC 1929 cannot carry these credentials (each 1 to 255 bytes), or undefined. */
+/**
+ * Why these credentials cannot be sent, or undefined: RFC 1929 takes 1 to
+ * 255 bytes each; an empty password is sent all the same, as Go sends it
+ * (golang/go#57285), since proxies accept it.
+ */
 function credentialsProblem({ username, password }: SocksCredentials): string | undefined {
   const user = Buffer.byteLength(username);
   const pass = Buffer.byteLength(password);
   if (user === 0) return 'its username is empty';
-  if (pass === 0) return 'it has no password';
   if (user > 255) return `its username is ${user} bytes long`;
   if (pass > 255) return `its password is ${pass} bytes long`;
   return undefined;
@@ -177,7 +180,7 @@ export class SocksHandshake implements Handshake {
         if (method === NO_AUTHENTICATION) return this.connect();
         if (method === USERNAME_PASSWORD && this.credentials) {
           const problem = credentialsProblem(this.credentials);
-          if (problem !== undefined) return this.fail('ERR_PROXY_SET_UP', `asks for a username and password (RFC 1929: 1 to 255 bytes each), and the proxy URL's user-info does not give them: ${problem}`);
+          if (problem !== undefined) return this.fail('ERR_PROXY_SET_UP', `asks for a username and password (RFC 1929: a username of 1 to 255 bytes, a password of up to 255), and the proxy URL's user-info does not give them: ${problem}`);
           const user = Buffer.from(this.credentials.username);
           const pass = Buffer.from(this.credentials.password);
           this.stage = 'auth';
