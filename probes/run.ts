@@ -216,7 +216,7 @@ function validateOptions(probe: Probe, options: RunOptions): { thresholds: Thres
  * above `maxRps` (`PROBE_RATE_ABOVE_CAP`), more VUs than a process holds
  * (`PROBE_TOO_MANY_VUS`), a `tlsAuth` / `tlsCACerts` file that cannot be
  * read or does not fit (`PROBE_TLS_AUTH_INVALID`), an HTTP_PROXY /
- * HTTPS_PROXY that is no http(s) proxy URL (`PROBE_PROXY_INVALID`), bad
+ * HTTPS_PROXY that is no http(s) or SOCKS5 proxy URL (`PROBE_PROXY_INVALID`), bad
  * options.
  */
 export function startRun(probe: Probe, options: RunOptions = {}): ProbeRun {
