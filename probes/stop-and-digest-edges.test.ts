@@ -1,9 +1,9 @@
 /**
- * Review findings: each test fails on the engine as it is and states the
- * behaviour README / probes/README.md (and k6) promise.
+ * Edge cases of think time at a stop and of digest auth, found in review:
+ * each test failed on the engine before its fix and states the behaviour
+ * probes/README.md (and k6) promise.
  */
-import { randomBytes } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -96,7 +96,7 @@ async function digestServer(
   return { url: `http://127.0.0.1:${port}`, port, seen };
 }
 
-describe('review: think time ending the iteration', () => {
+describe('think time ending the iteration, at a stop', () => {
   it('a ramped-down VU whose sleep gracefulRampDown cuts after the run began stopping ends the run then, not at gracefulStop', async () => {
     const server = await serve();
     const summary = await startRun(
@@ -139,7 +139,7 @@ describe('review: think time ending the iteration', () => {
   });
 });
 
-describe('review: auth: digest', () => {
+describe('auth: digest, answers sent again and sent ahead', () => {
   it('a digest answer sent again after its kept-alive connection died is still the hop’s own: a redirect to another port of the host gets no Authorization', async () => {
     const otherSeen: string[] = [];
     const other = await serve((req, res) => {
