@@ -230,6 +230,8 @@ export interface ConnectionPoolOptions {
   maxHeaderSize?: number;
   /** Resolves host names (Node's `net.connect` option; default `dns.lookup`). */
   lookup?: LookupFunction;
+  /** k6's `localIPs`: the local address of each new socket (to the origin, the mapped address or the proxy), asked once per dial; undefined: the OS picks. */
+  localAddress?: () => string;
   /**
    * Connect to this address (an IP address, IPv6 without brackets) and port
    * instead of the origin's host (the probe's `hosts`); the URL, the Host
@@ -411,7 +413,8 @@ export class ConnectionPool {
         { length: count },
         () =>
           new Promise<boolean>((resolve) => {
-            const socket = netConnect({ host, port, ...(this.options.lookup ? { lookup: this.options.lookup } : {}) });
+            const localAddress = this.options.localAddress?.();
+            const socket = netConnect({ host, port, ...(this.options.lookup ? { lookup: this.options.lookup } : {}), ...(localAddress !== undefined ? { localAddress } : {}) });
             socket.setNoDelay(true);
             socket.setKeepAlive(true, 60_000);
             let timer: ReturnType<typeof setTimeout> | undefined;
@@ -510,7 +513,8 @@ export class ConnectionPool {
       let start = 0;
       let tcpAt = 0;
       // `hosts`: the mapped address (an IP: no lookup), the origin's name kept for SNI and the certificate check.
-      const dial = this.dialTo ? { ...opts, ...this.dialTo } : opts;
+      const localAddress = this.options.localAddress?.();
+      const dial = this.dialTo || localAddress !== undefined ? { ...opts, ...this.dialTo, ...(localAddress !== undefined ? { localAddress } : {}) } : opts;
       const opened = (this.connector as unknown as Open)(dial, (...args) => {
         if (args[0] === null) {
           const end = performance.now();
@@ -556,7 +560,9 @@ export class ConnectionPool {
     const proxy = this.proxy!;
     let start = 0;
     let tcpAt = 0;
-    const opened = ((this.proxyConnector ?? this.connector) as unknown as Open)(this.proxyDial!, (...args) => {
+    const localAddress = this.options.localAddress?.();
+    const proxyDial = localAddress !== undefined ? { ...this.proxyDial!, localAddress } : this.proxyDial!;
+    const opened = ((this.proxyConnector ?? this.connector) as unknown as Open)(proxyDial, (...args) => {
       if (args[0] !== null) {
         callback(proxyError(proxy, args[0]), null);
         return;

@@ -28,6 +28,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { ConnectionPool } from './connection-pool.ts';
 import { DnsResolver } from './dns.ts';
+import { parseLocalIps } from './local-ips.ts';
 import { compileHosts, mappedAddress } from './hosts.ts';
 import type { HostsTable } from './hosts.ts';
 import { compileProxies, proxyFor } from './proxy.ts';
@@ -181,6 +182,17 @@ export function classifyError(err: Error, hadResponse: boolean, tls?: TlsOptions
   // The response came but its headers were beyond the limit: unread, so no status; failed, as a k6 error is.
   if (code === 'UND_ERR_HEADERS_OVERFLOW') return { outcome: 'http_error', message: 'response headers larger than maxResponseBytes' };
   if (TIMEOUT_CODES.has(code)) return { outcome: 'timeout', message: err.message };
+  // localIPs: the socket could not take its local address.
+  if (!hadResponse && (err as { syscall?: string }).syscall === 'bind') {
+    const address = (err as { address?: string }).address ?? '';
+    const why =
+      code === 'EADDRNOTAVAIL'
+        ? `${address} is not an address of this machine (localIPs binds to addresses the OS already has)`
+        : code === 'EINVAL'
+          ? `${address} cannot reach the target's address family (an IPv4 local address for an IPv6 target, or the reverse)`
+          : `could not bind ${address}`;
+    return { outcome: 'connect_error', message: `${code}: localIPs: ${why}` };
+  }
   if (!hadResponse && (CONNECT_CODES.has(code) || CONNECT_CODES.has(causeCode))) return { outcome: 'connect_error', message: `${code || causeCode}: ${err.message}` };
   // The TLS handshake is part of setting up the connection: no request reached the target.
   if (!hadResponse && TLS_CODE.test(code)) {
@@ -778,6 +790,7 @@ export class Engine {
       allowH2: probe.http2,
       // k6's dns option: one resolver per worker, consulted by new connections only.
       lookup: new DnsResolver(probe.dns).lookup,
+      ...(probe.localIPs !== undefined ? { localAddress: localAddresses(probe.localIPs, init.segment) } : {}),
     };
     this.tlsContexts = new TlsContexts(init.tls, tlsConnectOptions(probe));
     this.hosts = compileHosts(probe.hosts);
@@ -1778,4 +1791,17 @@ function withoutAuthorization(headers: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < headers.length; i += 2) if (headers[i]!.toLowerCase() !== 'authorization') out.push(headers[i]!, headers[i + 1]!);
   return out;
+}
+
+/**
+ * k6's localIPs: the local address of each new socket of this worker.
+ * Dial n of the worker is dial n·count + index of the run (numbered as its
+ * VUs are, across the threads), and takes that address of the pool, so the
+ * run's connections spread over the addresses as k6's VUs do.
+ */
+function localAddresses(value: string | string[], seg: Segment): () => string {
+  const pool = parseLocalIps(value);
+  if (typeof pool === 'string') throw new Error(`localIPs: ${pool}`); // validated with the probe
+  let n = 0;
+  return () => pool.at(n++ * seg.count + seg.index);
 }

@@ -10,6 +10,7 @@ import type { DnsConfig } from './dns.ts';
 import { expectProblems } from './expect.ts';
 import { REDIRECT_STATUSES } from './redirect.ts';
 import { hostsProblems } from './hosts.ts';
+import { parseLocalIps } from './local-ips.ts';
 import { tlsAuthProblems } from './tls-auth.ts';
 import { tlsOptionsProblems } from './tls-options.ts';
 import { trendStatProblem } from './trend-stats.ts';
@@ -532,6 +533,19 @@ export const probeSpecSchema = z.strictObject({
     })
     .transform((d): DnsConfig => ({ ttlMs: d.ttl, select: d.select, policy: d.policy }))
     .default(DEFAULT_DNS),
+  /**
+   * k6's `localIPs`: the local addresses connections are made from — IPs,
+   * ranges (`10.0.0.10-10.0.0.25`) and CIDRs, comma-separated or a list;
+   * connection n of the run binds the n-th (local-ips.ts). They must be
+   * this machine's addresses.
+   */
+  localIPs: z
+    .union([z.string(), z.array(z.string())], { error: 'expected IPs, ranges or CIDRs: a comma-separated string or a list' })
+    .superRefine((v, ctx) => {
+      const pool = parseLocalIps(v);
+      if (typeof pool === 'string') ctx.addIssue({ code: 'custom', message: pool });
+    })
+    .optional(),
   /**
    * HTTP/2 over TLS: an https connection offers `h2` and `http/1.1` by ALPN
    * and speaks HTTP/2 when the server picks it, as k6 (Go's client) does;
