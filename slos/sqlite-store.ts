@@ -147,16 +147,27 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     } catch (err) {
       // The transaction rolled back but the in-memory indexes took the deltas as they went: drop them,
       // so the next view() rebuilds each from what SQLite holds and no figure outlives a restart.
+      // An SLO first written in it got its id inside the transaction: that row is gone, and SQLite hands
+      // the same id to the next new SLO, so a cached id would file this SLO's buckets under another's.
       for (const { slo } of batch) {
         indexes.delete(slo);
         loadedFrom.delete(slo);
+        ids.delete(slo);
       }
       throw new BurnwatchError('SLI_STORE_WRITE', `could not write SLI buckets: ${(err as Error).message}`, { cause: err });
     }
   };
-  const flush = db.transaction(() => {
+  const flushTransaction = db.transaction(() => {
     for (const c of pending.drain()) writeHistogram(c.slo, c.minute, c.encoded);
   });
+  const flush = (): void => {
+    try {
+      flushTransaction();
+    } catch (err) {
+      ids.clear(); // ids taken inside the rolled-back transaction (see appendMany)
+      throw err;
+    }
+  };
 
   return {
     append(slo, deltas) {

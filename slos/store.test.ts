@@ -145,6 +145,26 @@ describe('SQLite store', () => {
     store.close();
   });
 
+  it("keeps each SLO's buckets its own after a failed first write of a new SLO (disk full), across a restart", () => {
+    const file = join(dir, 'failed-first-write.db');
+    const store = openSqliteStore(file, { now: () => NOW });
+    store.append('errors', [{ minute: NOW - M, good: 1, total: 1 }]);
+    // 'slices' is written for the first time in a transaction that rolls back (here: NOT NULL, as SQLITE_FULL would).
+    expect(() => store.appendMany([{ slo: 'slices', deltas: [{ minute: NOW - M, good: Number.NaN, total: 1 }] }])).toThrowError(
+      /could not write SLI buckets/,
+    );
+    // Then another new SLO is written first, then 'slices' again.
+    store.append('latency', [{ minute: NOW - M, good: 7, total: 7 }]);
+    store.append('slices', [{ minute: NOW - M, good: 3, total: 3 }]);
+    expect(store.read('latency', 0, Infinity)).toEqual([{ minute: NOW - M, good: 7, total: 7 }]);
+    expect(store.read('slices', 0, Infinity)).toEqual([{ minute: NOW - M, good: 3, total: 3 }]);
+    store.close();
+    const reopened = openSqliteStore(file, { now: () => NOW });
+    expect(reopened.read('latency', 0, Infinity)).toEqual([{ minute: NOW - M, good: 7, total: 7 }]);
+    expect(reopened.read('slices', 0, Infinity)).toEqual([{ minute: NOW - M, good: 3, total: 3 }]);
+    reopened.close();
+  });
+
   it('loads older buckets when a reload lengthens the SLO window', () => {
     const store = openSqliteStore(join(dir, 'longer-window.db'), { now: () => NOW });
     store.append('errors', [
