@@ -111,6 +111,9 @@ or
     expect(slices).toContain('> 0)');
     expect(slices).toContain('>= bool 0.95');
     expect(slices).toContain(')[1h:1m]');
+    // A p99.9 slice is good at 99.9 % within the threshold, as the evaluator counts it (not >= 0.9990000000000001).
+    const p999 = byName(rules(slo({ indicator: { latency: { thresholdMs: 100, percentile: 99.9 } } })), 'slo:sli_error:ratio_rate5m')[0]!.expr;
+    expect(p999).toContain('>= bool 0.999\n');
   });
 
   it('reads latency from the histogram bucket of the threshold over every request, so fast failures are bad', () => {

@@ -200,6 +200,15 @@ describe('evaluateSlo — budgeting methods and indicators', () => {
     expect([w.good, w.total]).toEqual([4, 5]);
   });
 
+  it('timeslices: a p99.9 slice with exactly 99.9 % of its requests within the threshold is good (p99.9 ≤ T)', () => {
+    // 99.9 / 100 is 0.9990000000000001 in floats, above 999 / 1000.
+    const s = toSlo('lat', sloSpecSchema.parse({ probe: 'p', indicator: { latency: { thresholdMs: 100, percentile: 99.9 } }, objective: 99 }));
+    const store = createMemoryStore();
+    fill(store, 'lat', T0 - 5 * M, T0, (t) => (t === T0 - M ? [998, 1000] : [999, 1000]));
+    const w = evaluateSlo(s, store, T0).windows[0]!;
+    expect([w.good, w.total]).toEqual([4, 5]);
+  });
+
   it('ratioTimeslices: the SLI is the mean of the slice ratios, so a burst weighs one slice', () => {
     const s = slo({ budgeting: { ratioTimeslices: { slice: '5m' } } });
     const store = createMemoryStore();

@@ -93,6 +93,22 @@ describe('resolveOpenSlo — the examples load and evaluate', () => {
     ]);
     expect(evaluateSlo(a!, store, t0 + 10 * M).windows.find((w) => w.window === '30m')!.sli).toBe(0.5);
   });
+
+  it('Timeslices: a p99.9 threshold metric takes timeSliceTarget 0.999 (99.9 / 100 is 0.9990000000000001 in floats)', () => {
+    const text = `apiVersion: openslo/v1
+kind: SLO
+metadata: { name: p999 }
+spec:
+  indicator:
+    metadata: { name: i }
+    spec:
+      thresholdMetric: { metricSource: { type: burnwatch, spec: { probe: search, metric: latency, percentile: 99.9 } } }
+  budgetingMethod: Timeslices
+  objectives: [{ op: lte, value: 200, target: 0.99, timeSliceTarget: 0.999, timeSliceWindow: 1m }]`;
+    const { slos: mapped, problems } = resolveOpenSlo(docs(text), known);
+    expect(problems).toEqual([]);
+    expect(mapped[0]!.budgeting).toEqual({ method: 'timeslices', sliceMs: M, rule: { kind: 'ratio', target: 0.999 } });
+  });
 });
 
 describe('resolveOpenSlo — rejects what cannot be mapped, with a sentence and a path', () => {

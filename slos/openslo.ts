@@ -32,7 +32,7 @@ import { z } from 'zod';
 import { durationProblem, parseDuration } from '../common/index.ts';
 import { isTimeZone } from './calendar.ts';
 import type { AlertRule, Alerting, Budgeting, Indicator, Severity, Slo, SloWindow } from './model.ts';
-import { defaultAlertName, indicatorSchemas, longestWindow, mapBudgeting, mapIndicator, nominalPeriodMs, pascal } from './spec.ts';
+import { defaultAlertName, indicatorSchemas, longestWindow, mapBudgeting, mapIndicator, nominalPeriodMs, pascal, percentileTarget } from './spec.ts';
 import { defaultWindowSet, windowSetAlerts } from './windows.ts';
 
 export interface OpenSloDocument {
@@ -692,11 +692,11 @@ export function resolveOpenSlo(
         } else {
           let target = o.timeSliceTarget;
           if (percentile !== null) {
-            if (target !== undefined && target !== percentile / 100) {
-              problems.add(doc, [...op, 'timeSliceTarget'], `a slice is good when its p${percentile} is within the threshold, i.e. timeSliceTarget ${percentile / 100}`);
+            if (target !== undefined && target !== percentileTarget(percentile)) {
+              problems.add(doc, [...op, 'timeSliceTarget'], `a slice is good when its p${percentile} is within the threshold, i.e. timeSliceTarget ${percentileTarget(percentile)}`);
               return;
             }
-            target = percentile / 100;
+            target = percentileTarget(percentile);
           } else if (target === undefined && indicator.kind !== 'uptime') {
             problems.add(doc, [...op, 'timeSliceTarget'], 'Timeslices budgeting needs timeSliceTarget (the good ratio that makes a slice good, e.g. 0.99)');
             return;

@@ -73,6 +73,10 @@ describe('SLO spec → model', () => {
     });
   });
 
+  it('takes a slice target written for a p99.9 latency as that percentile (0.999, not only 99.9 / 100 in floats)', () => {
+    expect(issues({ ...base, indicator: { latency: { thresholdMs: 100, percentile: 99.9 } }, budgeting: { timeslices: { target: 0.999 } } })).toEqual([]);
+  });
+
   it('rejects a timeslice longer than the shortest alert window, which would hold no whole slice most of the time', () => {
     expect(() => toSlo('s', sloSpecSchema.parse({ ...base, indicator: { errorRate: {} }, budgeting: { timeslices: { slice: '10m' } } }))).toThrowError(
       /the timeslice \(10m\) is longer than the shortest alert window of google-30d \(5m\)/,

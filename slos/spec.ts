@@ -40,6 +40,18 @@ export const sliceMs = positiveDurationMs.refine((ms) => ms % 60_000 === 0 && DA
   message: 'expected a timeslice of whole minutes that divides a day, e.g. 1m, 5m, 10m, 1h',
 });
 
+/**
+ * The slice target a latency percentile stands for: p ≤ T ⟺ at least p % of the requests within T. Rounded to
+ * 15 significant digits, the decimal the user wrote: 99.9 / 100 is 0.9990000000000001 in floats, above 999 / 1000,
+ * which would make a slice with exactly 99.9 % within the threshold bad.
+ *
+ * @example
+ * percentileTarget(99.9) // 0.999
+ */
+export function percentileTarget(percentile: number): number {
+  return Number((percentile / 100).toPrecision(15));
+}
+
 const requestName = z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'expected a request name of the probe' });
 
 const latency = z.strictObject({
@@ -183,11 +195,12 @@ export const sloSpecSchema = z
     }
     if (lat?.percentile !== undefined && typeof v.budgeting === 'object' && 'timeslices' in v.budgeting) {
       const target = v.budgeting.timeslices.target;
-      if (target !== undefined && target !== lat.percentile / 100) {
+      const want = percentileTarget(lat.percentile);
+      if (target !== undefined && target !== want) {
         ctx.addIssue({
           code: 'custom',
           path: ['budgeting', 'timeslices', 'target'],
-          message: `a slice is good when its p${lat.percentile} is within the threshold, i.e. target ${lat.percentile / 100}; remove target or make it ${lat.percentile / 100}`,
+          message: `a slice is good when its p${lat.percentile} is within the threshold, i.e. target ${want}; remove target or make it ${want}`,
         });
       }
     }
@@ -255,7 +268,7 @@ export function mapBudgeting(b: SloSpec['budgeting'], indicator: Indicator): Bud
   const percentile = indicator.kind === 'latency' ? indicator.percentile : null;
   const perSlice = indicator.kind === 'uptime' || percentile !== null;
   const sliceRule = (target: number | undefined): Extract<Budgeting, { method: 'timeslices' }>['rule'] =>
-    indicator.kind === 'uptime' ? { kind: 'anyGood' } : { kind: 'ratio', target: percentile !== null ? percentile / 100 : (target ?? 0.99) };
+    indicator.kind === 'uptime' ? { kind: 'anyGood' } : { kind: 'ratio', target: percentile !== null ? percentileTarget(percentile) : (target ?? 0.99) };
   if (b === 'occurrences') return perSlice ? { method: 'timeslices', sliceMs: 60_000, rule: sliceRule(undefined) } : { method: 'occurrences' };
   if (b === 'timeslices') return { method: 'timeslices', sliceMs: 60_000, rule: sliceRule(undefined) };
   if (b === 'ratioTimeslices') return { method: 'ratioTimeslices', sliceMs: 60_000 };
