@@ -26,4 +26,20 @@ describe('calendarPeriod', () => {
     expect(zonedTimeToUtc(2024, 7, 1, 0, 0, 'Europe/Berlin')).toBe(Date.UTC(2024, 5, 30, 22));
     expect(zonedTimeToUtc(2024, 1, 1, 0, 0, 'Europe/Berlin')).toBe(Date.UTC(2023, 11, 31, 23));
   });
+
+  it('maps a wall time in a DST gap to the later instant, east and west of UTC', () => {
+    // Berlin, 31 March 2024: 02:00 CET → 03:00 CEST; 02:30 does not exist: 03:30 CEST.
+    expect(zonedTimeToUtc(2024, 3, 31, 2, 30, 'Europe/Berlin')).toBe(Date.UTC(2024, 2, 31, 1, 30));
+    // Santiago, 8 September 2024: 00:00 −04 → 01:00 −03; midnight does not exist: 01:00 −03 (04:00Z), not 23:00 −04 the day before.
+    expect(zonedTimeToUtc(2024, 9, 8, 0, 0, 'America/Santiago')).toBe(Date.UTC(2024, 8, 8, 4));
+  });
+
+  it('ends a period where the next one starts when its end falls in a DST gap (Santiago, a week from Sunday 00:00)', () => {
+    const w = week('America/Santiago', 7);
+    // 03:30Z on 8 September 2024 is still Saturday 23:30 −04 in Santiago: the week that began on 1 September.
+    const now = Date.UTC(2024, 8, 8, 3, 30);
+    const p = calendarPeriod(now, w);
+    expect(iso(p)).toEqual(['2024-09-01T04:00:00.000Z', '2024-09-08T04:00:00.000Z']);
+    expect(calendarPeriod(p.end, w).start).toBe(p.end);
+  });
 });

@@ -84,10 +84,14 @@ function offsetAt(ms: number, timeZone: string): number {
 /** The instant of a local wall time in the zone (the later instant when it falls in a DST gap). */
 export function zonedTimeToUtc(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number {
   const wall = Date.UTC(year, month - 1, day, hour, minute);
-  let t = wall - offsetAt(wall, timeZone);
-  const second = offsetAt(t, timeZone);
-  t = wall - second;
-  return t;
+  const first = offsetAt(wall, timeZone);
+  const second = offsetAt(wall - first, timeZone);
+  const t = wall - second;
+  if (offsetAt(t, timeZone) === second) return t;
+  // In a gap neither offset reads back as this wall time. The later instant is the wall time read with the
+  // offset from before the change (the smaller one: clocks jump forward): 02:30 in Berlin's gap is 03:30 CEST,
+  // midnight in Santiago's gap is 01:00 −03 (the larger offset would give 23:00 −04 the day before, west of UTC).
+  return wall - Math.min(first, second);
 }
 
 function daysInMonth(year: number, month: number): number {
