@@ -244,7 +244,12 @@ function sliceFrom(v: number | string, problems: Problems, doc: number, path: Pa
  */
 export function resolveOpenSlo(
   docs: readonly OpenSloDocument[],
-  known: { probes: readonly string[]; notifiers: readonly string[] },
+  known: {
+    probes: readonly string[];
+    notifiers: readonly string[];
+    /** The request names of each probe, when known: an SLI naming another request is a problem. */
+    requests?: ReadonlyMap<string, readonly string[]>;
+  },
 ): { slos: Slo[]; problems: OpenSloProblem[] } {
   const problems = new Problems();
   const byKind = new Map<string, Map<string, Located<unknown>>>();
@@ -333,6 +338,13 @@ export function resolveOpenSlo(
     return false;
   };
 
+  const checkRequest = (probe: string, request: string | null | undefined, doc: number, path: Path): boolean => {
+    const names = known.requests?.get(probe);
+    if (request === null || request === undefined || names === undefined || names.includes(request)) return true;
+    once(doc, path, `probe "${probe}" has no request "${request}"; its requests: ${names.length ? names.map((n) => `"${n}"`).join(', ') : 'none defined'}`);
+    return false;
+  };
+
   /** The SLI of an SLO: indicator, probe and whether it is a latency threshold metric. */
   type MappedSli = { probe: string; indicator: Indicator; threshold: z.output<typeof thresholdSource> | null; doc: number; path: Path };
   const mapSli = (sli: Located<z.output<typeof sliSpec>>): MappedSli | null => {
@@ -347,6 +359,7 @@ export function resolveOpenSlo(
       if (!raw) return null;
       const t = problems.parse(thresholdSource, raw, doc, [...mp, 'metricSource', 'spec']);
       if (!t || !checkProbe(t.probe, doc, [...mp, 'metricSource', 'spec', 'probe'])) return null;
+      if (!checkRequest(t.probe, t.request, doc, [...mp, 'metricSource', 'spec', 'request'])) return null;
       return {
         probe: t.probe,
         indicator: { kind: 'latency', thresholdMs: 0, percentile: t.percentile ?? null, request: t.request ?? null },
@@ -395,6 +408,10 @@ export function resolveOpenSlo(
         return null;
       }
       indicator.request = request;
+    }
+    if ('request' in indicator) {
+      const at = request !== undefined ? ['request'] : [indicator.kind, 'request'];
+      if (!checkRequest(g.probe, indicator.request, doc, [...gp, 'metricSource', 'spec', ...at])) return null;
     }
     return { probe: g.probe, indicator, threshold: null, doc, path };
   };

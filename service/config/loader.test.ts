@@ -559,4 +559,36 @@ spec:
     const lines = errorLines(loadConfigText(text, 'o.yaml'));
     expect(lines).toEqual([expect.stringMatching(/^o\.yaml:17:20 spec\.budgetingMethod: expected budgetingMethod Occurrences, Timeslices or RatioTimeslices/)]);
   });
+
+  it('checks the request an SLI names against its probe, as for burnwatch SLOs (a typo would leave the SLO without data)', () => {
+    const text = `${probe('p')}---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: ratio }
+spec:
+  indicator:
+    metadata: { name: i }
+    spec:
+      ratioMetric:
+        good: { metricSource: { type: burnwatch, spec: { probe: p, request: gett, errorRate: {} } } }
+        total: { metricSource: { type: burnwatch, spec: { probe: p, request: gett } } }
+  budgetingMethod: Occurrences
+  objectives: [{ target: 0.99 }]
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: threshold }
+spec:
+  indicator:
+    metadata: { name: j }
+    spec:
+      thresholdMetric: { metricSource: { type: burnwatch, spec: { probe: p, request: gett, metric: latency } } }
+  budgetingMethod: Occurrences
+  objectives: [{ op: lte, value: 100, target: 0.99 }]
+`;
+    expect(errorLines(loadConfigText(text, 'req.yaml'))).toEqual([
+      expect.stringMatching(/^req\.yaml:\d+:\d+ spec\.indicator\.spec\.ratioMetric\.good\.metricSource\.spec\.request: probe "p" has no request "gett"; its requests: "get"$/),
+      expect.stringMatching(/^req\.yaml:\d+:\d+ spec\.indicator\.spec\.thresholdMetric\.metricSource\.spec\.request: probe "p" has no request "gett"; its requests: "get"$/),
+    ]);
+  });
 });

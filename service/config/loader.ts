@@ -171,7 +171,11 @@ function buildConfig(read: ReadResult): LoadResult {
   if (openslo.length > 0) {
     const resolved = resolveOpenSlo(
       openslo.map((o) => o.entry),
-      { probes: entries.filter((e) => e.kind === 'Probe').map((e) => e.name), notifiers: entries.filter((e) => e.kind === 'Notifier').map((e) => e.name) },
+      {
+        probes: entries.filter((e) => e.kind === 'Probe').map((e) => e.name),
+        notifiers: entries.filter((e) => e.kind === 'Notifier').map((e) => e.name),
+        requests: probeRequests(entries),
+      },
     );
     for (const p of resolved.problems) {
       const at = openslo[p.doc];
@@ -233,6 +237,18 @@ function checkProbe(probe: Probe, service: ServiceSettings, report: (path: Prope
 
 function formatRate(n: number): string {
   return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(2);
+}
+
+/** Each probe's request names, read from the raw spec (a probe with errors of its own still counts). */
+function probeRequests(entries: readonly Entry[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const e of entries) {
+    if (e.kind !== 'Probe') continue;
+    const requests = (e.raw as { requests?: unknown } | null)?.requests;
+    const names = (Array.isArray(requests) ? requests : []).map((r) => (r !== null && typeof r === 'object' ? (r as { name?: unknown }).name : undefined));
+    out.set(e.name, names.filter((n): n is string => typeof n === 'string'));
+  }
+  return out;
 }
 
 type Report_ = (doc: SourceDocument, path: PropertyKey[], message: string) => void;
