@@ -127,6 +127,15 @@ describe('the read endpoints', () => {
     expect(await json(run)).toEqual({ error: 'run_not_found', message: 'no run with id "nope"' });
   });
 
+  it('answers 400 bad_request, not "internal", to a path it cannot decode', async () => {
+    const a = await api();
+    for (const path of ['/api/runs/%E0', '/api/slos/%']) {
+      const res = await fetch(`${a.url}${path}`);
+      expect(res.status).toBe(400);
+      expect(await json(res)).toEqual({ error: 'bad_request', message: expect.stringMatching(/^Failed to decode param/) as unknown });
+    }
+  });
+
   it('lists probes with their state and last run, and gives a run in full, secrets redacted', async () => {
     const a = await api();
     a.runs.start({ id: 'r1', probe: 'assignment', trigger: 'api', startedAt: T0, traceId: null });

@@ -65,7 +65,9 @@ export function finishApp(app: express.Express, logger: Logger): void {
   const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
     const e = err as { status?: number; statusCode?: number; type?: string; code?: string; message?: string; expose?: boolean };
     const status = e.status ?? e.statusCode ?? 500;
-    let code = e.code ?? 'internal';
+    // Only our own errors carry an API error code; anything else (express, body-parser, SQLite) is named by its
+    // status, so a bad path is not "internal" and an SQLITE_BUSY is not an API code.
+    let code = err instanceof HttpError ? err.code : status >= 500 ? 'internal' : status === 404 ? 'not_found' : 'bad_request';
     if (e.type === 'entity.too.large') code = 'body_too_large';
     else if (e.type === 'entity.parse.failed') code = 'invalid_json';
     if (status >= 500) logger.error('request failed', { method: req.method, path: req.path, err });
