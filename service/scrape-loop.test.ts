@@ -101,6 +101,25 @@ describe('ScrapeLoops.scrape', () => {
     expect(all.reduce((n, b) => n + b.total, 0)).toBe(41);
   });
 
+  it('starts over when a reload points the SLO at other counters: no delta between two targets', async () => {
+    const staging = await target();
+    const production = await target();
+    const { loops, store } = setup();
+    staging.state.hits = 100;
+    staging.state.total = 120;
+    await loops.scrape(scrapeSlo(`${staging.server.url}/metrics`));
+    // The reloaded SLO, same name, reads another target whose counters have a life of their own.
+    production.state.hits = 900_000;
+    production.state.total = 1_000_000;
+    const moved = scrapeSlo(`${production.server.url}/metrics`);
+    await loops.scrape(moved);
+    expect(buckets(store, 'cache-hits')).toEqual([]);
+    production.state.hits = 900_009;
+    production.state.total = 1_000_010;
+    await loops.scrape(moved);
+    expect(buckets(store, 'cache-hits')).toEqual([{ good: 9, total: 10 }]);
+  });
+
   it('logs one warning per distinct error of a failing target, then one recovery line, and never throws', async () => {
     const down = await localServer();
     const downUrl = `${down.url}/metrics`;

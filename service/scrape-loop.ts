@@ -15,7 +15,8 @@ const MAX_BYTES = 8 * 1024 * 1024;
 
 export class ScrapeLoops {
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly last = new Map<string, ScrapeSample>();
+  /** Per SLO, the last sample and the counters it was read from (a reload may point the SLO elsewhere). */
+  private readonly last = new Map<string, { source: string; sample: ScrapeSample }>();
   private readonly lastError = new Map<string, string>();
   private readonly inFlight = new Set<string>();
   private readonly store: SliStore;
@@ -60,8 +61,11 @@ export class ScrapeLoops {
       const total = sumSamples(text, ind.total);
       if (hits === null || total === null) throw new Error(`no series matching ${hits === null ? ind.hits : ind.total}`);
       const cur = { at: Date.now(), hits, total };
-      const deltas = scrapeDelta(this.last.get(slo.name) ?? null, cur);
-      this.last.set(slo.name, cur);
+      // Counters of another URL or selector are not the ones last read: a first scrape, not a delta.
+      const source = JSON.stringify([ind.url, ind.hits, ind.total]);
+      const prev = this.last.get(slo.name);
+      const deltas = scrapeDelta(prev?.source === source ? prev.sample : null, cur);
+      this.last.set(slo.name, { source, sample: cur });
       if (deltas.length > 0) this.store.append(slo.name, deltas);
       if (this.lastError.delete(slo.name)) this.logger.info('cache metrics scrape recovered', { slo: slo.name, url: ind.url });
     } catch (err) {
