@@ -560,6 +560,39 @@ spec:
     expect(lines).toEqual([expect.stringMatching(/^o\.yaml:17:20 spec\.budgetingMethod: expected budgetingMethod Occurrences, Timeslices or RatioTimeslices/)]);
   });
 
+  it('lets a Report name OpenSLO SLOs (one per objective), and still says which SLOs exist when it names none', () => {
+    const text = `${probe('p')}---
+apiVersion: burnwatch/v1
+kind: Notifier
+metadata: { name: mail }
+spec: { webhook: { url: "http://127.0.0.1:9/hook" } }
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: avail }
+spec:
+  indicator:
+    metadata: { name: i }
+    spec:
+      ratioMetric:
+        good: { metricSource: { type: burnwatch, spec: { probe: p, errorRate: {} } } }
+        total: { metricSource: { type: burnwatch, spec: { probe: p } } }
+  budgetingMethod: Occurrences
+  objectives: [{ target: 0.99 }, { target: 0.9 }]
+---
+apiVersion: burnwatch/v1
+kind: Report
+metadata: { name: weekly }
+spec: { notifier: mail, slos: [avail-0, avail-1] }
+`;
+    const r = loadConfigText(text, 'rep.yaml');
+    if (!r.ok) throw new Error(r.errors.map(formatConfigIssue).join('\n'));
+    expect([...r.config.slos.keys()]).toEqual(['avail-0', 'avail-1']);
+    expect(errorLines(loadConfigText(text.replace('slos: [avail-0, avail-1]', 'slos: [avail-2]'), 'rep.yaml'))).toEqual([
+      expect.stringContaining('spec.slos[0]: no SLO named "avail-2"; did you mean "avail-0"? Defined SLOs: "avail-0", "avail-1"'),
+    ]);
+  });
+
   it('checks the request an SLI names against its probe, as for burnwatch SLOs (a typo would leave the SLO without data)', () => {
     const text = `${probe('p')}---
 apiVersion: openslo/v1

@@ -158,7 +158,25 @@ function buildConfig(read: ReadResult): LoadResult {
     entries.push({ kind: k, name: metadata.name, doc, raw, model });
   }
 
-  checkReferences(entries, report);
+  const resolved =
+    openslo.length > 0
+      ? resolveOpenSlo(
+          openslo.map((o) => o.entry),
+          {
+            probes: entries.filter((e) => e.kind === 'Probe').map((e) => e.name),
+            notifiers: entries.filter((e) => e.kind === 'Notifier').map((e) => e.name),
+            requests: probeRequests(entries),
+          },
+        )
+      : { slos: [], problems: [] };
+  // A Report may name OpenSLO SLOs too: those resolved, and (so one broken document is not reported twice) the
+  // names of OpenSLO SLO documents that resolved to nothing.
+  const resolvedNames = new Set(resolved.slos.map((s) => s.name));
+  const opensloSloNames = [
+    ...resolvedNames,
+    ...openslo.filter((o) => o.entry.kind === 'SLO' && !resolvedNames.has(o.entry.name) && !resolvedNames.has(`${o.entry.name}-0`)).map((o) => o.entry.name),
+  ];
+  checkReferences(entries, report, opensloSloNames);
 
   const ofKind = <T>(k: Kind): Map<string, T> =>
     new Map(entries.filter((e) => e.kind === k && e.model !== undefined).map((e) => [e.name, e.model as T]));
@@ -169,14 +187,6 @@ function buildConfig(read: ReadResult): LoadResult {
   const probes = ofKind<Probe>('Probe');
   const slos = ofKind<Slo>('SLO');
   if (openslo.length > 0) {
-    const resolved = resolveOpenSlo(
-      openslo.map((o) => o.entry),
-      {
-        probes: entries.filter((e) => e.kind === 'Probe').map((e) => e.name),
-        notifiers: entries.filter((e) => e.kind === 'Notifier').map((e) => e.name),
-        requests: probeRequests(entries),
-      },
-    );
     for (const p of resolved.problems) {
       const at = openslo[p.doc];
       if (at) report(at.doc, ['spec', ...p.path], p.message);
@@ -258,7 +268,7 @@ type Report_ = (doc: SourceDocument, path: PropertyKey[], message: string) => vo
  * document still gets its reference errors in the same run (and a probe with
  * errors of its own still counts as defined).
  */
-function checkReferences(entries: Entry[], report: Report_): void {
+function checkReferences(entries: Entry[], report: Report_, opensloSlos: readonly string[]): void {
   const names = (k: Kind): string[] => entries.filter((e) => e.kind === k).map((e) => e.name);
   const list = (all: string[]): string => (all.length ? all.map((n) => `"${n}"`).join(', ') : 'none defined');
   const missing = (kind: string, name: string, all: string[]): string => {
@@ -271,7 +281,7 @@ function checkReferences(entries: Entry[], report: Report_): void {
   const field = (v: unknown, k: string): unknown => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined);
   const probes = new Map(entries.filter((e) => e.kind === 'Probe').map((e) => [e.name, e]));
   const notifiers = names('Notifier');
-  const slos = names('SLO');
+  const slos = [...names('SLO'), ...opensloSlos.filter((n) => !names('SLO').includes(n))];
 
   for (const e of entries) {
     if (e.kind === 'SLO') {
