@@ -2,14 +2,17 @@
  * The probe runner with real probe runs (load workers and all) against a
  * loopback server: /ok answers at once, /slow after 150 ms, /hang never.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IntervalSnapshot, RunSummary } from '../probes/index.ts';
 import { createMemoryStore } from '../slos/index.ts';
 import type { SliStore } from '../slos/index.ts';
 import type { Config } from './config/index.ts';
 import { ProbeRunner } from './runner.ts';
-import { createMemoryRunStore } from './state/run-store.ts';
+import { createMemoryRunStore, openSqliteRunStore } from './state/run-store.ts';
 import type { RunStore } from './state/run-store.ts';
 import { memoryLogger } from './telemetry/test-support.ts';
 import { configFrom, localServer, recordingTelemetry } from './test-support.ts';
@@ -94,12 +97,12 @@ interface Harness {
   nextFinish(): Promise<RunSummary>;
 }
 
-function harness(options: { config?: () => Config; sli?: SliStore } = {}): Harness {
+function harness(options: { config?: () => Config; sli?: SliStore; runs?: RunStore } = {}): Harness {
   const { logger, lines } = memoryLogger();
   const telemetry = recordingTelemetry(logger);
   const waiting: ((s: RunSummary) => void)[] = [];
   const h: Harness = {
-    runs: createMemoryRunStore(),
+    runs: options.runs ?? createMemoryRunStore(),
     sli: options.sli ?? createMemoryStore(),
     telemetry,
     lines,
@@ -192,6 +195,22 @@ describe('ProbeRunner.start', () => {
     expect(record).toMatchObject({ probe: 'busy', status: 'error', stopReason: expect.stringContaining('maxRps') as unknown });
     expect(h.telemetry.runs[0]!.ended).toEqual([expect.objectContaining({ status: 'error' })]);
     expect(h.lines.find((l) => l.msg === 'probe run could not start')).toMatchObject({ level: 'error', probe: 'busy' });
+  });
+
+  it('answers "failed" and ends the run telemetry when the run history cannot record the start (disk full, closed file)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'burnwatch-runner-'));
+    try {
+      const runs = openSqliteRunStore(join(dir, 'runs.db'));
+      runs.close(); // every write now throws, as a full disk would
+      const h = harness({ runs });
+      const r = h.runner.start('quick', 'schedule');
+      expect(r).toEqual({ started: false, reason: 'failed', message: expect.stringContaining('could not record the run') as unknown });
+      expect(h.runner.isRunning('quick')).toBe(false);
+      expect(h.telemetry.runs[0]!.ended).toEqual([expect.objectContaining({ status: 'error' })]);
+      expect(h.lines.find((l) => l.msg === 'probe run could not start')).toMatchObject({ level: 'error', probe: 'quick' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('logs a failed SLI store write and lets the run finish', async () => {

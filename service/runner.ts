@@ -84,7 +84,16 @@ export class ProbeRunner {
       cacheHeader,
     });
     const log = runTelemetry.logger;
-    runStore.start({ id: runId, probe: probeName, trigger, startedAt, traceId: runTelemetry.traceId });
+    try {
+      runStore.start({ id: runId, probe: probeName, trigger, startedAt, traceId: runTelemetry.traceId });
+    } catch (err) {
+      // No record, no run: one that could not be recorded would leave no trace in the history. The run's
+      // telemetry ends here (it would otherwise hold its span open until shutdown).
+      const message = `could not record the run: ${errorMessage(err)}`;
+      runTelemetry.end({ status: 'error', stopReason: message });
+      log.error('probe run could not start', { err: message });
+      return { started: false, reason: 'failed', message };
+    }
 
     const thresholds = [...new Set([...telemetry.latencyBucketsMs, ...needs.latencyThresholdsMs])].sort((a, b) => a - b);
     let run: ProbeRun;
