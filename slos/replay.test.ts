@@ -66,6 +66,9 @@ describe('parseSliCsv', () => {
     ['timestamp,good,total\n1735689600,3,2\n', 2, 'good (3) is more than total (2)'],
     ['timestamp,good,total\n1735689600,-1,2\n', 2, 'good must be a number of events ≥ 0'],
     ['timestamp,good,total\n1735689600,1\n', 2, 'expected 3 columns'],
+    // Date.parse reads 30 February as 2 March (and 31 April as 1 May): a typo must not move a row.
+    ['timestamp,good,total\n2025-02-30T00:00:00Z,1,2\n', 2, 'timestamp "2025-02-30T00:00:00Z" is not a valid date'],
+    ['timestamp,good,total\n2025-04-31,1,2\n', 2, 'timestamp "2025-04-31" is not a valid date'],
   ])('reports %j with a line number', (text, line, message) => {
     expect(parseSliCsv(text).problems).toContainEqual({ line, message: expect.stringContaining(message) as string });
   });

@@ -60,7 +60,11 @@ function parseTimestamp(text: string): number | string {
   }
   if (!ISO.test(text)) return `timestamp "${text}" is neither ISO 8601 (2025-01-31T12:00:00Z) nor Unix seconds`;
   const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(text) || text.length === 10 ? text : `${text}Z`);
-  return Number.isNaN(ms) ? `timestamp "${text}" is not a valid date` : ms;
+  // Date.parse takes any day up to 31 in any month (30 February is 2 March): the day must exist.
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (Number.isNaN(ms) || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return `timestamp "${text}" is not a valid date`;
+  return ms;
 }
 
 /**
