@@ -3,7 +3,7 @@ export { BurnwatchError, errorMessage } from './errors.ts';
 export { durationMs, labels, objectivePercent, percentRatio, positiveDurationMs, resourceName } from './schema.ts';
 export { siblingModule, startWorker } from './worker.ts';
 export { editDistance, suggest } from './suggest.ts';
-export { MIN_SECRET_LENGTH, redact, redactData } from './redact.ts';
+export { MIN_SECRET_LENGTH, redact, redactData, redactJson } from './redact.ts';
 export {
   EXEMPLAR_LABEL,
   GENERATED_HEADER,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact, redactData } from './redact.ts';
+import { redact, redactData, redactJson } from './redact.ts';
 
 describe('redact', () => {
   it('replaces a secret raw and in its JSON-escaped form', () => {
@@ -17,6 +17,12 @@ describe('redact', () => {
 
   it('leaves very short values alone', () => {
     expect(redact('on and on', ['on'])).toBe('on and on');
+  });
+
+  it('redacts strings only when writing JSON, so a secret that is also a literal or a number keeps the JSON valid', () => {
+    expect(redactJson({ token: 'Bearer s3cret-value', ok: true, n: 1000, 's3cret-value': 'as a key' }, ['s3cret-value', 'true', '1000'])).toBe(
+      '{"token":"Bearer [redacted]","ok":true,"n":1000,"[redacted]":"as a key"}',
+    );
   });
 
   it('redacts every string of plain data', () => {

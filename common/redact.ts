@@ -23,7 +23,28 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/**
+ * JSON text of `data` with every string (values and keys) redacted. Numbers, booleans and null are left
+ * alone: a secret that is also a JSON literal (`true`, or a count such as `1000` from `${VUS}`) must not turn
+ * `"running":false` into `"running":[redacted]`, which is not JSON. `replacer` runs first (e.g. to turn
+ * errors into plain objects).
+ *
+ * @example
+ * redactJson({ token: 'Bearer s3cret-value', ok: true }, ['s3cret-value', 'true']) // '{"token":"Bearer [redacted]","ok":true}'
+ */
+export function redactJson(data: unknown, secrets: readonly string[], replacer?: (key: string, value: unknown) => unknown): string {
+  return JSON.stringify(data, function (this: unknown, key: string, value: unknown): unknown {
+    const v = replacer ? replacer.call(this, key, value) : value;
+    if (typeof v === 'string') return redact(v, secrets);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype) {
+      const entries = Object.entries(v as Record<string, unknown>);
+      if (entries.some(([k]) => redact(k, secrets) !== k)) return Object.fromEntries(entries.map(([k, x]) => [redact(k, secrets), x]));
+    }
+    return v;
+  });
+}
+
 /** Redacts every string inside plain data (a view model, a JSON body) and returns a copy. */
 export function redactData<T>(data: T, secrets: readonly string[]): T {
-  return JSON.parse(redact(JSON.stringify(data), secrets)) as T;
+  return JSON.parse(redactJson(data, secrets)) as T;
 }

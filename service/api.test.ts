@@ -163,6 +163,45 @@ describe('the read endpoints', () => {
     expect(JSON.parse(runText)).toMatchObject({ id: 'r1', status: 'error', summary: null });
   });
 
+  it('keeps its JSON valid when an environment value is also a JSON literal (a flag from ${SKIP_TLS}, a count from ${VUS})', async () => {
+    const cfg = configFrom(
+      `apiVersion: burnwatch/v1
+kind: Probe
+metadata: { name: staging }
+spec:
+  target: https://127.0.0.1:9
+  insecureSkipTLSVerify: \${SKIP_TLS}
+  scenario:
+    executor: shared-iterations
+    vus: \${VUS}
+    iterations: 1000
+    maxDuration: 5s
+  requests: [{ name: get, url: /x, headers: { Authorization: "Bearer \${API_KEY}" } }]
+`,
+      { SKIP_TLS: 'false', VUS: '1000', API_KEY: SECRET },
+    );
+    const app = express();
+    app.use(
+      '/api',
+      createApiRouter({
+        config: () => cfg,
+        evaluation: () => undefined,
+        alerts: () => [],
+        runs: createMemoryRunStore(),
+        probeState: () => ({ running: false, runId: null, nextRunAt: null, skippedRuns: 1000 }),
+        startRun: () => ({ started: false, reason: 'unknown' }),
+      }),
+    );
+    finishApp(app, silentLogger);
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    servers.push(server);
+    const text = await (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/probes`)).text();
+    expect(() => JSON.parse(text) as unknown).not.toThrow();
+    expect(JSON.parse(text)).toMatchObject({ probes: [{ name: 'staging', running: false, skippedRuns: 1000 }] });
+  });
+
   it('lists active alerts', async () => {
     const a = await api();
     a.alerts = [{ slo: 'assignment-errors', alert: 'page', severity: 'page', state: 'firing', since: '2025-03-01T12:00:00.000Z', burnRate: 20, windows: ['5m/1h'] }];

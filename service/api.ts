@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import express from 'express';
-import { redact } from '../common/index.ts';
+import { redact, redactJson } from '../common/index.ts';
 import { requestCount, thresholdCounts } from '../probes/index.ts';
 import type { Request, Response, Router } from 'express';
 import type { AlertState } from '../alerts/index.ts';
@@ -31,7 +31,7 @@ export interface ApiDeps {
 }
 
 export function sendJson(res: Response, status: number, body: unknown, secrets: readonly string[]): void {
-  res.status(status).type('application/json').send(redact(JSON.stringify(body), secrets));
+  res.status(status).type('application/json').send(redactJson(body, secrets));
 }
 
 /** What the API says about an SLO: its definition and its latest evaluation (null before the first round). */

@@ -103,6 +103,14 @@ describe('createLogger', () => {
     });
   });
 
+  it('keeps every line valid JSON when a secret is also a JSON literal or number (a flag or a count from the environment)', () => {
+    const { raw, log } = capture({ secrets: ['false', '1000'] });
+    log.info('probe run finished with 1000 requests', { requests: 1000, insecure: false, note: 'false alarm' });
+    const line = raw.join('').trim();
+    expect(() => JSON.parse(line) as unknown).not.toThrow();
+    expect(JSON.parse(line)).toMatchObject({ msg: 'probe run finished with [redacted] requests', requests: 1000, insecure: false, note: '[redacted] alarm' });
+  });
+
   it('reads secrets given as a function at every line, in children too', () => {
     let secrets: string[] = ['first-secret'];
     const { lines, log } = capture({ secrets: () => secrets });

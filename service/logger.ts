@@ -3,7 +3,7 @@
  * fields (trace ids among them). Secrets substituted from the environment are
  * redacted from every line.
  */
-import { redact } from '../common/index.ts';
+import { redactJson } from '../common/index.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -41,13 +41,15 @@ export function createLogger(options: LoggerOptions = {}, base: Record<string, u
     // The header fields come last so no field can overwrite them; a field that cannot be serialised
     // (a cycle, a BigInt) costs its fields, never the line or the caller.
     const head = { time: new Date().toISOString(), level, msg };
+    const hidden = typeof secrets === 'function' ? secrets() : secrets;
+    // Redacted string by string, so a secret that is also a number or a JSON literal never breaks the line's JSON.
     let line: string;
     try {
-      line = JSON.stringify({ ...head, ...base, ...fields, ...head }, errorReplacer);
+      line = redactJson({ ...head, ...base, ...fields, ...head }, hidden, errorReplacer);
     } catch (err) {
-      line = JSON.stringify({ ...head, logError: `fields could not be serialised: ${err instanceof Error ? err.message : String(err)}` });
+      line = redactJson({ ...head, logError: `fields could not be serialised: ${err instanceof Error ? err.message : String(err)}` }, hidden);
     }
-    write(`${redact(line, typeof secrets === 'function' ? secrets() : secrets)}\n`);
+    write(`${line}\n`);
   };
   return {
     debug: (m, f) => emit('debug', m, f),
