@@ -143,6 +143,30 @@ describe('SloMonitor.evaluate', () => {
     ]);
   });
 
+  it('counts the silence of an SLO a reload adds from the reload, not from the service start: no instant no-data ticket', () => {
+    const { logger } = memoryLogger();
+    const clock = { now: NOW };
+    let slos: Slo[] = [ERRORS];
+    const monitor = new SloMonitor({
+      slos: () => slos,
+      store: createMemoryStore(),
+      telemetry: recordingTelemetry(),
+      logger,
+      intervalMs: 10_000,
+      now: () => clock.now,
+      expectDataSince: NOW - DAY_MS,
+    });
+    monitors.push(monitor);
+    monitor.evaluate();
+    slos = [ERRORS, UPTIME]; // the service has run for a day; the reload brings api-uptime with noDataFor: 10m
+    monitor.evaluate();
+    expect(monitor.evaluation('api-uptime')!.noData).toMatchObject({ silentForMs: 0, alerting: false });
+    expect(monitor.alerts()).toEqual([]);
+    clock.now += 10 * MINUTE_MS;
+    monitor.evaluate();
+    expect(monitor.alerts().map((a) => `${a.slo}/${a.alert}:${a.state}`)).toEqual(['api-uptime/no-data:firing']);
+  });
+
   it('gives telemetry one alert-firing entry per SLO and severity, a no-data ticket sharing the ticket entry', () => {
     const h = harness();
     h.store.append('api-errors', minutes(NOW, 3, 50));

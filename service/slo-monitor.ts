@@ -31,6 +31,12 @@ export class SloMonitor {
   private timer: NodeJS.Timeout | undefined;
   /** Per SLO, the error its last round failed with: a failure is logged when it starts or changes, not every round. */
   private readonly lastError = new Map<string, string>();
+  /**
+   * Per SLO, since when its data is expected: the service's start for those of the first round, the round
+   * a reload added it for the others (an SLO cannot have been silent before it existed).
+   */
+  private readonly expectedSince = new Map<string, number>();
+  private firstRound = true;
   private readonly deps: SloMonitorDeps;
 
   constructor(deps: SloMonitorDeps) {
@@ -66,9 +72,17 @@ export class SloMonitor {
     const now = (this.deps.now ?? Date.now)();
     const next = new Map<string, SloEvaluation>();
     const failed = new Set<string>();
-    for (const slo of this.deps.slos()) {
+    const slos = this.deps.slos();
+    const names = new Set(slos.map((s) => s.name));
+    for (const name of this.expectedSince.keys()) if (!names.has(name)) this.expectedSince.delete(name);
+    for (const slo of slos) {
+      let since = this.expectedSince.get(slo.name);
+      if (since === undefined) {
+        since = this.firstRound ? this.deps.expectDataSince : Math.max(now, this.deps.expectDataSince);
+        this.expectedSince.set(slo.name, since);
+      }
       try {
-        next.set(slo.name, evaluateSlo(slo, store, now, { expectDataSince: this.deps.expectDataSince }));
+        next.set(slo.name, evaluateSlo(slo, store, now, { expectDataSince: since }));
         this.lastError.delete(slo.name);
       } catch (err) {
         failed.add(slo.name);
@@ -82,6 +96,7 @@ export class SloMonitor {
       const previous = this.evaluations.get(name);
       if (previous) next.set(name, previous);
     }
+    this.firstRound = false;
     this.evaluations = next;
     const folded = nextAlertStates(this.alertStates, [...next.values()], now);
     const { transitions } = folded;
