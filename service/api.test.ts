@@ -213,6 +213,8 @@ spec:
     ['?limit=2', 2],
     ['?limit=1000', 500],
     ['?limit=-5', 1],
+    ['?limit=0', 1],
+    ['?limit=', 50],
     ['?limit=abc', 50],
     ['?limit=2.5', 2],
   ])('bounds /api/runs%s to %i runs', async (query, expected) => {
@@ -309,7 +311,8 @@ describe('POST /api/probes/:name/run', () => {
   it.each<[TriggerResult, number, string]>([
     [{ started: false, reason: 'unknown' }, 404, 'probe_not_found'],
     [{ started: false, reason: 'running' }, 409, 'run_in_progress'],
-    [{ started: false, reason: 'failed', message: 'the probe asks for more than maxRps' }, 500, 'run_failed'],
+    [{ started: false, reason: 'refused', message: 'the probe asks for more than maxRps' }, 422, 'run_refused'],
+    [{ started: false, reason: 'failed', message: 'could not record the run: disk full' }, 500, 'run_failed'],
     [{ started: false, reason: 'stopping' }, 503, 'stopping'],
   ])('answers a start refused with %j with %i %s', async (answer, status, code) => {
     const a = await api();
@@ -319,7 +322,7 @@ describe('POST /api/probes/:name/run', () => {
     const body = await json(res);
     expect(body.error).toBe(code);
     expect(body.message).toEqual(expect.any(String));
-    if (answer.started === false && answer.reason === 'failed') expect(body.message).toBe('probe "assignment" could not start: the probe asks for more than maxRps');
+    if (answer.started === false && answer.reason === 'refused') expect(body.message).toBe('probe "assignment" could not start: the probe asks for more than maxRps');
   });
 
   it('redacts secrets from the reason a run could not start', async () => {

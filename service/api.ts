@@ -101,7 +101,9 @@ export function createApiRouter(deps: ApiDeps): Router {
   });
   api.get('/runs', (req, res) => {
     // Whole numbers only: SQLite refuses `LIMIT 2.5` (datatype mismatch).
-    const limit = Math.floor(Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 500));
+    const raw = req.query.limit;
+    const asked = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : 50;
+    const limit = Math.floor(Math.min(Math.max(Number.isFinite(asked) ? asked : 50, 1), 500));
     const probe = typeof req.query.probe === 'string' ? req.query.probe : undefined;
     sendJson(res, 200, { runs: deps.runs.recent(limit, probe).map((r) => runResource(r, false)) }, secrets());
   });
@@ -155,6 +157,8 @@ export function createApiRouter(deps: ApiDeps): Router {
       if (r.reason === 'unknown') throw new HttpError(404, 'probe_not_found', `no probe named "${name}"`);
       if (r.reason === 'running') throw new HttpError(409, 'run_in_progress', `probe "${name}" is already running`);
       // Error bodies leave through the central handler, not sendJson: redact the engine's message here.
+      // Refused: the probe as configured must not run (422, the same until the config changes); failed: the service's own trouble.
+      if (r.reason === 'refused') throw new HttpError(422, 'run_refused', redact(`probe "${name}" could not start: ${r.message}`, secrets()));
       if (r.reason === 'failed') throw new HttpError(500, 'run_failed', redact(`probe "${name}" could not start: ${r.message}`, secrets()));
       throw new HttpError(503, 'stopping', 'the service is shutting down');
     }),

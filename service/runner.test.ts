@@ -185,11 +185,11 @@ describe('ProbeRunner.start', () => {
     expect(h.telemetry.runs).toEqual([]);
   });
 
-  it('refuses a probe above maxRps with reason failed and a message, recording the run as an error', () => {
+  it('refuses a probe above maxRps with reason refused (the probe, not the service, is at fault) and a message, recording the run as an error', () => {
     const capped: Config = { ...config, service: { ...config.service, maxRps: 10 } };
     const h = harness({ config: () => capped });
     const r = h.runner.start('busy', 'api');
-    expect(r).toEqual({ started: false, reason: 'failed', message: expect.stringContaining('above the maxRps cap of 10') as unknown });
+    expect(r).toEqual({ started: false, reason: 'refused', message: expect.stringContaining('above the maxRps cap of 10') as unknown });
     expect(h.runner.isRunning('busy')).toBe(false);
     const [record] = h.runs.recent(10);
     expect(record).toMatchObject({ probe: 'busy', status: 'error', stopReason: expect.stringContaining('maxRps') as unknown });

@@ -5,7 +5,7 @@
  * At most one run per probe at a time. Holds no maths of its own.
  */
 import { randomUUID } from 'node:crypto';
-import { errorMessage } from '../common/index.ts';
+import { BurnwatchError, errorMessage } from '../common/index.ts';
 import { requestCount, startRun } from '../probes/index.ts';
 import type { IntervalSnapshot, ProbeRun, RunSummary } from '../probes/index.ts';
 import { recordSnapshot, sliRequirements } from '../slos/index.ts';
@@ -119,7 +119,8 @@ export class ProbeRunner {
       runStore.fail(runId, now(), errorMessage(err));
       runTelemetry.end({ status: 'error', stopReason: errorMessage(err) });
       log.error('probe run could not start', { err: errorMessage(err) });
-      return { started: false, reason: 'failed', message: errorMessage(err) };
+      // startRun refuses a probe that must not run (BurnwatchError: above maxRps, a tlsAuth file gone, a bad proxy).
+      return { started: false, reason: err instanceof BurnwatchError ? 'refused' : 'failed', message: errorMessage(err) };
     }
     log.info('probe run started', { trigger });
     const entry: ActiveRun = { runId, probe: probeName, trigger, run, telemetry: runTelemetry, finished: Promise.resolve() };

@@ -18,8 +18,13 @@ export interface ScheduledProbe {
 export type TriggerResult =
   | { started: true; runId: string }
   | { started: false; reason: 'running' | 'stopping' | 'unknown' }
-  /** The run could not start (e.g. the probe asks for more than maxRps); `message` says why. */
-  | { started: false; reason: 'failed'; message: string };
+  /**
+   * The run could not start; `message` says why. `refused`: the probe must
+   * not run as it is (it asks for more than maxRps, a tlsAuth file is gone, a
+   * bad HTTP_PROXY): the same each time until the config changes. `failed`:
+   * the service could not start it (the run history cannot be written).
+   */
+  | { started: false; reason: 'refused' | 'failed'; message: string };
 
 export interface SchedulerDeps {
   logger: Logger;
@@ -108,7 +113,7 @@ export class Scheduler {
       const r = this.deps.trigger(name);
       if (!r.started) {
         this.deps.onSkip(name, r.reason);
-        const why = r.reason === 'running' ? 'the previous run is still going' : r.reason === 'failed' ? r.message : r.reason;
+        const why = r.reason === 'running' ? 'the previous run is still going' : r.reason === 'failed' || r.reason === 'refused' ? r.message : r.reason;
         this.deps.logger.warn('scheduled run skipped', { probe: name, reason: why });
       }
     } catch (err) {

@@ -528,6 +528,15 @@ describe('probe checks beyond the schema', () => {
     expect(lines).toEqual([expect.stringMatching(/^zero\.yaml:\d+:\d+ spec\.maxRps: expected a number greater than 0$/)]);
   });
 
+  it('refuses an evaluationInterval below 1s (every round reads every SLO’s windows; 1ms would spin a core)', () => {
+    const svc = 'apiVersion: burnwatch/v1\nkind: Service\nmetadata: { name: s }\nspec: { evaluationInterval: 1ms }\n---';
+    expect(errorLines(loadConfigText(svc + probe('p'), 'eval.yaml'))).toEqual([
+      expect.stringMatching(/^eval\.yaml:\d+:\d+ spec\.evaluationInterval: expected at least 1s: every evaluation reads each SLO’s windows, and its data comes in minute buckets; found "1ms"$/),
+    ]);
+    const ok = 'apiVersion: burnwatch/v1\nkind: Service\nmetadata: { name: s }\nspec: { evaluationInterval: 1s }\n---';
+    expect(errorLines(loadConfigText(ok + probe('p'), 'eval.yaml'))).toEqual([]);
+  });
+
   it('rejects a probe whose peak rate is above the service cap instead of clipping it', () => {
     const svc = 'apiVersion: burnwatch/v1\nkind: Service\nmetadata: { name: s }\nspec: { maxRps: 5 }\n---';
     const lines = errorLines(loadConfigText(svc + probe('p'), 'cap.yaml'));

@@ -27,7 +27,9 @@ export const serviceSpecSchema = z.strictObject({
   /** Global cap on any probe's peak arrival rate (requests/s); a probe asking for more is rejected at validation. */
   maxRps: z.number().positive().default(50_000),
   /** How often every SLO is evaluated (SLIs, budgets, burn rates, alert states). */
-  evaluationInterval: positiveDurationMs.default(10_000),
+  evaluationInterval: positiveDurationMs
+    .refine((ms) => ms >= 1_000, { message: 'expected at least 1s: every evaluation reads each SLO’s windows, and its data comes in minute buckets' })
+    .default(10_000),
   /** Runs the embedded demo target in-process (what `npm start` does). */
   demoTarget: z
     .strictObject({ enabled: z.boolean().default(true), listen: hostPort.default({ host: '127.0.0.1', port: 8081 }) })
