@@ -1,7 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { digestParams as params, digestServer as startDigestServer } from './digest-test-server.ts';
+import type { DigestServerOptions } from './digest-test-server.ts';
 import { probeSpecSchema } from './spec.ts';
 import { startRun } from './run.ts';
 import { formatSummary } from './summary.ts';
@@ -12,100 +11,11 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-interface DigestServerOptions {
-  algorithm?: string;
-  qop?: string;
-  /** Answer the first right answer with 401 stale=true (its nonce just expired). */
-  staleOnce?: boolean;
-  /** Paths that redirect after authenticating: path → location. */
-  redirects?: Record<string, string>;
-  /** The WWW-Authenticate to send instead of a Digest challenge. */
-  challenge?: string;
-}
-
-interface Seen {
-  method: string;
-  url: string;
-  authorization: string | undefined;
-  status: number;
-}
-
-/** The params of an Authorization: Digest header. */
-function params(header: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of header.replace(/^Digest\s+/i, '').matchAll(/([a-z0-9-]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))/gi)) out.set(m[1]!.toLowerCase(), m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!);
-  return out;
-}
-
-/**
- * A server that protects every path with Digest auth (user "ann", password
- * "s3cr:et"), checking each answer as RFC 7616 §3.4.1 computes it, and
- * records what it saw.
- */
-async function digestServer(options: DigestServerOptions = {}): Promise<{ server: { url: string }; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const algorithm = options.algorithm ?? 'MD5';
-  const hashName = { MD5: 'md5', 'SHA-256': 'sha256' }[algorithm.replace(/-sess$/i, '')]!;
-  const H = (t: string | Buffer): string => createHash(hashName).update(t).digest('hex');
-  const issued = new Set<string>();
-  let staleDone = false;
-  const lastNc = new Map<string, number>();
-  // node:http itself: the test needs the request bodies (auth-int hashes them), which testServer drops.
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const authorization = req.headers.authorization;
-      const answer = (status: number, stale = false): void => {
-        seen.push({ method: req.method!, url: req.url!, authorization, status });
-        res.statusCode = status;
-        if (status === 401) {
-          const nonce = randomBytes(8).toString('hex');
-          issued.add(nonce);
-          res.setHeader('www-authenticate', options.challenge ?? `Digest realm="api@test", nonce="${nonce}", opaque="op42", algorithm=${algorithm}${options.qop !== undefined ? `, qop="${options.qop}"` : ''}${stale ? ', stale=true' : ''}`);
-          res.end('unauthorized');
-          return;
-        }
-        const location = options.redirects?.[req.url!];
-        if (location !== undefined) {
-          res.statusCode = 302;
-          res.setHeader('location', location);
-        }
-        res.end('{"ok":true}');
-      };
-      if (authorization === undefined || !authorization.startsWith('Digest ')) return answer(401);
-      const p = params(authorization);
-      const nonce = p.get('nonce')!;
-      if (!issued.has(nonce) || p.get('opaque') !== 'op42' || p.get('uri') !== req.url || p.get('realm') !== 'api@test' || p.get('username') !== 'ann') return answer(401);
-      let ha1 = H(`ann:api@test:s3cr:et`);
-      if (/-sess$/i.test(algorithm)) ha1 = H(`${ha1}:${nonce}:${p.get('cnonce')}`);
-      const qop = p.get('qop');
-      const ha2 = H(qop === 'auth-int' ? `${req.method}:${req.url}:${H(body)}` : `${req.method}:${req.url}`);
-      const expected = qop === undefined ? H(`${ha1}:${nonce}:${ha2}`) : H(`${ha1}:${nonce}:${p.get('nc')}:${p.get('cnonce')}:${qop}:${ha2}`);
-      if (p.get('response') !== expected) return answer(401);
-      if (qop !== undefined) {
-        // Each nonce count is used once, and grows (RFC 7616 §3.4: replay protection).
-        const nc = parseInt(p.get('nc')!, 16);
-        if (nc <= (lastNc.get(nonce) ?? 0)) return answer(401);
-        lastNc.set(nonce, nc);
-      }
-      if (options.staleOnce && !staleDone) {
-        staleDone = true;
-        return answer(401, true);
-      }
-      answer(200);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push({
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
-  return { server: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, seen };
+/** A digest-guarded server (user "ann", password "s3cr:et", realm "api@test", opaque "op42"), closed after the test. */
+async function digestServer(options: DigestServerOptions = {}): Promise<{ server: { url: string }; seen: { method: string; url: string; authorization: string | undefined; status: number }[] }> {
+  const server = await startDigestServer(options);
+  servers.push(server);
+  return { server, seen: server.seen };
 }
 
 const withCredentials = (url: string, user = 'ann', pass = 's3cr%3Aet'): string => url.replace('http://', `http://${user}:${pass}@`);
@@ -191,7 +101,7 @@ describe('auth: digest (k6’s digest auth)', () => {
     // The same host (127.0.0.1), another port: Go would carry a request's own Authorization there; the digest answer is the hop's.
     const { server, seen } = await digestServer({ qop: 'auth', redirects: { '/a': '/b', '/b': `${other.url}/c` } });
     const summary = await startRun(probe({ target: withCredentials(server.url), auth: 'digest', scenario: iterations(1), requests: [{ name: 'a', url: '/a' }] })).done;
-    expect(seen.map((s) => `${s.url} ${s.status}`)).toEqual(['/a 401', '/a 200', '/b 200']);
+    expect(seen.map((s) => `${s.url} ${s.status}`)).toEqual(['/a 401', '/a 302', '/b 302']);
     expect(params(seen[2]!.authorization!).get('nc')).toBe('00000002');
     expect(otherSeen).toEqual(['/c -']);
     expect(summary.outcomes.ok).toBe(1);

@@ -3,11 +3,9 @@
  * each test failed on the engine before its fix and states the behaviour
  * probes/README.md (and k6) promise.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { digestServer as startDigestServer } from './digest-test-server.ts';
+import type { DigestServer, DigestServerOptions } from './digest-test-server.ts';
 import { startRun } from './run.ts';
 import { iterations, probe, testServer } from './test-support.ts';
 import type { Handler, TestServer } from './test-support.ts';
@@ -23,77 +21,11 @@ async function serve(handler?: Handler): Promise<TestServer> {
   return s;
 }
 
-/** The params of an Authorization: Digest header. */
-function params(header: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of header.replace(/^Digest\s+/i, '').matchAll(/([a-z0-9-]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))/gi)) out.set(m[1]!.toLowerCase(), m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!);
-  return out;
-}
-
-const md5 = (t: string): string => createHash('md5').update(t).digest('hex');
-
-/**
- * A node:http server guarding every path with Digest MD5 qop=auth (user
- * "ann", password "pw", realm "r"); `route` decides what an authenticated
- * request gets (default 200), and may take the request over (return true).
- */
-async function digestServer(
-  options: {
-    /** Each nonce is good for one request; a right answer with a used nonce gets 401 stale=true (RFC 7616 §3.3 allows one-time nonces). */
-    singleUse?: boolean;
-    route?: (req: IncomingMessage, res: ServerResponse) => boolean;
-    /** The protection space of a path (default "r" everywhere). */
-    realmFor?: (url: string) => string;
-    /** Before any check: return true to take the request over (e.g. drop the connection). */
-    before?: (req: IncomingMessage, res: ServerResponse) => boolean;
-  } = {},
-): Promise<{ url: string; port: number; seen: { url: string; authorization: string | undefined; status: number }[] }> {
-  const seen: { url: string; authorization: string | undefined; status: number }[] = [];
-  const issued = new Set<string>();
-  const used = new Set<string>();
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (options.before?.(req, res)) return;
-      const authorization = req.headers.authorization;
-      const realm = options.realmFor?.(req.url!) ?? 'r';
-      const challenge = (status: number, stale = false): void => {
-        seen.push({ url: req.url!, authorization, status });
-        const nonce = randomBytes(8).toString('hex');
-        issued.add(nonce);
-        res.statusCode = status;
-        res.setHeader('www-authenticate', `Digest realm="${realm}", nonce="${nonce}", qop="auth", algorithm=MD5${stale ? ', stale=true' : ''}`);
-        res.end('unauthorized');
-      };
-      if (authorization === undefined || !authorization.startsWith('Digest ')) return challenge(401);
-      const p = params(authorization);
-      const nonce = p.get('nonce')!;
-      const ha1 = md5(`ann:${realm}:pw`);
-      const ha2 = md5(`${req.method}:${req.url}`);
-      const right = p.get('uri') === req.url && p.get('response') === md5(`${ha1}:${nonce}:${p.get('nc')}:${p.get('cnonce')}:auth:${ha2}`);
-      if (!issued.has(nonce) || !right || p.get('realm') !== realm) return challenge(401);
-      if (options.singleUse) {
-        if (used.has(nonce)) return challenge(401, true);
-        used.add(nonce);
-      }
-      if (options.route?.(req, res)) {
-        seen.push({ url: req.url!, authorization, status: res.statusCode });
-        return;
-      }
-      seen.push({ url: req.url!, authorization, status: 200 });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push({
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
-  const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}`, port, seen };
+/** A digest-guarded server as these tests want it: user "ann", password "pw", realm "r" (or `realmFor`), qop auth, no opaque. */
+async function digestServer(options: DigestServerOptions = {}): Promise<DigestServer> {
+  const server = await startDigestServer({ password: 'pw', realmFor: () => 'r', opaque: undefined, qop: 'auth', ...options });
+  servers.push(server);
+  return server;
 }
 
 describe('think time ending the iteration, at a stop', () => {
