@@ -81,6 +81,8 @@ function setUpError(code: 'ERR_PROXY_REFUSED' | 'ERR_PROXY_SET_UP', message: str
  * connect_error, not the `reset` of a request the origin had).
  */
 function proxyError(proxy: ProxyServer, err: Error, what?: string): Error {
+  // localIPs: the socket could not take its local address; the engine says which and why.
+  if ((err as { syscall?: string }).syscall === 'bind') return err;
   const code = (err as { code?: string }).code;
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return Object.assign(new Error(`proxy ${proxy.url} reset the connection before ${what !== undefined ? `answering ${what}` : 'it was set up'}`, { cause: err }), { code: 'ERR_PROXY_SET_UP' });

@@ -790,7 +790,7 @@ export class Engine {
       allowH2: probe.http2,
       // k6's dns option: one resolver per worker, consulted by new connections only.
       lookup: new DnsResolver(probe.dns).lookup,
-      ...(probe.localIPs !== undefined ? { localAddress: localAddresses(probe.localIPs, init.segment) } : {}),
+      ...(probe.localIPs !== undefined ? { localAddress: localAddresses(probe.localIPs, init.worker, init.threads) } : {}),
     };
     this.tlsContexts = new TlsContexts(init.tls, tlsConnectOptions(probe));
     this.hosts = compileHosts(probe.hosts);
@@ -1147,7 +1147,9 @@ export class Engine {
     ex.deadline = now + req.timeoutMs;
     ex.hop(req.origin, built.options, now);
     if (scheduled !== undefined) this.lagHist.record((now - scheduled) * 1000);
-    if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+    // Busy: a request in flight; in the open model also a VU in its think time, which cannot take an arrival.
+    const busy = ++this.inFlight + (this.open ? this.pausing : 0);
+    if (busy > this.peakInFlight) this.peakInFlight = busy;
     vu.ctx.iter++;
     this.startedIterations++;
     this.dispatch(ex, this.pools.get(req.origin)!);
@@ -1587,13 +1589,20 @@ export class Engine {
   /** Closed model: interrupts the iterations of ramped-down VUs whose gracefulRampDown is over. */
   private retireDue(): void {
     const now = performance.now();
+    let next = Infinity;
     for (let i = 0; i < this.vus.length; i++) {
       const vu = this.vus[i]!;
-      if (now < vu.retireAt) continue;
+      if (now < vu.retireAt) {
+        next = Math.min(next, vu.retireAt);
+        continue;
+      }
       vu.retireAt = Infinity;
       if (vu.ex.active) this.abortExchange(vu.ex, INTERRUPTED);
       else if (vu.pause !== undefined) this.interruptPause(vu);
     }
+    // Node's timer may fire a millisecond early (its start is the loop's cached clock): come back for a VU
+    // not yet due. The sweep catches one with a request in flight, but nothing else would a pausing one.
+    if (next !== Infinity) this.setTimer(() => this.retireDue(), next - now);
     // A stopping run waits for pauses: the last one cut here may be what it waited for.
     if (this.stopping && this.inFlight === 0 && this.pausing === 0) this.finish();
   }
@@ -1736,7 +1745,7 @@ export class Engine {
     };
     this.iterationHist.reset();
     this.lagHist.reset();
-    this.peakInFlight = this.inFlight;
+    this.peakInFlight = this.inFlight + (this.open ? this.pausing : 0);
     if (!this.open) this.peakActive = this.activeVus();
     this.iterations = 0;
     this.startedIterations = 0;
@@ -1795,13 +1804,15 @@ function withoutAuthorization(headers: readonly string[]): string[] {
 
 /**
  * k6's localIPs: the local address of each new socket of this worker.
- * Dial n of the worker is dial n·count + index of the run (numbered as its
- * VUs are, across the threads), and takes that address of the pool, so the
- * run's connections spread over the addresses as k6's VUs do.
+ * Dial n of worker w of this process's `threads` is the process's dial
+ * n·threads + w, and takes that address of the pool, so the process's
+ * connections spread over the addresses as k6's VUs do. As in k6 (which
+ * numbers by the instance's own VUs, `idLocal`), each process of a
+ * `--segment` run starts at the pool's first address.
  */
-function localAddresses(value: string | string[], seg: Segment): () => string {
+function localAddresses(value: string | string[], worker: number, threads: number): () => string {
   const pool = parseLocalIps(value);
   if (typeof pool === 'string') throw new Error(`localIPs: ${pool}`); // validated with the probe
   let n = 0;
-  return () => pool.at(n++ * seg.count + seg.index);
+  return () => pool.at(n++ * threads + worker);
 }

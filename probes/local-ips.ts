@@ -53,11 +53,21 @@ function fromBig(n: bigint, v6: boolean): string {
   return groups.join(':');
 }
 
+/** An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, however written) is its IPv4 address, as Go's To4 reads it. */
+function unmapped(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const n = toBig(ip);
+  return n >> 32n === 0xffffn ? fromBig(n & 0xffffffffn, false) : ip;
+}
+
 function block(entry: string): Block | string {
   const s = entry.trim();
   if (s.includes('%')) return `"${s}": an IPv6 zone (%…) is not supported`;
   if (s.includes('-')) {
-    const [a, b] = s.split('-', 2).map((x) => x.trim()) as [string, string];
+    // Go's SplitN(s, "-", 2): a second "-" stays in the last part, which then is no IP.
+    const at = s.indexOf('-');
+    const a = unmapped(s.slice(0, at).trim());
+    const b = unmapped(s.slice(at + 1).trim());
     const fa = isIP(a);
     const fb = isIP(b);
     if (fa === 0 || fb === 0) return `"${s}" is not a valid IP range (first-last, e.g. 10.0.0.10-10.0.0.25)`;
@@ -68,7 +78,9 @@ function block(entry: string): Block | string {
     return { first, count, v6: fa === 6 };
   }
   if (s.includes('/')) {
-    const [addr, bitsText] = s.split('/', 2) as [string, string];
+    const at = s.indexOf('/');
+    const addr = s.slice(0, at);
+    const bitsText = s.slice(at + 1);
     const family = isIP(addr);
     const max = family === 6 ? 128 : 32;
     const bits = Number(bitsText);
@@ -83,9 +95,10 @@ function block(entry: string): Block | string {
     }
     return { first, count, v6: family === 6 };
   }
-  const family = isIP(s);
+  const ip = unmapped(s);
+  const family = isIP(ip);
   if (family === 0) return `"${s}" is not a valid IP, IP range or CIDR`;
-  return { first: toBig(s), count: 1n, v6: family === 6 };
+  return { first: toBig(ip), count: 1n, v6: family === 6 };
 }
 
 /** Parses `localIPs`; a string says what is wrong. */

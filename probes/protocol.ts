@@ -17,7 +17,9 @@ export interface WorkerInit {
   probe: Probe;
   /** This worker's execution segment (the run's segment split by thread). */
   segment: Segment;
+  /** This worker's place among the process's `threads` worker threads. */
   worker: number;
+  threads: number;
   intervalMs: number;
   latencyThresholdsMs: number[];
   /** Statuses whose latency and waiting time are kept apart (thresholds such as `http_req_duration{status:200}`). */

@@ -345,6 +345,7 @@ class RunController {
         probe: this.probe,
         segment: subSegment(this.segment, i, this.threads),
         worker: i,
+        threads: this.threads,
         intervalMs: this.intervalMs,
         latencyThresholdsMs: this.options.latencyThresholdsMs ?? [],
         latencyStatuses,

@@ -252,6 +252,7 @@ export function workerInit(p: Probe, runId = 'test'): WorkerInit {
     probe: p,
     segment: WHOLE,
     worker: 0,
+    threads: 1,
     intervalMs: 1000,
     latencyThresholdsMs: [],
     latencyStatuses: [],

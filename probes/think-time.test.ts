@@ -87,6 +87,21 @@ describe('sleep (think time) and minIterationDuration', () => {
     expect(summary.metrics.iteration_duration!.values.min).toBeGreaterThanOrEqual(200);
   });
 
+  it('open model: a VU in its sleep counts as busy in progress (it cannot take an arrival), also in an interval without a send', async () => {
+    server = await testServer();
+    const busy: { at: number; busy: number; max: number }[] = [];
+    const summary = await startRun(
+      probe({ target: server.url, requests: [{ name: 'get', url: '/' }], scenario: { executor: 'constant-arrival-rate', rate: 5, duration: '3s', preAllocatedVUs: 1, maxVUs: 1 }, sleep: '2500ms' }),
+      { threads: 1, onProgress: (p) => busy.push({ at: p.elapsedMs, busy: p.vusBusy, max: p.vusMax }) },
+    ).done;
+    expect(server.hits).toBe(2);
+    expect(summary.droppedIterations).toBeGreaterThanOrEqual(12);
+    // The second second: no send, the one VU asleep, every arrival dropped.
+    const second = busy.filter((b) => b.at > 1_500 && b.at < 2_500);
+    expect(second.length).toBeGreaterThan(0);
+    for (const b of second) expect(b).toMatchObject({ busy: 1, max: 1 });
+  });
+
   it('shared-iterations ends after the last iteration’s sleep, as k6’s does', async () => {
     server = await testServer();
     const summary = await run({ scenario: { executor: 'shared-iterations', vus: 1, iterations: 3, maxDuration: '10s' }, sleep: '150ms' });
