@@ -39,8 +39,14 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bw-apache-'));
   mkdirSync(join(dir, 'htdocs', 'private'), { recursive: true });
   writeFileSync(join(dir, 'htdocs', 'private', 'flags.json'), '{"ok":true}\n');
+  mkdirSync(join(dir, 'htdocs', 'zurich'), { recursive: true });
+  writeFileSync(join(dir, 'htdocs', 'zurich', 'flags.json'), '{"ok":true}\n');
   // htdigest's format: user:realm:MD5(user:realm:password).
-  writeFileSync(join(dir, 'htdigest'), `ann:burnwatch:${createHash('md5').update('ann:burnwatch:s3cr:et').digest('hex')}\n`);
+  // A realm beyond ASCII (AuthName "Zürich"): Apache sends and hashes its UTF-8 bytes; so does Go's client.
+  writeFileSync(
+    join(dir, 'htdigest'),
+    `ann:burnwatch:${createHash('md5').update('ann:burnwatch:s3cr:et').digest('hex')}\nann:Zürich:${createHash('md5').update('ann:Zürich:s3cr:et', 'utf8').digest('hex')}\n`,
+  );
   port = await freePort();
   const root = process.getuid?.() === 0;
   writeFileSync(
@@ -66,12 +72,19 @@ beforeAll(async () => {
       `  AuthUserFile ${dir}/htdigest`,
       '  Require valid-user',
       '</Location>',
+      '<Location /zurich>',
+      '  AuthType Digest',
+      '  AuthName "Zürich"',
+      '  AuthDigestProvider file',
+      `  AuthUserFile ${dir}/htdigest`,
+      '  Require valid-user',
+      '</Location>',
       '',
     ].join('\n'),
   );
   // Apache, dropped to nobody, must read the files (mkdtemp makes the folder 0700).
-  for (const d of [dir, join(dir, 'htdocs'), join(dir, 'htdocs', 'private')]) chmodSync(d, 0o755);
-  for (const f of [join(dir, 'htdigest'), join(dir, 'htdocs', 'private', 'flags.json')]) chmodSync(f, 0o644);
+  for (const d of [dir, join(dir, 'htdocs'), join(dir, 'htdocs', 'private'), join(dir, 'htdocs', 'zurich')]) chmodSync(d, 0o755);
+  for (const f of [join(dir, 'htdigest'), join(dir, 'htdocs', 'private', 'flags.json'), join(dir, 'htdocs', 'zurich', 'flags.json')]) chmodSync(f, 0o644);
   // -X: one process in the foreground, stopped with the test.
   child = spawn(bin, ['-X', '-f', join(dir, 'httpd.conf')], { stdio: 'ignore' });
   const end = Date.now() + 10_000;
@@ -102,6 +115,14 @@ describe.skipIf(apache.skip)('auth: digest against Apache httpd (mod_auth_digest
     expect(summary.errors).toEqual([]);
     expect(summary.outcomes.ok).toBe(40);
     expect(summary.challenges).toEqual({ flags: 40 });
+  });
+
+  it('answers a realm beyond ASCII (AuthName "Zürich") over its UTF-8 bytes, as Go does', async () => {
+    const summary = await startRun(
+      probe({ target: `http://ann:s3cr%3Aet@127.0.0.1:${port}`, auth: 'digest', scenario: iterations(3), requests: [{ name: 'zurich', url: '/zurich/flags.json' }] }),
+    ).done;
+    expect(summary.errors).toEqual([]);
+    expect(summary.outcomes.ok).toBe(3);
   });
 
   it('a wrong password is refused, and says so', async () => {

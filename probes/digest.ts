@@ -150,20 +150,34 @@ export interface DigestRequest {
   cnonce?: string;
 }
 
-/** `Authorization: Digest …` answering `challenge` (RFC 7616 §3.4). */
+/**
+ * `Authorization: Digest …` answering `challenge` (RFC 7616 §3.4). Hashes
+ * are over bytes, as Go's client (k6) and servers such as Apache compute
+ * them: the challenge's values as they came on the wire (the header read as
+ * latin1, one char per byte: a UTF-8 realm stays its bytes), the URL's user
+ * name and password as UTF-8; the returned header is latin1 text, one char
+ * per byte, so the user name goes out as its UTF-8 bytes.
+ */
 export function digestAuthorization(challenge: DigestChallenge, r: DigestRequest): string {
   const upper = challenge.algorithm.toUpperCase();
   const sess = upper.endsWith('-SESS');
   const hashName = HASHES[upper.replace(/-SESS$/, '')]!;
-  const H = (text: string | Uint8Array): string => createHash(hashName).update(text).digest('hex');
+  /** Hashes the parts, each with its encoding: `[text, 'utf8' | 'latin1']` or bytes. */
+  const H = (...parts: (readonly [string, BufferEncoding] | Uint8Array)[]): string => {
+    const h = createHash(hashName);
+    for (const p of parts) h.update(p instanceof Uint8Array ? p : Buffer.from(p[0], p[1]));
+    return h.digest('hex');
+  };
+  const wire = (text: string): readonly [string, BufferEncoding] => [text, 'latin1'];
+  const utf8 = (text: string): readonly [string, BufferEncoding] => [text, 'utf8'];
   const cnonce = r.cnonce ?? randomBytes(16).toString('hex');
   const nc = r.nc.toString(16).padStart(8, '0');
-  let ha1 = H(`${r.username}:${challenge.realm}:${r.password}`);
-  if (sess) ha1 = H(`${ha1}:${challenge.nonce}:${cnonce}`);
-  const a2 = challenge.qop === 'auth-int' ? `${r.method}:${r.uri}:${H(r.body ?? '')}` : `${r.method}:${r.uri}`;
-  const ha2 = H(a2);
-  const response = challenge.qop === undefined ? H(`${ha1}:${challenge.nonce}:${ha2}`) : H(`${ha1}:${challenge.nonce}:${nc}:${cnonce}:${challenge.qop}:${ha2}`);
-  const username = challenge.userhash ? H(`${r.username}:${challenge.realm}`) : r.username;
+  let ha1 = H(utf8(r.username), wire(`:${challenge.realm}:`), utf8(r.password));
+  if (sess) ha1 = H(wire(`${ha1}:${challenge.nonce}:${cnonce}`));
+  const body = typeof r.body === 'string' ? utf8(r.body) : (r.body ?? new Uint8Array(0));
+  const ha2 = challenge.qop === 'auth-int' ? H(wire(`${r.method}:${r.uri}:${H(body)}`)) : H(wire(`${r.method}:${r.uri}`));
+  const response = challenge.qop === undefined ? H(wire(`${ha1}:${challenge.nonce}:${ha2}`)) : H(wire(`${ha1}:${challenge.nonce}:${nc}:${cnonce}:${challenge.qop}:${ha2}`));
+  const username = challenge.userhash ? H(utf8(r.username), wire(`:${challenge.realm}`)) : Buffer.from(r.username, 'utf8').toString('latin1');
   const parts = [`username=${quoted(username)}`, `realm=${quoted(challenge.realm)}`, `nonce=${quoted(challenge.nonce)}`, `uri=${quoted(r.uri)}`, `algorithm=${challenge.algorithm}`, `response="${response}"`];
   if (challenge.opaque !== undefined) parts.push(`opaque=${quoted(challenge.opaque)}`);
   if (challenge.qop !== undefined) parts.push(`qop=${challenge.qop}`, `nc=${nc}`, `cnonce="${cnonce}"`);

@@ -685,6 +685,8 @@ export class Engine {
   private redirectsSent = 0;
   /** VUs in their think time (sleep, minIterationDuration's padding). */
   private pausing = 0;
+  /** The timer of the next gracefulRampDown end (see armRetire). */
+  private retireTimer: NodeJS.Timeout | undefined;
   /** Requests sent again to answer a Digest challenge (auth: digest), since the last interval: like redirects, more requests than the iterations. */
   private challengesSent = 0;
   private dropped = 0;
@@ -1076,7 +1078,7 @@ export class Engine {
     // Interrupted at retireAt on the dot (k6's hard stop), not at the next timeout sweep: a request ending in between would count.
     if (retiring) {
       if (rampDown === 0) this.retireDue();
-      else this.setTimer(() => this.retireDue(), rampDown);
+      else this.armRetire(now);
     }
     this.planned = target;
     this.peakActive = Math.max(this.peakActive, this.activeVus());
@@ -1602,9 +1604,22 @@ export class Engine {
     }
     // Node's timer may fire a millisecond early (its start is the loop's cached clock): come back for a VU
     // not yet due. The sweep catches one with a request in flight, but nothing else would a pausing one.
-    if (next !== Infinity) this.setTimer(() => this.retireDue(), next - now);
+    this.armRetire(now, next);
     // A stopping run waits for pauses: the last one cut here may be what it waited for.
     if (this.stopping && this.inFlight === 0 && this.pausing === 0) this.finish();
+  }
+
+  /** One timer for the next ramped-down VU's gracefulRampDown end (`next`: that time, when the caller knows it). */
+  private armRetire(now: number, next = Infinity): void {
+    if (next === Infinity) for (const vu of this.vus) if (vu.retireAt < next) next = vu.retireAt;
+    this.clearTimer(this.retireTimer);
+    this.retireTimer =
+      next === Infinity
+        ? undefined
+        : this.setTimer(() => {
+            this.retireTimer = undefined;
+            this.retireDue();
+          }, next - now);
   }
 
   /** Times out overdue requests and interrupts ramped-down VUs past gracefulRampDown. */

@@ -69,7 +69,7 @@ export const METRIC_DEFS = {
     type: 'gauge',
     contains: 'default',
     scope: 'none',
-    description: 'burnwatch: the most VUs busy at once in an interval (requests in flight: the concurrency the target saw; a VU in its think time is not), summed over threads',
+    description: 'burnwatch: the most VUs busy at once in an interval (requests in flight; in the open model also VUs in their think time, which cannot take an arrival), summed over threads',
   },
 } as const satisfies Record<string, MetricDef>;
 

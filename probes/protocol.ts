@@ -162,7 +162,8 @@ export interface WorkerPartial {
    * interval; open model, the VUs allocated (k6 activates every one).
    * `vusMax`: VUs allocated (open model: what the pool grew to) / planned.
    * `busy`: the most VUs busy at once during the interval — requests in
-   * flight, the concurrency the target saw (open model: rate × latency).
+   * flight (open model: rate × latency), and in the open model VUs in their
+   * think time too (they cannot take an arrival).
    */
   vus: number;
   vusMax: number;

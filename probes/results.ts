@@ -69,7 +69,7 @@ export interface IntervalSnapshot {
    * every one).
    */
   vus: number;
-  /** The most VUs busy at once during the interval: requests in flight, the concurrency the target saw (open model: rate × latency). */
+  /** The most VUs busy at once during the interval: requests in flight (open model: rate × latency), and open-model VUs in their think time. */
   vusBusy: number;
   /** VUs allocated: the pool an open-model run grew to (≤ maxVUs), or the planned VUs of a closed-model run. */
   vusMax: number;

@@ -71,7 +71,7 @@ export class ProbeMetrics {
     });
     this.vusBusy = new client.Gauge({
       name: METRIC.probeVusBusy,
-      help: 'The most virtual users busy at once (requests in flight: the concurrency the target saw) in the probe run\'s last interval; 0 when the probe is not running.',
+      help: 'The most virtual users busy at once in the probe run\'s last interval: with a request in flight, and in the open model also in their think time (sleep), when they cannot take an arrival; 0 when the probe is not running.',
       labelNames: [LABEL.probe],
       registers,
     });
