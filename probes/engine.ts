@@ -1421,10 +1421,10 @@ export class Engine {
     // Closed model: an iteration is its one request, sent when it started, so
     // its duration is the request's latency; partial() adds those histograms
     // once per interval instead of recording every value twice.
-    // Think time is part of the iteration, as k6's sleep() is (recorded now, the sleep being drawn now);
-    // minIterationDuration's padding is not: k6 pads after it has recorded iteration_duration.
-    // An iteration that sleeps ends when its sleep does (k6 counts it then, or counts it interrupted
-    // when gracefulStop / gracefulRampDown cut the sleep short); see pauseAfter.
+    // Think time is part of the iteration, as k6's sleep() is (its length drawn now); minIterationDuration's
+    // padding is not: k6 pads after it has recorded iteration_duration. An iteration that sleeps ends when
+    // its sleep does (k6 counts it then, or counts it interrupted when gracefulStop / gracefulRampDown cut
+    // the sleep short); see pauseAfter.
     const sleepMs = this.pauses ? this.sleepFor(req) : 0;
     const pauseMs = this.pauses ? Math.max(sleepMs, this.minIterationMs - (now - ex.firstSent)) : 0;
     if (sleepMs > 0) vu.sleepingIterationUs = (now - ex.firstSent + sleepMs) * 1000;
