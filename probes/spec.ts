@@ -536,7 +536,7 @@ export const probeSpecSchema = z.strictObject({
   /**
    * k6's `localIPs`: the local addresses connections are made from — IPs,
    * ranges (`10.0.0.10-10.0.0.25`) and CIDRs, comma-separated or a list;
-   * connection n of the run binds the n-th (local-ips.ts). They must be
+   * connection n of the process binds the n-th (local-ips.ts). They must be
    * this machine's addresses.
    */
   localIPs: z
