@@ -29,8 +29,6 @@ export interface DigestServerOptions {
   singleUse?: boolean;
   /** Paths that redirect (302) once authenticated: path → location. */
   redirects?: Record<string, string>;
-  /** An authenticated request's answer: return true to have answered it (default 200 `{"ok":true}`). */
-  route?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Before any check: return true to take the request over (drop the connection, say). */
   before?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -111,10 +109,6 @@ export async function digestServer(options: DigestServerOptions = {}): Promise<D
       if (options.singleUse) {
         if (used.has(nonce)) return challenge(true);
         used.add(nonce);
-      }
-      if (options.route?.(req, res)) {
-        record(res.statusCode);
-        return;
       }
       const location = options.redirects?.[req.url!];
       if (location !== undefined) {

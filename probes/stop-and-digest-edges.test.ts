@@ -87,13 +87,7 @@ describe('auth: digest, answers sent again and sent ahead', () => {
         req.socket.destroy();
         return true;
       },
-      route: (req, res) => {
-        if (req.url !== '/a') return false;
-        res.statusCode = 302;
-        res.setHeader('location', `${other.url}/c`);
-        res.end();
-        return true;
-      },
+      redirects: { '/a': `${other.url}/c` },
     });
     const summary = await startRun(
       probe({ target: url.replace('http://', 'http://ann:pw@'), auth: 'digest', scenario: iterations(1), requests: [{ name: 'a', url: '/a' }] }),
@@ -110,14 +104,7 @@ describe('auth: digest, answers sent again and sent ahead', () => {
   it('a server with one-time nonces (stale=true on reuse) is answered on every hop of a chain back to the origin, as k6 answers each hop’s 401', async () => {
     const { url, seen } = await digestServer({
       singleUse: true,
-      route: (req, res) => {
-        const next = { '/a': '/b', '/b': '/c' }[req.url!];
-        if (next === undefined) return false;
-        res.statusCode = 302;
-        res.setHeader('location', next);
-        res.end();
-        return true;
-      },
+      redirects: { '/a': '/b', '/b': '/c' },
     });
     const summary = await startRun(
       probe({ target: url.replace('http://', 'http://ann:pw@'), auth: 'digest', scenario: iterations(1), requests: [{ name: 'a', url: '/a' }] }),
@@ -131,13 +118,7 @@ describe('auth: digest, answers sent again and sent ahead', () => {
   it('a redirect back to the origin into another protection space (realm) is answered with that realm’s challenge, not refused', async () => {
     const { url, seen } = await digestServer({
       realmFor: (u) => (u.startsWith('/admin') ? 'admin' : 'r'),
-      route: (req, res) => {
-        if (req.url !== '/a') return false;
-        res.statusCode = 302;
-        res.setHeader('location', '/admin/x');
-        res.end();
-        return true;
-      },
+      redirects: { '/a': '/admin/x' },
     });
     const summary = await startRun(
       probe({ target: url.replace('http://', 'http://ann:pw@'), auth: 'digest', scenario: iterations(1), requests: [{ name: 'a', url: '/a' }] }),
