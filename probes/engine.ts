@@ -210,8 +210,14 @@ export function classifyError(err: Error, hadResponse: boolean, tls?: TlsOptions
               : '';
     return { outcome: 'connect_error', message: `TLS: ${code}: ${reason}${tlsOptionsHint(code, tls) ?? hint}` };
   }
-  // Node's HTTP/2 resets a stream whose response has more than 128 header fields or 64 KiB of headers with this code too.
-  const hint = code === 'ERR_HTTP2_STREAM_ERROR' && err.message.endsWith('NGHTTP2_ENHANCE_YOUR_CALM') ? ' (the server reset the stream, or its response headers were beyond what Node’s HTTP/2 reads: 128 fields, 64 KiB)' : '';
+  // Node's HTTP/2 resets a stream whose response has more than 128 header fields or 64 KiB of headers with
+  // ENHANCE_YOUR_CALM, and fails nghttp2's header callback, on which nghttp2 resets it with INTERNAL_ERROR: the
+  // stream closes with the first code, or with the second when a write of the session was in flight (Node then
+  // queues its own reset), as under load. Either may also be the server's own reset.
+  const hint =
+    code === 'ERR_HTTP2_STREAM_ERROR' && (err.message.endsWith('NGHTTP2_ENHANCE_YOUR_CALM') || err.message.endsWith('NGHTTP2_INTERNAL_ERROR'))
+      ? ' (the server reset the stream, or its response headers were beyond what Node’s HTTP/2 reads: 128 fields, 64 KiB)'
+      : '';
   return { outcome: 'reset', message: code ? `${code}: ${err.message}${hint}` : err.message };
 }
 

@@ -349,8 +349,9 @@ describe('timeouts and limits cancel the stream, not the connection', () => {
     });
     const summary = await run({ target: s.url, scenario: iterations(1) });
     expect(summary.outcomes).toMatchObject({ reset: 1 });
-    expect(summary.errors[0]!.message).toBe(
-      'ERR_HTTP2_STREAM_ERROR: Stream closed with error code NGHTTP2_ENHANCE_YOUR_CALM (the server reset the stream, or its response headers were beyond what Node’s HTTP/2 reads: 128 fields, 64 KiB)',
+    // ENHANCE_YOUR_CALM, or INTERNAL_ERROR when a write of the session was in flight (see classify-error.test.ts).
+    expect(summary.errors[0]!.message).toMatch(
+      /^ERR_HTTP2_STREAM_ERROR: Stream closed with error code NGHTTP2_(ENHANCE_YOUR_CALM|INTERNAL_ERROR) \(the server reset the stream, or its response headers were beyond what Node’s HTTP\/2 reads: 128 fields, 64 KiB\)$/,
     );
   });
 });
