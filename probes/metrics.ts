@@ -137,6 +137,11 @@ export function buildFilter(metric: MetricName, tags: readonly [string, string][
         if (value !== 'true' && value !== 'false') throw new RangeError(`expected_response is true or false, got "${value}"`);
         filter.expected = value === 'true';
       } else if (key === 'status') {
+        // k6 tags a request that got no response with status 0; here its outcome says why it got none.
+        if (value === '0') {
+          const instead = dynamic.includes('outcome') ? `${metric}{outcome:timeout}` : 'http_reqs{outcome:timeout}';
+          throw new RangeError(`status:0 (k6’s status of a request without a response) is not kept; count those by their outcome, e.g. ${instead} (or connect_error, reset)`);
+        }
         if (!/^[1-5]\d\d$/.test(value)) throw new RangeError(`status is an HTTP status code such as 200, got "${value}"`);
         filter.status = value;
       } else {

@@ -600,7 +600,7 @@ class RunController {
           st.failed++;
           st.failedAt ??= now;
         }
-        st.worst = st.worst === undefined ? value : worse(t.expr.operator, st.worst, value);
+        st.worst = st.worst === undefined ? value : worse(t.expr.operator, t.expr.value, st.worst, value);
       } else {
         if (!t.abortOnFail) continue;
         value = observe(t, this.total);

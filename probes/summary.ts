@@ -203,18 +203,24 @@ export function thresholdCounts(s: Pick<RunSummary, 'thresholds'>): { passed: nu
   return { passed, failed: s.thresholds.length - passed };
 }
 
-/** `850µs`, `12.34ms`, `1.25s`, `2m3s` */
+/**
+ * `850µs`, `12.34ms`, `1.25s`, `2m3s`: cut, not rounded, as k6's summary cuts
+ * (toFixedNoTrailingZerosTrunc), so a passing `p(95)<1000` of 999.996 ms never
+ * reads as its limit.
+ */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   if (ms === 0) return '0s';
-  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
-  if (ms < 1000) return `${trim(ms)}ms`;
-  if (ms < 60_000) return `${trim(ms / 1000)}s`;
-  return formatDuration(Math.round(ms / 1000) * 1000);
+  if (ms < 1) return `${truncate(ms * 1000, 0)}µs`;
+  if (ms < 1000) return `${truncate(ms, 2)}ms`;
+  if (ms < 60_000) return `${truncate(ms / 1000, 2)}s`;
+  return formatDuration(truncate(ms / 1000, 0) * 1000);
 }
 
-function trim(n: number): string {
-  return (Math.round(n * 100) / 100).toString();
+/** `n` cut to `digits` decimals; 4.35 stays 4.35 (its float times 100 is 434.999…94, so the product is read to 12 digits first). */
+function truncate(n: number, digits: number): number {
+  const mult = 10 ** digits;
+  return Math.trunc(Number((n * mult).toPrecision(12))) / mult;
 }
 
 /** `812 B`, `14.3 B`, `1.2 kB`, `76 MB` (SI, as k6); a fraction of a byte (a rate) with two significant digits, `0.25 B`. */

@@ -113,6 +113,8 @@ describe('threshold grammar', () => {
         http_req_failed: [{ threshold: 'p(90)<1', abortOnFail: true }],
         'http_reqs{region:eu}': ['count>0'],
         'http_reqs{status:500,outcome:timeout}': ['count<1'],
+        'http_reqs{status:0}': ['count<1'],
+        'http_req_duration{status:0}': ['p(95)<500'],
         vus: ['value<10'],
         http_req_timing: ['p(95)<1'],
       }),
@@ -126,12 +128,15 @@ describe('threshold grammar', () => {
     expect(byPath['thresholds/http_req_waiting{expected_response:true}']).toMatch(/http_req_waiting cannot be filtered by expected_response; use status:N, or http_req_duration\{expected_response:true\}/);
     expect(byPath['thresholds/iterations{request:evaluate}']).toMatch(/iterations has no tags to filter by/);
     expect(byPath['thresholds/http_req_failed/0/threshold']).toMatch(/p\(90\) is not available on http_req_failed \(a rate\); use rate/);
+    // k6's status of a request without a response: the error points to the outcome, which says why.
+    expect(byPath['thresholds/http_reqs{status:0}']).toMatch(/status:0 \(k6’s status of a request without a response\) is not kept; count those by their outcome, e\.g\. http_reqs\{outcome:timeout\} \(or connect_error, reset\)/);
+    expect(byPath['thresholds/http_req_duration{status:0}']).toMatch(/e\.g\. http_reqs\{outcome:timeout\}/);
     expect(byPath['thresholds/http_reqs{region:eu}']).toMatch(/unknown tag "region" for http_reqs; it can be filtered by .*team.*request.*status/);
     expect(byPath['thresholds/http_reqs{status:500,outcome:timeout}']).toMatch(/status and outcome cannot be combined/);
     expect(byPath['thresholds/http_req_timing']).toMatch(/unknown metric "http_req_timing"/);
     expect(byPath['thresholds/http_req_waiting{team:exp}']).toBeUndefined();
     expect(byPath['thresholds/vus']).toBeUndefined();
-    expect(problems).toHaveLength(9);
+    expect(problems).toHaveLength(11);
   });
 
   it('rawThresholdProblems still reports every other problem when the schema rejects one key or entry', () => {

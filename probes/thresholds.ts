@@ -151,8 +151,9 @@ export function parseMetricKey(key: string): ParsedMetricKey {
   if (m[2] !== undefined) {
     if (m[2].trim() === '') throw invalid(`"${key}": the tag filter is empty; write e.g. ${name}{request:get_variant} or drop the braces`);
     for (const part of m[2].split(',')) {
-      // As k6 reads them: a tag name may be quoted, an unquoted value may hold inner spaces.
-      const kv = /^\s*(?:"([A-Za-z_][A-Za-z0-9_.-]*)"|'([A-Za-z_][A-Za-z0-9_.-]*)'|([A-Za-z_][A-Za-z0-9_.-]*))\s*:\s*(?:"([^"]*)"|'([^']*)'|([^\s"'](?:[^"']*[^\s"'])?))\s*$/.exec(part);
+      // As k6 reads them (Metric.AddSubmetric): a tag name may be quoted, an unquoted value may hold
+      // inner spaces and quotes (O'Reilly); only quotes around it are taken off.
+      const kv = /^\s*(?:"([A-Za-z_][A-Za-z0-9_.-]*)"|'([A-Za-z_][A-Za-z0-9_.-]*)'|([A-Za-z_][A-Za-z0-9_.-]*))\s*:\s*(?:"([^"]*)"|'([^']*)'|([^\s"'](?:.*[^\s"'])?))\s*$/.exec(part);
       if (!kv) throw invalid(`"${key}": "${part.trim()}" is not a tag; expected key:value pairs separated by commas, e.g. {request:get_variant,status:200}`);
       tags.push([kv[1] ?? kv[2] ?? kv[3]!, kv[4] ?? kv[5] ?? kv[6] ?? '']);
     }
@@ -336,11 +337,14 @@ export function holds(operator: Operator, observed: number, target: number): boo
   }
 }
 
-/** Of two failing observations, the one further on the failing side. */
-export function worse(operator: Operator, a: number, b: number): number {
+/** Of two observations, the worse: the one further on the failing side (for a windowed threshold's "worst window"). */
+export function worse(operator: Operator, limit: number, a: number, b: number): number {
   if (operator === '<' || operator === '<=') return Math.max(a, b);
   if (operator === '>' || operator === '>=') return Math.min(a, b);
-  return a;
+  // == and !=: a value that fails is worse than one that holds; of two that fail `==`, the farther one.
+  const aFails = !holds(operator, a, limit);
+  if (aFails !== !holds(operator, b, limit)) return aFails ? a : b;
+  return operator === '==' && Math.abs(b - limit) > Math.abs(a - limit) ? b : a;
 }
 
 /** `http_req_duration{request:get_variant} p(95)<500` */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from './run.ts';
-import { formatObserved, formatSummary } from './summary.ts';
+import { formatMs, formatObserved, formatSummary } from './summary.ts';
 import type { RunSummary } from './summary.ts';
 import { probe, testServer } from './test-support.ts';
 import type { TestServer } from './test-support.ts';
@@ -13,11 +13,10 @@ afterEach(async () => {
 });
 
 describe('windowed thresholds with == and !=', () => {
-  // Expected: ThresholdResult.value is documented (probes/summary.ts, ThresholdResult) as "the observed
-  // value over the run (windowed: the worst window)", and the table prints it as "worst count=…".
-  // Actual: for == and != `worse()` (thresholds.ts) keeps the first value it is given, and
-  // RunController.evaluate (run.ts) feeds it every window, passing ones included, so a failed
-  // windowed `count==0` reports the count of a window that passed: "✗ 'count==0' worst count=0 … (2 of 3 failed)".
+  // ThresholdResult.value is documented (probes/summary.ts, ThresholdResult) as "the observed value
+  // over the run (windowed: the worst window)", and the table prints it as "worst count=…". For ==
+  // and != `worse()` kept the first window's value, so a failed windowed `count==0` reported the
+  // count of a window that passed: "✗ 'count==0' worst count=0 … (2 of 3 failed)".
   it('reports a failing window as the worst value of a failed windowed count==0', async () => {
     let seen = 0;
     // The first 25 requests get a 200, every later one a 500: the first 1 s window has no 500.
@@ -44,13 +43,17 @@ describe('windowed thresholds with == and !=', () => {
 });
 
 describe('threshold values on screen', () => {
-  // Expected (k6): the summary truncates a duration to two decimals (grafana/k6 js/summary.js,
-  // humanizeGenericDuration → toFixedNoTrailingZerosTrunc), so 999.996 ms prints "999.99ms" and a
-  // passing p(95)<1000 never shows its limit. The same rule this project keeps for rates
-  // (summary.test.ts: "a failed rate>0.99999 must not read 100 %").
-  // Actual: formatMs rounds, so the line reads "✓ 'p(95)<1000' p(95)=1000ms" (and 59,999.6 ms reads "60s").
+  // k6's summary cuts a duration to two decimals (grafana/k6 js/summary.js, humanizeGenericDuration →
+  // toFixedNoTrailingZerosTrunc), so 999.996 ms prints "999.99ms" and a passing p(95)<1000 never shows
+  // its limit: the rule this project keeps for rates (summary.test.ts: "a failed rate>0.99999 must not
+  // read 100 %"). formatMs rounded: "✓ 'p(95)<1000' p(95)=1000ms" (and 59,999.6 ms read "60s").
   it('does not round a passing p(95)<1000 of 999.996 ms up to its limit', () => {
     expect(formatObserved('http_req_duration', 999.996, 'p')).toBe('999.99ms');
+    expect(formatMs(59_999.6)).toBe('59.99s');
+    expect(formatMs(119_999)).toBe('1m59s');
+    // Cut without float error: 4.35 × 100 is 434.99999999999994 in binary floating point.
+    expect(formatMs(4.35)).toBe('4.35ms');
+    expect(formatMs(0.5799)).toBe('579µs');
     const s: RunSummary = {
       runId: 'r',
       probe: 'p',
@@ -76,11 +79,9 @@ describe('threshold values on screen', () => {
 });
 
 describe('threshold tag filters as k6 reads them', () => {
-  // Expected (k6): Metric.AddSubmetric (grafana/k6 metrics/metric.go) splits each tag on the first ":"
-  // and only trims spaces and surrounding quotes from the value, so `{customer:O'Reilly}` filters
-  // by customer = "O'Reilly" (ParseMetricName accepts it too). CHANGELOG treats "threshold syntax
-  // k6 reads and burnwatch rejected" as bugs (quoted tag names, values with inner spaces).
-  // Actual: parseMetricKey throws `"customer:O'Reilly" is not a tag`.
+  // k6's Metric.AddSubmetric (grafana/k6 metrics/metric.go) splits each tag on the first ":" and only
+  // trims spaces and surrounding quotes from the value, so `{customer:O'Reilly}` filters by customer =
+  // "O'Reilly" (ParseMetricName accepts it too). parseMetricKey threw `"customer:O'Reilly" is not a tag`.
   it("reads an unquoted tag value with an apostrophe inside, as k6 does", () => {
     expect(parseMetricKey("http_reqs{customer:O'Reilly}")).toEqual({ metric: 'http_reqs', tags: [['customer', "O'Reilly"]] });
   });
