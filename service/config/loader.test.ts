@@ -275,6 +275,26 @@ describe('loadConfig: symbolic links in a config folder', () => {
 });
 
 describe('loadConfigText', () => {
+  it('a tag key that is not a label name: the error points at the key and says what a key must be', () => {
+    // zod's own words were 'Invalid key in record; found "x"', quoting the tag's value as what was found.
+    const r = loadConfigText(`apiVersion: burnwatch/v1
+kind: Probe
+metadata: { name: p }
+spec:
+  target: http://127.0.0.1:9
+  scenario: { executor: constant-vus, vus: 1, duration: 1s, tags: { bad-key: x } }
+  requests:
+    - name: a
+      url: /x
+      tags: { "9lives": y }
+`);
+    expect(r.ok).toBe(false);
+    expect(r.ok ? [] : r.errors.map(formatConfigIssue)).toEqual([
+      '<config>:6:69 spec.scenario.tags.bad-key: key "bad-key": expected a label name like team_name',
+      '<config>:10:15 spec.requests[0].tags["9lives"]: key "9lives": expected a label name like team_name',
+    ]);
+  });
+
   it('parses durations and percentages once into milliseconds and ratios', () => {
     const r = loadConfigText(
       probe('p') +

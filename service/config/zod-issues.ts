@@ -10,7 +10,7 @@ import { describeValue } from './issues.ts';
 export interface PlainIssue {
   path: PropertyKey[];
   message: string;
-  /** For unknown keys: the offending key (its position is the key's, not the value's). */
+  /** For unknown or invalid keys: the offending key (its position is the key's, not the value's). */
   unknownKey?: string;
 }
 
@@ -39,6 +39,13 @@ export function explainIssues(issues: readonly AnyIssue[], data: unknown, schema
         } else {
           out.push({ path, message: withFound(cleanMessage(issue.message), found) });
         }
+        break;
+      }
+      case 'invalid_key': {
+        // A record's key failed its schema (a tag named `bad-key`): say what a key must be, of the key, not its value.
+        const key = String(path[path.length - 1]);
+        const why = issue.issues.map((i) => cleanMessage(i.message)).join('; ');
+        out.push({ path, unknownKey: key, message: `key "${key}": ${why}` });
         break;
       }
       case 'invalid_type':
