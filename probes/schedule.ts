@@ -31,6 +31,8 @@ export interface Segment {
   /** 0-based. */
   index: number;
   count: number;
+  /** A thread's share of a process's segment (`subSegment`): the process's segment, which k6 would know. */
+  parent?: Segment;
 }
 
 export const WHOLE: Segment = { index: 0, count: 1 };
@@ -63,7 +65,7 @@ export function parseSegment(text: string): Segment {
 
 /** The `part`-th of `parts` shares of `seg` (equal in VU units; iterations follow them: `iterationShare`). */
 export function subSegment(seg: Segment, part: number, parts: number): Segment {
-  return { index: seg.index + part * seg.count, count: seg.count * parts };
+  return { index: seg.index + part * seg.count, count: seg.count * parts, parent: seg.parent ?? seg };
 }
 
 /**
@@ -80,15 +82,17 @@ export function shareOf(total: number, seg: Segment): number {
 
 /**
  * Which global iteration numbers a segment runs when its iterations follow
- * its VUs, as k6 splits arrival-rate and shared-iterations scenarios (it
- * re-segments them by maxVUs / vus): iteration k belongs to the segment that
- * owns VU unit k mod `vuUnits`, VU units being striped like everything else
- * (`shareOf`). So a segment's share of the iterations equals its share of the
- * VUs — 3 VUs on 2 threads give 2/3 and 1/3 of the arrivals, not half each,
- * which would overload the 1-VU thread — and a segment without a VU runs
- * none. The segments still partition the iterations exactly, and threads
- * inside a segment compose with it. When `vuUnits` is a multiple of the
- * segment count this is the plain stripe, k ≡ index (mod count).
+ * its VUs, as k6 splits arrival-rate and shared-iterations scenarios: it
+ * re-segments them by maxVUs / vus (GetNewExecutionTupleFromValue), each
+ * segment's new length being its share of the VUs (`shareOf`), and stripes
+ * the iterations over that sequence (`stripe`). So a segment's share of the
+ * iterations equals its share of the VUs — 3 VUs on 2 segments give 2/3 and
+ * 1/3 of the arrivals, not half each, which would overload the 1-VU one —
+ * spread as evenly as k6 spreads them, and a segment without a VU runs none.
+ * A process's threads (`subSegment`) split its iterations the same way, by
+ * their VUs, so `--segment i/n` runs exactly the iterations k6's would.
+ * When `vuUnits` is a multiple of the segment count this is the plain stripe,
+ * k ≡ index (mod count).
  */
 export interface IterationShare {
   /** Iteration k is in the share when k mod `period` is one of `residues` (ascending). */
@@ -98,9 +102,67 @@ export interface IterationShare {
 
 export function iterationShare(vuUnits: number, seg: Segment): IterationShare {
   if (vuUnits < 1 || vuUnits % seg.count === 0) return { period: seg.count, residues: [seg.index] };
-  const residues: number[] = [];
-  for (let r = seg.index; r < vuUnits; r += seg.count) residues.push(r);
-  return { period: vuUnits, residues };
+  const top = seg.parent ?? seg;
+  const units = stripe(
+    Array.from({ length: top.count }, (_, i) => shareOf(vuUnits, { index: i, count: top.count })),
+    top.index,
+  );
+  if (top === seg) return { period: vuUnits, residues: units };
+  // A thread: its part of the process's units, striped by the threads' VUs.
+  const parts = seg.count / top.count;
+  const mine = stripe(
+    Array.from({ length: parts }, (_, p) => shareOf(vuUnits, subSegment(top, p, parts))),
+    (seg.index - top.index) / top.count,
+  );
+  return { period: vuUnits, residues: mine.map((j) => units[j]!) };
+}
+
+/**
+ * k6's striping of a sequence of segments (lib/execution_segment.go,
+ * NewExecutionSegmentSequenceWrapper) whose lengths are `sizes[i]` / Σ sizes:
+ * of the units 0 … Σ sizes − 1, which ones segment `which` owns (ascending).
+ * Larger segments choose first (a stable sort); unit u goes to the first
+ * segment whose next due position, chosen · Σ / size, it has reached — so
+ * each segment's units are as far apart as they can be. A tree of the due
+ * positions finds that segment in O(log n), not by a scan of all n.
+ *
+ * @example
+ * stripe([2, 1, 1], 0) // [0, 2]  (k6: 4 VUs on 3 segments, the first's iterations of every 4)
+ */
+export function stripe(sizes: readonly number[], which: number): number[] {
+  const lcd = sizes.reduce((a, b) => a + b, 0);
+  const order = sizes.map((size, i) => ({ size, i })).filter((x) => x.size > 0);
+  order.sort((a, b) => b.size - a.size);
+  const n = order.length;
+  const chosen = new Array<number>(n).fill(0);
+  // due[s]: the first unit segment s may take next, ceil(chosen · lcd / size); Infinity once it has all.
+  let width = 1;
+  while (width < n) width *= 2;
+  const tree = new Array<number>(2 * width).fill(Infinity);
+  const setDue = (s: number): void => {
+    const size = order[s]!.size;
+    let v = chosen[s]! >= size ? Infinity : Math.ceil((chosen[s]! * lcd) / size);
+    let at = width + s;
+    tree[at] = v;
+    for (at >>= 1; at >= 1; at >>= 1) {
+      v = Math.min(tree[2 * at]!, tree[2 * at + 1]!);
+      if (tree[at] === v) break;
+      tree[at] = v;
+    }
+  };
+  for (let s = 0; s < n; s++) setDue(s);
+  const out: number[] = [];
+  for (let u = 0; u < lcd; u++) {
+    if (tree[1]! > u) continue; // no segment due: cannot happen when the sizes sum to lcd
+    // The leftmost segment in choosing order whose due position is at most u.
+    let at = 1;
+    while (at < width) at = tree[2 * at]! <= u ? 2 * at : 2 * at + 1;
+    const s = at - width;
+    chosen[s]!++;
+    if (order[s]!.i === which) out.push(u);
+    setDue(s);
+  }
+  return out;
 }
 
 /** The global number of a share's n-th (0-based) iteration; Infinity for an empty share. */
