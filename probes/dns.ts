@@ -20,7 +20,7 @@
 import { lookup as systemLookup } from 'node:dns';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { parseDuration } from '../common/index.ts';
+import { parseDuration } from '../common/duration.ts';
 
 export const DNS_SELECTS = ['first', 'random', 'roundRobin'] as const;
 export const DNS_POLICIES = ['preferIPv4', 'preferIPv6', 'onlyIPv4', 'onlyIPv6', 'any'] as const;

@@ -45,7 +45,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { BurnwatchError } from '../common/index.ts';
+import { BurnwatchError } from '../common/errors.ts';
 import { basicAuth } from './requests.ts';
 import { compileHosts, mappedAddress } from './hosts.ts';
 import type { SocksCredentials } from './socks.ts';

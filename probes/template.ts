@@ -20,7 +20,7 @@
  * t.render({ vu: 1, iter: 0, seq: 0 }) // '/v1/assignments/get_variant?experiment=exp-17&user=u-482113'
  */
 import { randomUUID } from 'node:crypto';
-import { suggest } from '../common/index.ts';
+import { suggest } from '../common/suggest.ts';
 
 /** Per-iteration values a template can refer to. One object per VU, reused. */
 export interface TemplateContext {

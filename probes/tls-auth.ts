@@ -23,7 +23,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { SecureContext, SecureContextOptions } from 'node:tls';
-import { BurnwatchError, errorMessage } from '../common/index.ts';
+import { BurnwatchError, errorMessage } from '../common/errors.ts';
 import type { Probe } from './spec.ts';
 
 /** What the workers get: PEM text, read and checked on the main thread. */

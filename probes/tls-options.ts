@@ -29,7 +29,8 @@
  */
 import { createSecureContext, DEFAULT_CIPHERS } from 'node:tls';
 import type { SecureVersion } from 'node:tls';
-import { errorMessage, suggest } from '../common/index.ts';
+import { errorMessage } from '../common/errors.ts';
+import { suggest } from '../common/suggest.ts';
 
 /** k6's version names, oldest first. */
 export const TLS_VERSIONS = ['tls1.0', 'tls1.1', 'tls1.2', 'tls1.3'] as const;
