@@ -42,9 +42,26 @@ const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 /**
  * Go's `time.RFC1123` and `Mon, 02-Jan-2006 15:04:05 MST` (names in any
- * case); a zone abbreviation is read as UTC, as Go reads one it does not know.
+ * case); the zone is checked by `isGoZone`, and its clock time read as UTC,
+ * as Go reads a zone it does not know (a fake zone: the instant is not moved,
+ * not even by GMT+h's hours).
  */
-const EXPIRES = /^([A-Za-z]{3}), (\d\d)([ -])([A-Za-z]{3})\3(\d{4}) (\d\d?):(\d\d):(\d\d) [A-Z]{3,5}$/;
+const EXPIRES = /^([A-Za-z]{3}), (\d\d)([ -])([A-Za-z]{3})\3(\d{4}) (\d\d?):(\d\d):(\d\d) (\S+)$/;
+
+/**
+ * Whether all of `zone` is a zone to Go's `time.parseTimeZone`: ChST or MeST;
+ * GMT, optionally with a signed hour offset; a signed offset of at most 23
+ * (`+07`, `+0000`: `leadingInt` reads all the digits); or 3 upper-case letters,
+ * 4 ending in T (or WITA), 5 ending in T.
+ */
+function isGoZone(zone: string): boolean {
+  if (zone === 'ChST' || zone === 'MeST' || zone === 'GMT') return true;
+  const signed = (s: string): boolean => /^[+-]\d+$/.test(s) && Number(s.slice(1)) <= 23;
+  if (zone.startsWith('GMT')) return signed(zone.slice(3));
+  if (zone.startsWith('+') || zone.startsWith('-')) return signed(zone);
+  if (!/^[A-Z]{3,5}$/.test(zone)) return false;
+  return zone.length === 3 || zone.endsWith('T') || zone === 'WITA';
+}
 
 /** Go's `textproto.TrimString`. */
 const trim = (s: string): string => s.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
@@ -60,7 +77,7 @@ function parseExpires(text: string): number | undefined {
   if (!m) return undefined;
   const month = MONTHS.indexOf(m[4]!.toLowerCase());
   const [day, year, hour, minute, second] = [m[2], m[5], m[6], m[7], m[8]].map(Number) as [number, number, number, number, number];
-  if (!DAYS.includes(m[1]!.toLowerCase()) || month < 0 || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (!DAYS.includes(m[1]!.toLowerCase()) || month < 0 || hour > 23 || minute > 59 || second > 59 || !isGoZone(m[9]!)) return undefined;
   const at = new Date(Date.UTC(2000, month, day, hour, minute, second));
   at.setUTCFullYear(year);
   // A day the month does not have (31 Apr) is an error in Go.

@@ -1317,9 +1317,17 @@ export class Engine {
    */
   complete(ex: Exchange, err: Error | undefined): void {
     if (!ex.active) return;
+    const now = performance.now();
+    // Past its deadline it is a timeout whatever came (k6's timeout is a context deadline), though the
+    // sweep, every min(100 ms, timeout / 10), has not forced it yet; headers after the deadline are none.
+    if (now >= ex.deadline && err !== INTERRUPTED && err !== TIMEOUT && err !== CONNECT_TIMEOUT) {
+      if (ex.headersAt >= ex.deadline) ex.headersAt = 0;
+      err = ex.abortFn ? TIMEOUT : CONNECT_TIMEOUT;
+    }
     if (err !== undefined && ex.headersAt === 0 && this.retryHop(ex, err)) return;
     if (this.debug !== undefined && !this.warming && ex.headersAt > 0) this.debugResponse(ex);
     let redirectProblem: string | undefined;
+    let unfollowed = false;
     if (err === undefined && ex.status === 401 && ex.req.digest !== undefined && ex.origin === ex.req.origin && ex.headersAt > 0) {
       redirectProblem = this.answerChallenge(ex);
       if (redirectProblem === undefined) return;
@@ -1330,31 +1338,34 @@ export class Engine {
         if (ex.chainRedirects < ex.req.maxRedirects) {
           redirectProblem = this.followRedirect(ex, location);
           if (redirectProblem === undefined) return;
+          unfollowed = true;
         } else if (ex.req.maxRedirects > 0) this.stats[ex.req.index]!.redirectLimited++;
       }
     }
     ex.active = false;
     this.inFlight--;
     const vu = ex.vu;
+    const req = ex.req;
+    const st = this.stats[req.index]!;
     if (err === INTERRUPTED) {
       if (this.debug !== undefined && !this.warming && ex.headersAt === 0) this.post({ type: 'debug', text: 'Response: none (interrupted: gracefulStop / gracefulRampDown)\n\n' });
       this.interrupted++;
+      // In no metric but the byte counters, as in k6 (its dialer's trail of an interrupted iteration counts them).
+      st.received += ex.receivedBytes() + ex.chainReceived;
+      st.sent += ex.chainSent + ex.writtenBytes();
       this.release(vu);
       return;
     }
-    const now = performance.now();
-    const req = ex.req;
-    const st = this.stats[req.index]!;
     const hadResponse = ex.headersAt > 0;
     // A whole response, or one cut at maxResponseBytes (an assertion): it has a status. One that failed
-    // after its headers (a body that timed out or was reset) has none, and is no expected response (k6: status 0).
-    const responded = hadResponse && (err === undefined || err === TOO_LARGE);
+    // after its headers (a body that timed out or was reset) has none, and is no expected response (k6: status 0);
+    // nor has a redirect that could not be followed (Go's client returns an error, not the 3xx).
+    const responded = hadResponse && (err === undefined || err === TOO_LARGE) && !unfollowed;
     let outcome: Outcome;
     let message: string | undefined;
     const accepted = responded && req.expect.acceptedStatus[ex.status] === 1;
     // Failed inside dispatch() itself: undici refused the request (e.g. a header value it rejects), nothing was sent.
-    const notSent = err !== undefined && this.dispatching && !hadResponse;
-    if (notSent) {
+    if (err !== undefined && this.dispatching && !hadResponse) {
       outcome = 'connect_error';
       message = `not sent: ${err.message}`;
     } else if (err && !(err === TOO_LARGE && hadResponse && !accepted)) {

@@ -8,10 +8,13 @@
  *   GET);
  * - 307, 308: the same method and body;
  * - to another host (not the same host or one of its subdomains), the
- *   credentials (`authorization`, `cookie`, `www-authenticate`,
- *   `proxy-authorization`) are not sent on, and to another origin an
- *   explicit `host` is not (cookies a redirect set are the engine's, see
- *   cookies.ts: they go by their own domain);
+ *   credentials (`authorization`, `cookie`, `cookie2`, `www-authenticate`,
+ *   `proxy-authorization`, `proxy-authenticate`) are not sent on (cookies a
+ *   redirect set are the engine's, see cookies.ts: they go by their own
+ *   domain); an explicit `host` goes on only to a Location without a
+ *   scheme on the same origin;
+ * - a Location with user-info (`http://user:pass@host/`) is sent with basic
+ *   auth for it, unless the hop carries an `authorization` on;
  * - each hop sends `referer: <the URL that redirected>` (none from https
  *   to http), unless the request sets its own, which goes on as it is;
  * - the Location is read as Go reads it: bytes beyond ASCII and
@@ -32,7 +35,10 @@ export const REDIRECT_CODE: Uint8Array = (() => {
   return a;
 })();
 
-const CREDENTIALS = new Set(['authorization', 'cookie', 'cookie2', 'www-authenticate', 'proxy-authorization']);
+/** Go's sensitive headers (client.go makeHeadersCopier; Proxy-Authenticate since Go 1.24.4, CVE-2025-4673). */
+const CREDENTIALS = new Set(['authorization', 'cookie', 'cookie2', 'www-authenticate', 'proxy-authorization', 'proxy-authenticate']);
+/** A URL with a scheme (Go's url.IsAbs). */
+const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location', 'transfer-encoding']);
 
 /** The next hop: where it goes and what it sends. */
@@ -77,28 +83,37 @@ export function redirectHop(origin: string, options: Dispatcher.DispatchOptions,
   const shown = Buffer.from(location, 'latin1').toString('utf8');
   const from = origin + options.path;
   let url: URL;
+  let userInfo: string | undefined;
   try {
     if (CONTROL.test(location)) throw new TypeError('control character');
     url = new URL(location.replace(RAW_BYTE, percentEncoded), from);
+    // Go's url.Parse refuses a bad escape in the user-info (`%zz`), as decodeURIComponent does.
+    if (url.username !== '' || url.password !== '') userInfo = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
   } catch {
     return `HTTP ${status} redirects to "${shown}", which is not a valid URL`;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `HTTP ${status} redirects to "${shown}", which is not an http(s) URL`;
   const keepBody = status === 307 || status === 308;
   const method = keepBody || options.method === 'HEAD' ? options.method : 'GET';
-  const crossOrigin = url.origin !== origin;
+  // Go keeps an explicit Host only for a Location without a scheme (golang/go#22233): not for an
+  // absolute one, even to the same origin. Unlike Go, not for `//other.host/` either.
+  const keepHost = url.origin === origin && !HAS_SCHEME.test(location);
   const trusted = sameOrSubdomain(url.hostname, first.hostname);
   const before = (options.headers ?? []) as string[];
   const headers: string[] = [];
   for (let i = 0; i + 1 < before.length; i += 2) {
     const name = before[i]!;
     const lower = name.toLowerCase();
-    if ((!keepBody && BODY_HEADERS.has(lower)) || (!trusted && CREDENTIALS.has(lower)) || (crossOrigin && lower === 'host')) continue;
+    if ((!keepBody && BODY_HEADERS.has(lower)) || (!trusted && CREDENTIALS.has(lower)) || (!keepHost && lower === 'host')) continue;
     // The referer an earlier hop added is replaced by this hop's.
     if (lower === 'referer' && !first.setsReferer) continue;
     headers.push(name, before[i + 1]!);
   }
   if (!first.setsReferer && !(origin.startsWith('https:') && url.protocol === 'http:')) headers.push('referer', from);
+  // A Location with user-info: Go's send() answers it with basic auth unless the hop has an Authorization.
+  if (userInfo !== undefined && !headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'authorization')) {
+    headers.push('authorization', `Basic ${Buffer.from(userInfo).toString('base64')}`);
+  }
   const body = keepBody ? (options.body ?? null) : null;
   const path = url.pathname + url.search;
   return { origin: url.origin, options: { ...options, path, method, headers, body }, url };

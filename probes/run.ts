@@ -678,6 +678,9 @@ class RunController {
   }
 
   private autoAbort(start: number, end: number): void {
+    // Once every worker is done the run has ended by itself: nothing is left to stop (a short run's last,
+    // partial interval would otherwise count a streak below `for` as long enough).
+    if (this.workers.every((w) => w.done)) return;
     const { errorRate, for: forMs } = this.probe.autoAbort;
     const { total, failed } = this.interval.failures();
     if (total === 0) {

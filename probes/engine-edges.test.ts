@@ -1,8 +1,8 @@
 /**
- * Review C (engine.ts / run.ts): each test below FAILS on the current code and
- * shows a behaviour that differs from k6 or from burnwatch's own docs. The
- * comment on each says what k6 (or the doc) does, what burnwatch does
- * instead, and where that is written. Loopback only, a few seconds each.
+ * Engine and controller edges a review found (engine.ts / run.ts): each test
+ * failed on the code before its fix; the comment on each says what k6 (or the
+ * doc) does, what burnwatch did instead, and where that is written. Loopback
+ * only, a few seconds each.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from './run.ts';
@@ -15,14 +15,14 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe('review C: engine and controller', () => {
+describe('engine and controller edges found in review', () => {
   it('a redirect whose Location cannot be parsed is a failed request with no expected response (http_req_failed = share of expected_response:false)', async () => {
     // probes/README.md (Outcomes): "`http_req_failed` is always the share of `expected_response:false`",
     // and a `Location` that is not a valid URL "is an `http_error` naming it".
     // k6 (Go's http.Client.do: "failed to parse Location header" returns a nil response and an error;
     // lib/netext/httpext/transport.go processLastSavedRequest puts that error on the last hop) records
     // the request with status 0, expected_response:false, http_req_failed 1.
-    // burnwatch: engine.ts complete() computes `accepted` from the 301 before the redirect problem
+    // burnwatch: engine.ts complete() computed `accepted` from the 301 before the redirect problem
     // makes it an http_error, so the request counts as failed AND as an expected response
     // (http_reqs{expected_response:false} = 0, http_req_duration{expected_response:true} gets it).
     server = await testServer((_req, res) => {
@@ -41,7 +41,7 @@ describe('review C: engine and controller', () => {
     expect(summary.outcomes.http_error).toBe(3);
     const observed = Object.fromEntries(summary.thresholds.map((t) => [t.metric, t.value]));
     expect(observed.http_req_failed).toBe(1);
-    // Actual: 0 (all three counted as expected responses).
+    // Before: 0 (all three counted as expected responses).
     expect(observed['http_reqs{expected_response:false}']).toBe(3);
     expect(summary.metrics['http_req_duration{expected_response:true}']).toBeUndefined();
   });
@@ -53,7 +53,7 @@ describe('review C: engine and controller', () => {
     // So the bytes a cut-off request wrote are in k6's data_sent.
     // probes/README.md ("Interrupted iterations ... are not in the metrics, as in k6: a request cut off is
     // in no metric") claims k6 parity; burnwatch (engine.ts complete(), `err === INTERRUPTED` returns
-    // before `st.sent += ...`) drops them: two 20 kB POSTs written, data_sent 0.
+    // before `st.sent += ...`) dropped them: two 20 kB POSTs written, data_sent 0.
     server = await testServer(() => {
       // never answers
     });
@@ -66,7 +66,7 @@ describe('review C: engine and controller', () => {
     ).done;
     expect(server.hits).toBe(2);
     expect(summary.interruptedIterations).toBe(2);
-    // Actual: 0.
+    // Before: 0.
     expect(summary.metrics.data_sent!.values.count).toBeGreaterThanOrEqual(40_000);
   });
 
@@ -74,8 +74,8 @@ describe('review C: engine and controller', () => {
     // probes/README.md (Outcomes): "`timeout` (whole request over its `timeout` ...)"; k6's `timeout` param is
     // a context deadline on the request (lib/netext/httpext/request.go MakeRequest:
     // `reqCtx, cancelFunc := context.WithTimeout(ctx, preq.Timeout)`), so nothing that answers after it succeeds.
-    // burnwatch enforces the timeout from a periodic sweep (engine.ts start(): every min(100, timeout/10) ms),
-    // so with timeout 1s a response 20 ms late is usually taken as `ok` (latency > timeout) before the sweep
+    // burnwatch enforced the timeout only from a periodic sweep (engine.ts start(): every min(100, timeout/10) ms),
+    // so with timeout 1s a response 20 ms late was usually taken as `ok` (latency > timeout) before the sweep
     // runs: 24 and 29 of these 37 requests were `ok` in two runs. Every response here comes >= 1020 ms after its send.
     server = await testServer((_req, res) => setTimeout(() => res.end('ok'), 1020));
     const summary = await startRun(
@@ -88,7 +88,7 @@ describe('review C: engine and controller', () => {
     ).done;
     expect(summary.droppedIterations).toBe(0);
     expect(summary.outcomes.timeout).toBe(37);
-    // Actual: > 0 requests `ok`, with http_req_duration max ~1.1 s for a 1 s timeout.
+    // Before: > 0 requests `ok`, with http_req_duration max ~1.1 s for a 1 s timeout.
     expect(summary.outcomes.ok).toBe(0);
   });
 
@@ -97,7 +97,7 @@ describe('review C: engine and controller', () => {
     // probes/README.md: "`autoAbort` ... stops the run gracefully; `status` is then `aborted`".
     // Here every iteration runs (6 × ~100 ms, ~0.6 s of failures, below `for: 1s`) and the run ends by itself.
     // burnwatch (run.ts autoAbort: `streak.ms >= forMs - intervalMs / 2`, judged on the final short
-    // interval the workers post when they are already done) still reports status `aborted`,
+    // interval the workers post when they are already done) still reported status `aborted`,
     // stopReason "auto-abort: error rate 100 % > 50 % for 1s" (exit 105 in `burnwatch run`).
     server = await testServer((_req, res) =>
       setTimeout(() => {
@@ -115,7 +115,7 @@ describe('review C: engine and controller', () => {
     ).done;
     expect(summary.metrics.iterations!.values.count).toBe(6);
     expect(summary.durationMs).toBeLessThan(1000);
-    // Actual: 'aborted', stopReason 'auto-abort: error rate 100 % > 50 % for 1s'.
+    // Before: 'aborted', stopReason 'auto-abort: error rate 100 % > 50 % for 1s'.
     expect(summary.stopReason).toBe('completed');
     expect(summary.status).toBe('passed');
   });
