@@ -13,6 +13,9 @@ describe('redact', () => {
   it('hides the user-info of URLs whether or not it is a known secret', () => {
     expect(redact('target https://bot:hunter22@api.example.com/v1', [])).toBe('target https://[redacted]@api.example.com/v1');
     expect(redact('http://127.0.0.1:8081/x?a=b@c', [])).toBe('http://127.0.0.1:8081/x?a=b@c');
+    // A password holding an @: the user-info runs to the last @ of the authority, as URL parsers read it.
+    expect(redact('{"target":"http://bot:pa@Tr0ub4dor@127.0.0.1:9/x@y"}', [])).toBe('{"target":"http://[redacted]@127.0.0.1:9/x@y"}');
+    expect(redact('http://a:b@h1 and http://c:d@h2?e=f@g', [])).toBe('http://[redacted]@h1 and http://[redacted]@h2?e=f@g');
   });
 
   it('leaves very short values alone', () => {

@@ -7,7 +7,8 @@
  * @example
  * redact('{"url":"https://bot:hunter22@api"}', ['hunter22']) // '{"url":"https://[redacted]@api"}'
  */
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s"'@]+@/gi;
+/** The user-info runs to the last `@` before the authority ends (`/ ? # \`), as URL parsers read it: `pa@ss` is one password. */
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\\\s"']+@/gi;
 
 /** Secrets shorter than this are not redacted: replacing "1" or "on" everywhere would make output unreadable. */
 export const MIN_SECRET_LENGTH = 4;

@@ -100,12 +100,12 @@ redirects above maxRps, Ctrl-C), 1 failure, 2 usage.`,
   program
     .command('replay')
     .description('alert backtest: the alert transitions an SLO would have had over a recorded SLI series (JSON lines)')
-    .requiredOption('--config <path>', 'config file or folder holding the SLO')
+    .option('--config <path>', 'config file or folder holding the SLO')
     .requiredOption('--slo <name>', 'SLO to replay')
     .requiredOption('--sli <file.csv>', 'CSV with a timestamp,good,total header; timestamps ISO 8601 or Unix seconds')
     .option('--out <file>', 'write to this file instead of stdout')
-    .action(async (opts: { config: string; slo: string; sli: string; out?: string }) => {
-      setExit(await replayCommand(opts));
+    .action(async (opts: { config?: string; slo: string; sli: string; out?: string }) => {
+      setExit(await replayCommand({ ...opts, config: resolveConfigPath(opts.config).path }));
     });
 
   program

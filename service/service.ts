@@ -55,13 +55,18 @@ export interface ServiceHandle {
   reload(config: Config): void;
   /** Starts a probe run now, as `POST /api/probes/:name/run` does. */
   runProbe(name: string): ReturnType<ProbeRunner['start']>;
-  /** Stops everything; resolves when every socket and file is closed. Safe to call twice. */
-  close(): Promise<void>;
+  /**
+   * Stops everything; resolves when every socket and file is closed. Safe to call twice. With
+   * `deadline` (a `performance.now()` time, serve's 4 s budget) the span flush gets what is left of it.
+   */
+  close(deadline?: number): Promise<void>;
 }
 
 const STATUS_REFRESH_SECONDS = 15;
-/** What is left for the span flush at shutdown, within serve's 4 s deadline. */
+/** The span flush's bound at shutdown without a deadline. */
 const TELEMETRY_SHUTDOWN_MS = 1_000;
+/** With a deadline: time kept back from the span flush for the process to exit before it. */
+const EXIT_MARGIN_MS = 250;
 const PRUNE_INTERVAL_MS = 3_600_000;
 
 function scheduledProbes(config: Config): ScheduledProbe[] {
@@ -79,6 +84,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
   // telemetry gets what time is left, so a slow collector can never cost data or the exit code.
   const cleanups: (() => Promise<void> | void)[] = [];
   const finals: (() => Promise<void> | void)[] = [];
+  let closeDeadline: number | undefined;
   const cleanup = async (): Promise<void> => {
     for (const fn of [...cleanups.reverse(), ...finals]) {
       try {
@@ -122,7 +128,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
       env: options.env,
       shutdownTimeoutMs: TELEMETRY_SHUTDOWN_MS,
     });
-    finals.push(() => telemetry.shutdown());
+    finals.push(() => telemetry.shutdown(closeDeadline === undefined ? TELEMETRY_SHUTDOWN_MS : Math.max(0, closeDeadline - performance.now() - EXIT_MARGIN_MS)));
     if ([...config.slos.values()].some((s) => s.alerting.notify.length > 0)) {
       logger.warn('notifications are not delivered yet: alert states show in /api/alerts, /metrics and the status page; route pages with Prometheus and Alertmanager using `burnwatch rules`');
     }
@@ -266,7 +272,8 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
         logger.info('config reloaded', { probes: next.probes.size, slos: next.slos.size, scheduled: scheduler.scheduled().length });
         if (restartNeeded.length > 0) logger.warn('some settings change only on restart', { settings: restartNeeded });
       },
-      close: () => {
+      close: (deadline) => {
+        closeDeadline ??= deadline;
         closing ??= cleanup().then(() => logger.info('burnwatch stopped'));
         return closing;
       },

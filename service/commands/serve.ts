@@ -79,7 +79,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   process.once('SIGTERM', force);
   const timer = setTimeout(force, SHUTDOWN_DEADLINE_MS);
   timer.unref();
-  await handle.close();
+  await handle.close(performance.now() + SHUTDOWN_DEADLINE_MS);
   clearTimeout(timer);
   return EXIT.ok;
 }

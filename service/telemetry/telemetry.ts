@@ -86,8 +86,8 @@ export interface Telemetry {
   renderMetrics(accept: string | undefined): Promise<{ contentType: string; body: string }>;
   /** Opens the run span. */
   startRun(run: RunInfo): RunTelemetry;
-  /** Ends open run spans, flushes spans (bounded), stops the OTel metrics server. Idempotent. */
-  shutdown(): Promise<void>;
+  /** Ends open run spans, flushes spans (bounded by `timeoutMs`, default the `shutdownTimeoutMs` option), stops the OTel metrics server. Idempotent. */
+  shutdown(timeoutMs?: number): Promise<void>;
   /** The complete current SLO status (every SLO, each round): SLOs and windows without data, and SLOs not given, have no series. */
   setSloStatus(evals: SloEvaluation[]): void;
   /** The complete current alert states: `burnwatch_alert_firing{slo,severity}`; pairs not given are dropped. */
@@ -255,10 +255,10 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     setSloStatus: (evals) => sloMetrics.set(evals),
     setAlertFiring: (states) => sloMetrics.setAlerts(states),
     countSkippedRun: (probe, reason) => probeMetrics.runSkipped(probe, reason),
-    shutdown() {
+    shutdown(timeoutMs = shutdownTimeoutMs) {
       closing ??= (async () => {
         for (const run of [...open]) run.interrupt();
-        await Promise.all([tracing.shutdown(shutdownTimeoutMs), otelServer?.shutdown()]);
+        await Promise.all([tracing.shutdown(timeoutMs), otelServer?.shutdown()]);
       })();
       return closing;
     },

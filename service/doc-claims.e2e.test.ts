@@ -1,9 +1,9 @@
 /**
- * Review E: places where the user-facing docs (README.md, docs/ARCHITECTURE.md,
- * service/telemetry/README.md, the shared contract) promise something the
- * program does not do. Every test here asserts what the doc says and fails on
- * the current code; the comment above each quotes the doc and says what
- * happens instead. Load goes only to 127.0.0.1 and lasts well under a second.
+ * Claims of the user-facing docs (README.md, docs/ARCHITECTURE.md,
+ * service/telemetry/README.md, the shared contract) that a review found the
+ * program did not keep. Each test asserts what the doc says and failed before
+ * its fix; the comment above each quotes the doc and says what happened
+ * instead. Load goes only to 127.0.0.1 and lasts well under a second.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -25,13 +25,13 @@ import type { LocalServer } from './test-support.ts';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../demo/config', import.meta.url));
 
-const TOKEN = 'review-e-token-0123';
+const TOKEN = 'doc-claims-token-0123';
 
 let dir: string;
 let target: LocalServer;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'burnwatch-review-e-'));
+  dir = await mkdtemp(join(tmpdir(), 'burnwatch-doc-claims-'));
   target = await localServer((_req, res) => {
     res.setHeader('content-type', 'text/plain');
     res.end('ok');
@@ -69,7 +69,7 @@ async function slowCollector(delayMs: number): Promise<{ url: string; exports: n
 describe('serve lifecycle', () => {
   // README.md, "The service" → Lifecycle: "SIGTERM/SIGINT stop scheduling, stop running probes (…), flush and
   // close the stores, release the data dir, give the trace exporter what is left of the 4 s budget, and exit 0."
-  // What happens: the trace flush always gets a fixed 1 s (TELEMETRY_SHUTDOWN_MS in service/service.ts), however
+  // What happened: the trace flush always got a fixed 1 s (TELEMETRY_SHUTDOWN_MS in service/service.ts), however
   // little of the 4 s the shutdown used. With no run in progress the stop takes a few ms, yet a collector that
   // answers in 2 s is cut off after 1 s and the service logs "trace flush at shutdown timed out; queued spans were
   // dropped" with about 3 s of the budget left.
@@ -84,7 +84,7 @@ metadata: { name: svc }
 spec:
   listen: 127.0.0.1:0
   dataDir: ${JSON.stringify(join(dir, 'flush-data'))}
-  authToken: \${REVIEW_E_TOKEN}
+  authToken: \${DOC_CLAIMS_TOKEN}
   telemetry: { traceSampleRatio: 1 }
 ---
 apiVersion: burnwatch/v1
@@ -98,7 +98,7 @@ spec:
     );
     const child = spawnCli(['serve', '--config', file], {
       env: {
-        REVIEW_E_TOKEN: TOKEN,
+        DOC_CLAIMS_TOKEN: TOKEN,
         OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
         // Spans wait in the batch processor until shutdown flushes them.
         OTEL_BSP_SCHEDULE_DELAY: '60000',
@@ -137,7 +137,7 @@ spec:
 describe('config resolution', () => {
   // README.md, "Config" (last paragraph): "Without `--config`, commands use `$BURNWATCH_CONFIG`, else
   // `./burnwatch.yaml` or `./burnwatch/` when present, else the demo config."
-  // What happens: `replay` declares --config as a required option, so `BURNWATCH_CONFIG=… burnwatch replay --slo S
+  // What happened: `replay` declared --config as a required option, so `BURNWATCH_CONFIG=… burnwatch replay --slo S
   // --sli F` stops with "error: required option '--config <path>' not specified" and exit 2, where validate, rules and
   // serve take $BURNWATCH_CONFIG. (If replay is meant to need --config, the README's sentence should say "validate,
   // rules and serve" rather than "commands".)
@@ -157,7 +157,7 @@ describe('secrets in API output', () => {
   // README.md, "Config" → Secrets: "Every value taken from the environment is redacted from logs, API output and the
   // status page (…), and so is the user-info of any URL." (docs/ARCHITECTURE.md: "secrets never appear in logs or
   // API output".)
-  // What happens: the user-info pattern in common/redact.ts stops at the first '@', so a password holding an '@'
+  // What happened: the user-info pattern in common/redact.ts stopped at the first '@', so a password holding an '@'
   // (which URL parsers accept: user-info runs to the last '@') is only partly hidden: GET /api/probes shows
   // "target": "http://[redacted]@Tr0ub4dor@127.0.0.1:9", the rest of the password in clear.
   it('hides the whole user-info of a target URL whose password holds an @', async () => {
