@@ -459,7 +459,10 @@ spec:
 
   it('names the expected kinds and api versions', () => {
     expect(errorLines(loadConfigText('apiVersion: burnwatch/v1\nkind: Probes\nmetadata: { name: x }\nspec: {}\n', 'k.yaml'))).toEqual([
-      'k.yaml:2:7 kind: unknown kind "Probes"; expected one of Probe, SLO, Notifier, Report, Service',
+      'k.yaml:2:7 kind: unknown kind "Probes" (did you mean Probe?); expected one of Probe, SLO, Notifier, Report, Service',
+    ]);
+    expect(errorLines(loadConfigText('apiVersion: burnwatch/v1\nkind: Servce\nmetadata: { name: x }\nspec: {}\n', 'k.yaml'))).toEqual([
+      'k.yaml:2:7 kind: unknown kind "Servce" (did you mean Service?); expected one of Probe, SLO, Notifier, Report, Service',
     ]);
     expect(errorLines(loadConfigText('apiVersion: burnwatch/v2\nkind: Probe\nmetadata: { name: x }\nspec: {}\n', 'k.yaml'))[0]).toMatch(
       /^k\.yaml:1:13 apiVersion: expected apiVersion to be one of burnwatch\/v1, openslo\/v1; found "burnwatch\/v2"$/,

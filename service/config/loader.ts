@@ -129,7 +129,8 @@ function buildConfig(read: ReadResult): LoadResult {
       continue;
     }
     if (!(BURNWATCH_KINDS as readonly string[]).includes(kind)) {
-      report(doc, ['kind'], `unknown kind "${kind}"; expected one of ${BURNWATCH_KINDS.join(', ')}`);
+      const hint = suggest(kind, BURNWATCH_KINDS);
+      report(doc, ['kind'], `unknown kind "${kind}"${hint ? ` (did you mean ${hint}?)` : ''}; expected one of ${BURNWATCH_KINDS.join(', ')}`);
       continue;
     }
     const k = kind as Kind;

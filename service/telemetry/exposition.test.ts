@@ -9,6 +9,12 @@ describe('the /metrics exposition', () => {
     ['text/plain;version=0.0.4', false],
     ['*/*', false],
     [undefined, false],
+    // Prometheus 2.42's own header: OpenMetrics preferred by q.
+    ['application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2', true],
+    // q=0 means "not acceptable" (RFC 9110); a higher q for the text format prefers it.
+    ['application/openmetrics-text;q=0', false],
+    ['text/plain;version=0.0.4,application/openmetrics-text;version=1.0.0;q=0.9', false],
+    ['application/openmetrics-text; q=0.8, text/plain; q=0.8', true],
   ])('treats Accept %s as asking for OpenMetrics: %s', (accept, expected) => {
     expect(wantsOpenMetrics(accept)).toBe(expected);
   });

@@ -23,9 +23,24 @@ export function createRegistry(): MetricsRegistry {
   return registry;
 }
 
-/** Whether an Accept header asks for OpenMetrics (Prometheus sends it first when it can parse it). */
+/**
+ * Whether an Accept header asks for OpenMetrics (Prometheus sends it first when it can parse it):
+ * an `application/openmetrics-text` with a q above 0 and not below the text format's
+ * (`text/plain`, or the `text/*` and any-type wildcards standing for it).
+ */
 export function wantsOpenMetrics(accept: string | undefined): boolean {
-  return accept !== undefined && /application\/openmetrics-text/i.test(accept);
+  if (accept === undefined) return false;
+  let om = 0;
+  let text = 0;
+  for (const range of accept.split(',')) {
+    const [type = '', ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+    if (!Number.isFinite(q)) continue;
+    if (type === 'application/openmetrics-text') om = Math.max(om, q);
+    else if (type === 'text/plain' || type === 'text/*' || type === '*/*') text = Math.max(text, q);
+  }
+  return om > 0 && om >= text;
 }
 
 /**
