@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatProgress } from './progress.ts';
 import type { Progress } from './run.ts';
-import { describeScenario, formatBytes, formatObserved, formatRate, formatSummary, interruptedWarning } from './summary.ts';
+import { describeScenario, formatBytes, formatMs, formatObserved, formatRate, formatSummary, interruptedWarning } from './summary.ts';
 import type { RunSummary } from './summary.ts';
 import { probe } from './test-support.ts';
 
@@ -190,5 +190,26 @@ describe('formatBytes at a unit’s edge', () => {
     expect(formatBytes(999_600)).toBe('1 MB');
     expect(formatBytes(999)).toBe('999 B');
     expect(formatBytes(1_234_567)).toBe('1.2 MB');
+  });
+});
+
+describe('threshold values on screen', () => {
+  // k6's summary cuts a duration to two decimals (grafana/k6 js/summary.js, humanizeGenericDuration →
+  // toFixedNoTrailingZerosTrunc), so 999.996 ms prints "999.99ms" and a passing p(95)<1000 never shows
+  // its limit: the rule kept for rates above ("a failed rate>0.99999 must not read 100 %").
+  // formatMs rounded: "✓ 'p(95)<1000' p(95)=1000ms" (and 59,999.6 ms read "60s").
+  it('does not round a passing p(95)<1000 of 999.996 ms up to its limit', () => {
+    expect(formatObserved('http_req_duration', 999.996, 'p')).toBe('999.99ms');
+    expect(formatMs(59_999.6)).toBe('59.99s');
+    expect(formatMs(119_999)).toBe('1m59s');
+    // Cut without float error: 4.35 × 100 is 434.99999999999994 in binary floating point.
+    expect(formatMs(4.35)).toBe('4.35ms');
+    expect(formatMs(0.5799)).toBe('579µs');
+    const s = runSummary({
+      status: 'passed',
+      stopReason: 'completed',
+      thresholds: [{ metric: 'http_req_duration', threshold: 'p(95)<1000', ok: true, value: 999.996, abortOnFail: false, delayAbortEvalMs: 0 }],
+    });
+    expect(formatSummary(s)).not.toContain("✓ 'p(95)<1000' p(95)=1000ms");
   });
 });

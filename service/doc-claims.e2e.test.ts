@@ -5,7 +5,6 @@
  * its fix; the comment above each quotes the doc and says what happened
  * instead. Load goes only to 127.0.0.1 and lasts well under a second.
  */
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -44,26 +43,15 @@ afterAll(async () => {
 });
 
 /** An OTLP/HTTP receiver that takes each export and answers it only after `delayMs` (a slow collector). */
-async function slowCollector(delayMs: number): Promise<{ url: string; exports: number; close(): Promise<void> }> {
-  const state = { url: '', exports: 0, close: () => Promise.resolve() };
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      state.exports++;
+function slowCollector(delayMs: number): Promise<LocalServer> {
+  return localServer((req, res) =>
+    req.on('end', () =>
       setTimeout(() => {
         res.setHeader('content-type', 'application/json');
         res.end('{}');
-      }, delayMs);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return state;
+      }, delayMs),
+    ),
+  );
 }
 
 describe('serve lifecycle', () => {
@@ -121,7 +109,7 @@ spec:
       const r = await exit;
       const took = Date.now() - stopAt;
       expect(r.code).toBe(0);
-      expect(collector.exports).toBeGreaterThan(0);
+      expect(collector.hits).toBeGreaterThan(0);
       expect(logs).not.toContain('trace flush at shutdown timed out');
       // The export was answered (2 s) within the 4 s budget, so the process waited for it.
       expect(took).toBeGreaterThanOrEqual(1_900);
