@@ -58,6 +58,9 @@ import { SocksHandshake } from './socks.ts';
 import type { Handshake, HandshakeStep } from './socks.ts';
 
 /** undici's connector, which returns the socket it opens (its types say void). */
+/** How long an idle connection is kept (with no server hint, and at most with one): see `open`. */
+const IDLE_KEEP_ALIVE_MS = 3_600_000;
+
 type Open = (options: buildConnector.Options, callback: buildConnector.Callback) => Socket | undefined;
 
 /** Most bytes of a proxy's answer to CONNECT (status line and headers) read before giving up on it. */
@@ -338,6 +341,9 @@ export class ConnectionPool {
     this.connector = buildConnector({
       timeout: options.connectTimeout,
       rejectUnauthorized: options.rejectUnauthorized ?? true,
+      // No TLS session resumption: k6's tls.Config has no ClientSessionCache, so every new connection
+      // does (and http_req_tls_handshaking measures) a full handshake. undici caches 100 by default.
+      maxCachedSessions: 0,
       // ALPN: h2 and http/1.1 (undici offers them in that order, the server picks; Go offers h2 first).
       allowH2: options.allowH2 === true,
       // Passed on to tls.connect: a connection does its handshake, never rebuilds the context.
@@ -358,6 +364,7 @@ export class ConnectionPool {
         this.proxyConnector = buildConnector({
           timeout: options.connectTimeout,
           rejectUnauthorized: options.rejectUnauthorized ?? true,
+          maxCachedSessions: 0,
           ...(options.proxySecureContext ? { secureContext: options.proxySecureContext } : {}),
           ...(options.lookup ? { lookup: options.lookup } : {}),
         });
@@ -773,8 +780,12 @@ export class ConnectionPool {
       connect: (opts, callback) => this.connectClient(conn, opts, callback),
       pipelining: this.options.pipelining ?? 1,
       connectTimeout: this.options.connectTimeout,
-      keepAliveTimeout: this.options.keepAliveTimeout ?? 4_000,
-      keepAliveMaxTimeout: this.options.keepAliveMaxTimeout ?? 60_000,
+      // k6's transport sets no IdleConnTimeout: an idle connection stays until the server closes it (a VU
+      // with think time keeps its connection). undici closes one after keepAliveTimeout when the server
+      // gives no `Keep-Alive: timeout=` hint, and follows a hint up to keepAliveMaxTimeout, so a server's
+      // own close is never raced: an hour for both (Go ignores the hint; undici's timers need a bound).
+      keepAliveTimeout: this.options.keepAliveTimeout ?? IDLE_KEEP_ALIVE_MS,
+      keepAliveMaxTimeout: this.options.keepAliveMaxTimeout ?? IDLE_KEEP_ALIVE_MS,
       ...(this.options.maxHeaderSize !== undefined ? { maxHeaderSize: this.options.maxHeaderSize } : {}),
       // HTTP/2, when a server picks it: no PINGs of its own (Go's client sends none by default), Go's windows.
       ...(this.options.allowH2 === true ? { allowH2: true, pingInterval: 0, initialWindowSize: H2_STREAM_WINDOW, connectionWindowSize: H2_CONNECTION_WINDOW } : {}),

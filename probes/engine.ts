@@ -109,6 +109,8 @@ const PIGGYBACK_MS = 0.5;
 const SOCKET_GONE_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 /** HTTP/2 RST_STREAM REFUSED_STREAM: the server did not process the stream (RFC 9113 §8.7). */
 const REFUSED_STREAM = 7;
+/** HTTP/2 RST_STREAM PROTOCOL_ERROR: Go's client retries it when the server sent it (golang/go#47635). */
+const PROTOCOL_ERROR = 1;
 const REPLAYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /** Go's `Request.isReplayable`: a safe method, or a request that carries an idempotency key. */
@@ -298,6 +300,8 @@ class Exchange implements PooledHandler {
   h2 = false;
   /** This hop failed over HTTP/2 without the server having processed it (RST_STREAM REFUSED_STREAM, or beyond a GOAWAY's last stream): it may be sent again whatever its method. */
   unprocessed = false;
+  /** Times this hop was sent again (Go's HTTP/2 client retries within each hop's RoundTrip). */
+  hopRetries = 0;
   /** The hop whose body was waiting for its socket to drain (its `sent`), and what the drain calls. */
   private drainHop = -1;
   private readonly drained = (): void => {
@@ -350,6 +354,7 @@ class Exchange implements PooledHandler {
     this.rawHeaders = null;
     this.digest401 = 0;
     this.abortFn = null;
+    this.hopRetries = 0;
     this.truncated = false;
     this.kept = 0;
     this.chunks = this.req.expect.needsBody || this.engine.debug === 'full' ? [] : null;
@@ -510,8 +515,14 @@ class Exchange implements PooledHandler {
 
   onError(err: Error): void {
     const conn = this.conn;
-    // HTTP/2: refused by the server unprocessed (RFC 9113 §8.7), which Go's client sends again.
-    if (conn !== null && conn.h2 && (conn.unprocessed || conn.stream?.rstCode === REFUSED_STREAM)) this.unprocessed = true;
+    // HTTP/2: refused by the server unprocessed (RFC 9113 §8.7), which Go's client sends again; and a
+    // PROTOCOL_ERROR reset, which Go retries when the server sent it. Node does not say who sent a reset
+    // (nghttp2 sends one itself for a malformed response), so that one is sent again only when replaying
+    // it is safe whoever sent it (an idempotent method or an Idempotency-Key).
+    if (conn !== null && conn.h2) {
+      const rst = conn.stream?.rstCode;
+      if (conn.unprocessed || rst === REFUSED_STREAM || (rst === PROTOCOL_ERROR && this.headersAt === 0 && this.options !== null && replayable(this.options))) this.unprocessed = true;
+    }
     this.releaseConn(this.engine.inDispatch ? 'refused' : 'error');
     this.engine.complete(this, err);
   }
@@ -1203,7 +1214,7 @@ export class Engine {
    * (Go's first retry is at once, later ones back off 1 s, 2 s, … up to 6).
    */
   private resend(ex: Exchange): boolean {
-    if (this.stopping || this.dispatching || (ex.unprocessed && ex.chainRetries > 0)) return false;
+    if (this.stopping || this.dispatching || (ex.unprocessed && ex.hopRetries > 0)) return false;
     const options = ex.options!;
     const pool = this.pools.get(ex.origin);
     if (!pool || performance.now() >= ex.deadline) return false;
@@ -1211,8 +1222,10 @@ export class Engine {
     ex.chainRetries++;
     // The same hop again: its Authorization (and what a 401 to it means) goes with it.
     const digest401 = ex.digest401;
+    const hopRetries = ex.hopRetries + 1;
     ex.hop(ex.origin, options, performance.now());
     ex.digest401 = digest401;
+    ex.hopRetries = hopRetries;
     this.dispatch(ex, pool);
     return true;
   }

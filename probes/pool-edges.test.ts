@@ -1,7 +1,8 @@
 /**
- * Review H: the connection pool (connections, TLS set-up, HTTP/2 retry
- * rules) against k6 / Go's net/http and x/net/http2. Each test fails on
- * the current code; its comment says what k6 / Go does, with the source.
+ * The connection pool (connections, TLS set-up, HTTP/2 retry rules) against
+ * k6 / Go's net/http and x/net/http2: edges a review found. Each test failed
+ * on the code before its fix; its comment says what k6 / Go does, with the
+ * source.
  */
 import { readFileSync } from 'node:fs';
 import { createSecureServer, constants } from 'node:http2';
@@ -26,11 +27,11 @@ afterEach(async () => {
 type Trend = Record<string, number> & { count: number; min: number; max: number };
 const trend = (s: RunSummary, key: string): Trend => s.metrics[key]!.values as Trend;
 
-describe('review H: connections as k6 keeps them', () => {
+describe('connections as k6 keeps them', () => {
   it('an idle keep-alive connection is kept between a VU’s requests (k6’s transport has no idle timeout), not closed after undici’s 4 s', async () => {
     // k6 js/runner.go newVU: the VU's http.Transport sets no IdleConnTimeout (0: "no limit", net/http
     // Transport docs), so a connection the server keeps open is reused however long the VU sleeps.
-    // burnwatch's pool gives undici no keepAliveTimeout (connection-pool.ts: `?? 4_000`), and undici
+    // burnwatch's pool gave undici a keepAliveTimeout of 4 s (connection-pool.ts: `?? 4_000`), and undici
     // closes an idle HTTP/1.1 connection after 4 s when the server sends no Keep-Alive hint: a VU with
     // think time over 4 s reconnects on every request (http_req_connecting > 0, a new TCP connection).
     const s = await testServer((_req, res) => res.end('ok'));
@@ -49,20 +50,20 @@ describe('review H: connections as k6 keeps them', () => {
       { threads: 1 },
     ).done;
     expect(summary.outcomes.ok).toBe(2);
-    // k6: one connection for both requests; burnwatch: the second opens a new one.
+    // k6: one connection for both requests; burnwatch opened a new one for the second.
     expect(s.connections).toBe(1);
     expect(trend(summary, 'http_req_connecting').max).toBe(0);
   }, 20_000);
 });
 
-describe('review H: TLS set-up as k6 does it', () => {
+describe('TLS set-up as k6 does it', () => {
   it('every new https connection does a full TLS handshake: k6 keeps no TLS session cache (no resumption)', async () => {
     // k6 js/runner.go newVU builds its tls.Config without ClientSessionCache, and Go's crypto/tls resumes
     // a session only with one ("ClientSessionCache ... If nil, session resumption is disabled"): with
     // noConnectionReuse each request pays, and http_req_tls_handshaking measures, a full handshake (the
     // README: "Each request then pays and measures its connect and TLS handshake — a target's
     // connection-setup capacity"). undici's connector caches sessions (maxCachedSessions, default 100)
-    // and the pool does not turn that off: every connection after the first resumes.
+    // and the pool did not turn that off: every connection after the first resumed.
     const resumed: boolean[] = [];
     const server = createHttpsServer({ key: KEY, cert: CERT }, (req, res) => {
       req.resume();
@@ -89,12 +90,12 @@ describe('review H: TLS set-up as k6 does it', () => {
   });
 });
 
-describe('review H: HTTP/2 retries as x/net/http2 canRetryError', () => {
+describe('HTTP/2 retries as x/net/http2 canRetryError', () => {
   it('RST_STREAM PROTOCOL_ERROR from the server is sent again, as Go’s client retries it (golang/go#47635)', async () => {
     // x/net/http2 transport.go canRetryError: `if se.Code == ErrCodeProtocol && se.Cause == errFromPeer
     // { return true }` (golang/go#47635, #42777: servers that refuse a stream with PROTOCOL_ERROR), beside
     // ErrCodeRefusedStream. k6 (js/runner.go: http2.ConfigureTransport) retries such a request; burnwatch
-    // (engine.ts onError) treats only REFUSED_STREAM as unprocessed, so the request is a `reset`. The
+    // (engine.ts onError) treated only REFUSED_STREAM as unprocessed, so the request was a `reset`. The
     // README claims the GOAWAY / RST_STREAM rules "follow Go's client (x/net/http2's canRetryError)".
     const sessions: Http2Session[] = [];
     let n = 0;
@@ -127,12 +128,46 @@ describe('review H: HTTP/2 retries as x/net/http2 canRetryError', () => {
     expect(n).toBe(4);
   });
 
+  it('a POST reset with PROTOCOL_ERROR is not sent again: Node does not say whether the server or nghttp2 sent it, and a malformed response means the server acted on it', async () => {
+    // Go retries only a reset the server sent (errFromPeer); nghttp2 resets a stream itself, with the same
+    // code, when a response is malformed. Without knowing which, only a request safe to replay goes again.
+    const sessions: Http2Session[] = [];
+    let n = 0;
+    const server = createSecureServer({ key: KEY, cert: CERT, allowHTTP1: true }, (req, res) => {
+      req.stream.on('error', () => {});
+      n++;
+      if (n === 2) req.stream.close(constants.NGHTTP2_PROTOCOL_ERROR);
+      else res.end('ok');
+    });
+    server.on('session', (session: Http2Session) => {
+      sessions.push(session);
+      session.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(async () => {
+      for (const s of sessions) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const summary = await startRun(
+      probe({
+        target: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        tlsCACerts: CA,
+        scenario: iterations(3),
+        requests: [{ name: 'get', method: 'POST', url: '/', body: 'x', headers: { 'content-type': 'text/plain' } }],
+      }),
+      { threads: 1 },
+    ).done;
+    expect(summary.outcomes).toMatchObject({ ok: 2, reset: 1 });
+    expect(summary.retries ?? {}).toEqual({});
+    expect(n).toBe(3);
+  });
+
   it('REFUSED_STREAM on two hops of a redirect chain: each hop is sent again once (Go retries per RoundTrip), not only the first', async () => {
     // Go's http.Client follows a redirect with a new Transport.RoundTrip per hop (net/http client.go
     // Client.do), and x/net/http2 RoundTripOpt retries each one whose error canRetryError accepts
     // (REFUSED_STREAM: "the server did not process it"). The README: a request refused unprocessed is
     // "sent again ... once" and "a server that refuses twice gives a reset". Here no hop is refused
-    // twice, but engine.ts resend() refuses to retry when `ex.chainRetries > 0`, a count over the whole
+    // twice, but engine.ts resend() refused to retry when `ex.chainRetries > 0`, a count over the whole
     // chain: the second hop's refusal ends the chain as a `reset`.
     const sessions: Http2Session[] = [];
     const refused = new Set<string>();
