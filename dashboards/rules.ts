@@ -93,8 +93,11 @@ function sloGroups(slo: Slo, options: Required<RulesOptions>, warnings: RuleWarn
   const ids = idLabels(slo);
   const filter = labelFilter(ids);
   const base = sorted({ ...ids, ...slo.labels });
-  const windows = alertWindowsMs(slo);
   const period = slo.periodMs;
+  const windows = alertWindowsMs(slo);
+  // An SLO without burn-rate alerts (an OpenSLO policy alerting on no data only) still gets its period
+  // SLI, burn rate and budget: from a 5m series, as Sloth's shortest (a whole slice at least).
+  if (windows.length === 0) windows.push(Math.min(period, Math.max(5 * 60_000, slo.budgeting.method === 'occurrences' ? 0 : slo.budgeting.sliceMs)));
   const periodText = prometheusDuration(period);
   const shortest = windows[0]!;
 

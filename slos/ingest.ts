@@ -8,7 +8,8 @@
  * - latency: good = finished within the threshold (exact `within` count; from
  *   the HDR histogram only when the run did not count it); total = all requests.
  * - errorRate: good = outcome ok; bad = the bad outcome classes minus responses
- *   with an excluded status (counted apart, e.g. 429); total = good + bad.
+ *   with an excluded status (counted apart, e.g. 429: http_errors, taken out of
+ *   the bad events when http_error is one); total = good + bad.
  * - cacheHit (header): good = responses whose header value is a hit value;
  *   total = responses carrying the header (no header = not a cache lookup).
  * - uptime: good = outcome ok, total = all; the timeslice rule (≥ 1 success)
@@ -98,9 +99,13 @@ export function ingestSnapshot(slo: Slo, snapshot: IntervalSnapshot): BucketDelt
         const ok = r.outcomes.ok ?? 0;
         let bad = 0;
         for (const o of i.badOutcomes) bad += r.outcomes[o] ?? 0;
-        let excluded = 0;
-        for (const s of i.excludeStatus) excluded += r.statuses[String(s)] ?? 0;
-        bad = Math.max(0, bad - excluded);
+        // An excluded status is an unexpected one (`http_error`, unless the probe expects it): it leaves the
+        // bad events only if http_error is one of them, and never takes other classes' events with it.
+        if (i.excludeStatus.length > 0 && i.badOutcomes.includes('http_error')) {
+          let excluded = 0;
+          for (const s of i.excludeStatus) excluded += r.statuses[String(s)] ?? 0;
+          bad -= Math.min(excluded, r.outcomes.http_error ?? 0);
+        }
         good += ok;
         total += ok + bad;
       }

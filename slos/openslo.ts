@@ -688,6 +688,11 @@ export function resolveOpenSlo(
           problems.add(doc, op, 'timeSliceTarget and timeSliceWindow apply to Timeslices and RatioTimeslices budgeting only');
           return;
         }
+        // Occurrences count events; these two judge slices, which the document did not ask for.
+        if (indicator.kind === 'uptime' || percentile !== null) {
+          problems.add(doc, ['budgetingMethod'], indicator.kind === 'uptime' ? 'uptime counts good timeslices; use Timeslices' : 'a latency percentile makes each timeslice good or bad; use Timeslices');
+          return;
+        }
         budgeting = mapBudgeting('occurrences', indicator);
       } else {
         if (o.timeSliceWindow === undefined) {
@@ -721,9 +726,18 @@ export function resolveOpenSlo(
           budgeting = mapBudgeting({ timeslices: { slice, target } }, indicator);
         }
       }
-      if (percentile !== null && budgeting.method === 'occurrences') {
-        problems.add(doc, ['budgetingMethod'], 'a latency percentile is evaluated per timeslice; use Timeslices');
-        return;
+
+      // As the SLO kind checks it (toSlo): windows count whole slices only.
+      if (budgeting.method !== 'occurrences') {
+        const shortest = Math.min(...alerting.alerts.flatMap((a) => a.pairs.map((p) => p.shortMs)));
+        if (budgeting.sliceMs > shortest) {
+          problems.add(
+            doc,
+            [...op, 'timeSliceWindow'],
+            `the timeslice (${budgeting.sliceMs / 60_000}m) is longer than the shortest alert window (${shortest / 60_000}m), which would hold no whole slice most of the time; use a slice of at most ${shortest / 60_000}m`,
+          );
+          return;
+        }
       }
 
       const alertName = defaultAlertName(sloName);

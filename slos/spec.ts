@@ -268,7 +268,8 @@ export function mapBudgeting(b: SloSpec['budgeting'], indicator: Indicator): Bud
   const percentile = indicator.kind === 'latency' ? indicator.percentile : null;
   const perSlice = indicator.kind === 'uptime' || percentile !== null;
   const sliceRule = (target: number | undefined): Extract<Budgeting, { method: 'timeslices' }>['rule'] =>
-    indicator.kind === 'uptime' ? { kind: 'anyGood' } : { kind: 'ratio', target: percentile !== null ? percentileTarget(percentile) : (target ?? 0.99) };
+    // uptime: a slice is up with one success, or with `target` of its checks when one is written.
+    indicator.kind === 'uptime' && target === undefined ? { kind: 'anyGood' } : { kind: 'ratio', target: percentile !== null ? percentileTarget(percentile) : (target ?? 0.99) };
   if (b === 'occurrences') return perSlice ? { method: 'timeslices', sliceMs: 60_000, rule: sliceRule(undefined) } : { method: 'occurrences' };
   if (b === 'timeslices') return { method: 'timeslices', sliceMs: 60_000, rule: sliceRule(undefined) };
   if (b === 'ratioTimeslices') return { method: 'ratioTimeslices', sliceMs: 60_000 };

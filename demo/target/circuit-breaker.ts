@@ -78,7 +78,7 @@ export class CircuitBreaker {
     }
   }
 
-  /** Records the outcome of a call that `acquire` let through. */
+  /** Records the outcome of a call that `acquire` let through, `durationMs` after it started (so at `now - durationMs`). */
   record(succeeded: boolean, durationMs: number, now: number): void {
     const failed = !succeeded || durationMs > this.options.slowCallMs;
     switch (this.current) {
@@ -90,6 +90,9 @@ export class CircuitBreaker {
         }
         return;
       case 'half_open':
+        // A call that started before the breaker opened (`now - durationMs` is its start) is not the trial:
+        // like one that ends while the breaker is open, it changes nothing.
+        if (now - durationMs < this.openedAt) return;
         this.trialInFlight = false;
         if (failed) {
           this.open(now);

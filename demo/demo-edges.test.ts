@@ -1,6 +1,6 @@
 /**
- * Review i: failing tests for the demo target and the demo config (each
- * test quotes what the docs or the code promise and says what happens).
+ * Edges a review found in the demo target and the demo config: each test
+ * quotes what the docs or the code promise and failed before its fix.
  * Loopback only, a couple of seconds at most.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ describe('analytics circuit breaker: calls that started before it opened', () =>
   // demo/target/README.md, "Fault injection": "After `resetAfterMs` it lets exactly one trial call through: if the
   // trial succeeds, the breaker closes; if it fails, the breaker opens again." circuit-breaker.ts says of a call
   // that was already running when the breaker opened: "it changes nothing".
-  // What happens: `record()` only ignores such a call while the breaker is still `open`. Once it is half-open, a
+  // What happened: `record()` only ignored such a call while the breaker is still `open`. Once it is half-open, a
   // call that started *before* it opened and ends while the trial is in flight is taken for the trial: its success
   // closes the breaker (and clears trialInFlight), so further calls go through while the one trial is still running.
   it('keeps refusing calls while the single half-open trial is in flight, whatever an older call returns', async () => {
@@ -57,7 +57,7 @@ describe('analytics circuit breaker: calls that started before it opened', () =>
 
     // A, which started before the breaker opened, now ends with 200 ...
     expect(await a).toBe(200);
-    // ... and the breaker must still be half-open with C in flight. It has closed instead: this call gets 200.
+    // ... and the breaker must still be half-open with C in flight. It had closed instead: this call got 200.
     const status = await get();
     expect(status).toBe(503);
   });
@@ -85,7 +85,7 @@ describe('demo config: the uptime SLO', () => {
   // demo/config/slos.yaml, SLO `uptime`: description "The platform answers its health check 99.9 % of the time",
   // `budgeting: { timeslices: { slice: 1m, target: 1 } }` — a minute counts as up only when all of its health checks
   // (one every 10 s) succeeded. The loader accepts `target: 1` without a warning.
-  // What happens: for uptime the target is dropped (slos/spec.ts maps every uptime SLO to the `anyGood` slice
+  // What happened: for uptime the target was dropped (slos/spec.ts mapped every uptime SLO to the `anyGood` slice
   // rule), so a minute in which 5 of the 6 health checks failed still counts as a good minute: an hour in which 83 %
   // of the checks failed gives an SLI of 100 % and no budget spent.
   it('counts a minute in which most health checks failed as down, as its target: 1 says', async () => {

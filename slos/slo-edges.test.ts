@@ -1,8 +1,8 @@
 /**
- * Review G: failing tests for bugs found in slos/ (ingestion, OpenSLO mapping)
- * and the rule generator behind `burnwatch rules`. Every test here fails on
- * the code as reviewed; the comment above each says what the reference (the
- * project's own docs, OpenSLO v1, Sloth) expects and what burnwatch does.
+ * Edges a review found in slos/ (ingestion, OpenSLO mapping) and the rule
+ * generator behind `burnwatch rules`. Each test failed on the code before its
+ * fix; the comment above each says what the reference (the project's own
+ * docs, OpenSLO v1, Sloth) expects and what burnwatch did.
  */
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -50,13 +50,13 @@ const ratioSli = (indicator: string): string => `  indicator:
         good: { metricSource: { type: burnwatch, spec: { probe: search, ${indicator} } } }
         total: { metricSource: { type: burnwatch, spec: { probe: search } } }`;
 
-describe('review G — ingestion', () => {
+describe('ingestion', () => {
   // slos/model.ts (Indicator errorRate): "excludeStatus: HTTP statuses counted apart: taken out of the bad
   // events"; slos/spec.ts: "neither good nor bad". A 429 is an `http_error` (probes/engine.ts: an unexpected
   // status is an http_error). With badOutcomes [timeout] the 429s were never bad events, so nothing is to be
   // taken out of the bad count: 100 ok + 10 timeouts = 110 valid events, 10 bad.
-  // burnwatch (slos/ingest.ts, errorRate) subtracts every excluded status from the bad count whatever its
-  // outcome class: bad = max(0, 10 − 50) = 0, so the 10 timeouts vanish (total 100, SLI 100 %).
+  // burnwatch (slos/ingest.ts, errorRate) subtracted every excluded status from the bad count whatever its
+  // outcome class: bad = max(0, 10 − 50) = 0, so the 10 timeouts vanished (total 100, SLI 100 %).
   it('errorRate: an excluded status outside the bad outcome classes does not cancel other bad events', () => {
     const s = toSlo('s', sloSpecSchema.parse({ probe: 'p', indicator: { errorRate: { badOutcomes: ['timeout'], excludeStatus: [429] } }, objective: 99 }));
     const deltas = ingestSnapshot(s, snapshot([stats({ ok: 100, timeout: 10, http_error: 50 }, { '200': 100, '429': 50 })]));
@@ -64,10 +64,10 @@ describe('review G — ingestion', () => {
   });
 });
 
-describe('review G — OpenSLO v1 mapping', () => {
+describe('OpenSLO v1 mapping', () => {
   // slos/openslo.ts header: "Budgeting methods map one to one", and resolveOpenSlo holds the check
   // `percentile !== null && budgeting.method === 'occurrences'` → problem "a latency percentile is evaluated
-  // per timeslice; use Timeslices" at ['budgetingMethod']. That check is unreachable: mapBudgeting('occurrences')
+  // per timeslice; use Timeslices" at ['budgetingMethod']. That check was unreachable: mapBudgeting('occurrences')
   // already turned the percentile into 1m timeslices, so `budgetingMethod: Occurrences` is silently evaluated
   // as Timeslices (a different SLI and error budget from what the document says) with no problem reported.
   it('rejects budgetingMethod Occurrences on a latency percentile instead of silently using Timeslices', () => {
@@ -89,7 +89,7 @@ spec:
 
   // OpenSLO v1 README (Objectives): `timeSliceTarget` is "required only when budgetingMethod is set to
   // TimeSlices" and is what makes a slice good. burnwatch requires it for every other ratio SLI and rejects a
-  // timeSliceTarget that disagrees with a latency percentile, but for an `uptime` good source it drops the
+  // timeSliceTarget that disagrees with a latency percentile, but for an `uptime` good source it dropped the
   // written 0.5 without a word (slos/spec.ts mapBudgeting: uptime → rule anyGood): a slice with 1 success in
   // 100 requests counts as good although the document says a slice needs 50 %.
   it('does not silently drop a timeSliceTarget written for an uptime SLI', () => {
@@ -110,7 +110,7 @@ ${ratioSli('uptime: {}')}
   // slos/spec.ts toSlo rejects (SLO_SLICE_TOO_LONG) a timeslice longer than the shortest alert window:
   // "Windows count whole slices only: a slice longer than the shortest alert window leaves that window empty
   // most of the time, and the fast page would fire only just after slice boundaries." The OpenSLO path
-  // (resolveOpenSlo) has no such check: timeSliceWindow 1h with the default google-30d windows (5m short
+  // (resolveOpenSlo) had no such check: timeSliceWindow 1h with the default google-30d windows (5m short
   // window) is accepted, so the 5m window of the fast page holds a slice only in the first 5 minutes of
   // each hour — exactly what toSlo refuses for the burnwatch kind.
   it('rejects a timeSliceWindow longer than the shortest alert window, as the burnwatch SLO kind does', () => {
@@ -131,12 +131,12 @@ ${ratioSli('errorRate: {}')}
   });
 });
 
-describe('review G — generated Prometheus rules', () => {
+describe('generated Prometheus rules', () => {
   // Sloth (slok/sloth, internal/prometheus/sli_recording_rules / meta rules) records every
   // `slo:sli_error:ratio_rate<window>` series that `slo:sli_error:ratio_rate<period>` and
   // `slo:current_burn_rate:ratio` read. An OpenSLO SLO whose only AlertPolicy has
   // `alertWhenBreaching: false` (OpenSLO v1: alert only on no data) has no burn-rate windows; dashboards/rules.ts
-  // then takes `windows[0]!` (undefined) as the shortest window, and prometheusDuration(undefined) is '', so the
+  // then took `windows[0]!` (undefined) as the shortest window, and prometheusDuration(undefined) is '', so the
   // period rule and current_burn_rate read `slo:sli_error:ratio_rate{…}` — a series no rule records. The period
   // SLI, slo:period_burn_rate:ratio and slo:period_error_budget_remaining:ratio stay empty forever, while the
   // service's evaluator reports a budget for the same SLO.
