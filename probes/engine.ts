@@ -302,6 +302,8 @@ class Exchange implements PooledHandler {
   unprocessed = false;
   /** Times this hop was sent again (Go's HTTP/2 client retries within each hop's RoundTrip). */
   hopRetries = 0;
+  /** This hop's `authorization` came from its Location's user-info (redirect.ts): not carried on. */
+  userInfoAuth = false;
   /** The hop whose body was waiting for its socket to drain (its `sent`), and what the drain calls. */
   private drainHop = -1;
   private readonly drained = (): void => {
@@ -367,6 +369,7 @@ class Exchange implements PooledHandler {
     this.chainRedirects = 0;
     this.chainRetries = 0;
     this.chainChallenges = 0;
+    this.userInfoAuth = false;
     this.digest = null;
     this.chainReceived = 0;
     this.chainSent = 0;
@@ -1237,7 +1240,7 @@ export class Engine {
    * anything: the chain ends with this response.
    */
   private followRedirect(ex: Exchange, location: string): string | undefined {
-    const hop = redirectHop(ex.origin, ex.options!, ex.req.chain, ex.status, location);
+    const hop = redirectHop(ex.origin, ex.options!, ex.req.chain, ex.status, location, ex.userInfoAuth);
     if (typeof hop === 'string') return hop;
     let pool = this.pools.get(hop.origin);
     if (!pool) {
@@ -1257,6 +1260,7 @@ export class Engine {
     if (ex.digest401 > 0) hop.options.headers = withoutAuthorization(hop.options.headers as string[]);
     if (digest) hop.options.headers = this.digestHeaders(ex, hop.options);
     ex.hop(hop.origin, hop.options, performance.now());
+    ex.userInfoAuth = hop.userInfoAuth;
     ex.digest401 = digest ? 1 : 0;
     this.dispatch(ex, pool);
     return undefined;

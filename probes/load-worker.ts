@@ -4,7 +4,7 @@
  * partials. Started by `run.ts` through `startWorker` (common/worker.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { errorMessage } from '../common/index.ts';
+import { errorMessage } from '../common/errors.ts';
 import { Engine } from './engine.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 

@@ -47,6 +47,8 @@ export interface RedirectHop {
   options: Dispatcher.DispatchOptions;
   /** Its URL (what the chain's cookies are chosen for). */
   url: URL;
+  /** Its `authorization` is the basic auth of its Location's user-info: the next hop does not carry it on. */
+  userInfoAuth: boolean;
 }
 
 /** Go's rule for passing credentials on: the same host, or a subdomain of the first request's host. */
@@ -78,7 +80,15 @@ const percentEncoded = (c: string): string => `%${c.charCodeAt(0).toString(16).t
  * redirectHop('http://a:1', { path: '/old', method: 'POST', headers: [], body: 'x' }, { hostname: 'a', setsReferer: false }, 303, '/new')
  * // { origin: 'http://a:1', options: { path: '/new', method: 'GET', headers: ['referer', 'http://a:1/old'], body: null }, url: new URL('http://a:1/new') }
  */
-export function redirectHop(origin: string, options: Dispatcher.DispatchOptions, first: ChainStart, status: number, location: string): RedirectHop | string {
+export function redirectHop(
+  origin: string,
+  options: Dispatcher.DispatchOptions,
+  first: ChainStart,
+  status: number,
+  location: string,
+  /** The hop that answered got its `authorization` from its own Location's user-info (`RedirectHop.userInfoAuth`). */
+  userInfoAuth = false,
+): RedirectHop | string {
   // For messages: servers send UTF-8 in a Location now and then.
   const shown = Buffer.from(location, 'latin1').toString('utf8');
   const from = origin + options.path;
@@ -105,16 +115,20 @@ export function redirectHop(origin: string, options: Dispatcher.DispatchOptions,
     const name = before[i]!;
     const lower = name.toLowerCase();
     if ((!keepBody && BODY_HEADERS.has(lower)) || (!trusted && CREDENTIALS.has(lower)) || (!keepHost && lower === 'host')) continue;
+    // Go copies the first request's headers to every hop and adds a URL's user-info on that hop only.
+    if (userInfoAuth && lower === 'authorization') continue;
     // The referer an earlier hop added is replaced by this hop's.
     if (lower === 'referer' && !first.setsReferer) continue;
     headers.push(name, before[i + 1]!);
   }
   if (!first.setsReferer && !(origin.startsWith('https:') && url.protocol === 'http:')) headers.push('referer', from);
   // A Location with user-info: Go's send() answers it with basic auth unless the hop has an Authorization.
+  let addsAuth = false;
   if (userInfo !== undefined && !headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'authorization')) {
     headers.push('authorization', `Basic ${Buffer.from(userInfo).toString('base64')}`);
+    addsAuth = true;
   }
   const body = keepBody ? (options.body ?? null) : null;
   const path = url.pathname + url.search;
-  return { origin: url.origin, options: { ...options, path, method, headers, body }, url };
+  return { origin: url.origin, options: { ...options, path, method, headers, body }, url, userInfoAuth: addsAuth };
 }

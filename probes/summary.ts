@@ -217,10 +217,14 @@ export function formatMs(ms: number): string {
   return formatDuration(truncate(ms / 1000, 0) * 1000);
 }
 
-/** `n` cut to `digits` decimals; 4.35 stays 4.35 (its float times 100 is 434.999…94, so the product is read to 12 digits first). */
+/**
+ * `n` cut to `digits` decimals. 4.35 stays 4.35: its float times 100 is 434.999…94, one unit in the last
+ * place below 435, so a few such units are added before cutting; 999.9999999999 still cuts to 999.99.
+ */
 function truncate(n: number, digits: number): number {
   const mult = 10 ** digits;
-  return Math.trunc(Number((n * mult).toPrecision(12))) / mult;
+  const x = n * mult;
+  return Math.trunc(x + Math.abs(x) * 4 * Number.EPSILON) / mult;
 }
 
 /** `812 B`, `14.3 B`, `1.2 kB`, `76 MB` (SI, as k6); a fraction of a byte (a rate) with two significant digits, `0.25 B`. */

@@ -201,6 +201,13 @@ function buildConfig(read: ReadResult): LoadResult {
       slos.set(slo.name, slo);
     }
   }
+  for (const slo of slos.values()) {
+    const probe = probes.get(slo.probe);
+    if (!probe) continue;
+    const at = entries.find((e) => e.kind === 'SLO' && e.name === slo.name)?.doc ?? openslo.find((o) => o.entry.kind === 'SLO' && slo.name.startsWith(o.entry.name))?.doc;
+    const burnwatchKind = entries.some((e) => e.kind === 'SLO' && e.name === slo.name);
+    if (at) checkExcludedStatuses(slo, probe, (i, message) => report(at, burnwatchKind ? ['spec', 'indicator', 'errorRate', 'excludeStatus', i] : ['spec', 'indicator'], message));
+  }
   const notifiers = ofKind<Notifier>('Notifier');
   const reports = ofKind<Report>('Report');
 
@@ -263,6 +270,26 @@ function probeRequests(entries: readonly Entry[]): Map<string, string[]> {
 }
 
 type Report_ = (doc: SourceDocument, path: PropertyKey[], message: string) => void;
+
+/**
+ * An errorRate SLO's `excludeStatus` takes unexpected statuses (http_errors) out of the bad events. A
+ * status one of its requests expects is an `ok` response: the snapshots do not tell those apart from the
+ * other ok ones, so excluding it would cancel other errors instead. Refused, naming the request.
+ */
+function checkExcludedStatuses(slo: Slo, probe: Probe, report: (index: number, message: string) => void): void {
+  const i = slo.indicator;
+  if (i.kind !== 'errorRate') return;
+  const counted = probe.requests.filter((r) => i.request === null || r.name === i.request);
+  i.excludeStatus.forEach((status, index) => {
+    const expecting = counted.find((r) => (r.expect?.status ? r.expect.status.includes(status) : status >= 200 && status <= 399));
+    if (expecting) {
+      report(
+        index,
+        `${status} is a status request "${expecting.name}" of probe "${probe.name}" expects (its expect.status${expecting.expect?.status ? '' : ', by default 200–399'}): those responses are ok, not errors, so excludeStatus cannot take them out of the bad events; remove ${status} from excludeStatus or from the request's expected statuses`,
+      );
+    }
+  });
+}
 
 /**
  * References between documents, checked on the raw specs so that a broken

@@ -25,22 +25,24 @@ export function createRegistry(): MetricsRegistry {
 
 /**
  * Whether an Accept header asks for OpenMetrics (Prometheus sends it first when it can parse it):
- * an `application/openmetrics-text` with a q above 0 and not below the text format's
- * (`text/plain`, or the `text/*` and any-type wildcards standing for it).
+ * `application/openmetrics-text` named with a q above 0 and not below the text format's. Each
+ * format's q is that of the most specific range naming it (RFC 9110 §12.5.1): `text/plain`, else
+ * `text/*`, else the any-type wildcard; a tie, or a wildcard alone, keeps the text format.
  */
 export function wantsOpenMetrics(accept: string | undefined): boolean {
   if (accept === undefined) return false;
-  let om = 0;
-  let text = 0;
+  // q of each range, the highest where one is listed twice (versions); -1: not listed.
+  const q = { om: -1, plain: -1, text: -1, any: -1 };
   for (const range of accept.split(',')) {
     const [type = '', ...params] = range.split(';').map((p) => p.trim().toLowerCase());
     const qParam = params.find((p) => p.startsWith('q='));
-    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
-    if (!Number.isFinite(q)) continue;
-    if (type === 'application/openmetrics-text') om = Math.max(om, q);
-    else if (type === 'text/plain' || type === 'text/*' || type === '*/*') text = Math.max(text, q);
+    const value = qParam === undefined ? 1 : Number(qParam.slice(2));
+    if (!Number.isFinite(value)) continue;
+    const key = type === 'application/openmetrics-text' ? 'om' : type === 'text/plain' ? 'plain' : type === 'text/*' ? 'text' : type === '*/*' ? 'any' : undefined;
+    if (key !== undefined) q[key] = Math.max(q[key], value);
   }
-  return om > 0 && om >= text;
+  const text = q.plain >= 0 ? q.plain : q.text >= 0 ? q.text : Math.max(q.any, 0);
+  return q.om > 0 && q.om >= text;
 }
 
 /**
