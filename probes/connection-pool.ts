@@ -57,10 +57,10 @@ import type { ProxyServer } from './proxy.ts';
 import { SocksHandshake } from './socks.ts';
 import type { Handshake, HandshakeStep } from './socks.ts';
 
-/** undici's connector, which returns the socket it opens (its types say void). */
 /** How long an idle connection is kept (with no server hint, and at most with one): see `open`. */
 const IDLE_KEEP_ALIVE_MS = 3_600_000;
 
+/** undici's connector, which returns the socket it opens (its types say void). */
 type Open = (options: buildConnector.Options, callback: buildConnector.Callback) => Socket | undefined;
 
 /** Most bytes of a proxy's answer to CONNECT (status line and headers) read before giving up on it. */

@@ -14,7 +14,7 @@
  *   domain); an explicit `host` goes on only to a Location without a
  *   scheme on the same origin;
  * - a Location with user-info (`http://user:pass@host/`) is sent with basic
- *   auth for it, unless the hop carries an `authorization` on;
+ *   auth for it, on that hop only, unless the hop carries an `authorization` on;
  * - each hop sends `referer: <the URL that redirected>` (none from https
  *   to http), unless the request sets its own, which goes on as it is;
  * - the Location is read as Go reads it: bytes beyond ASCII and
@@ -78,7 +78,7 @@ const percentEncoded = (c: string): string => `%${c.charCodeAt(0).toString(16).t
  *
  * @example
  * redirectHop('http://a:1', { path: '/old', method: 'POST', headers: [], body: 'x' }, { hostname: 'a', setsReferer: false }, 303, '/new')
- * // { origin: 'http://a:1', options: { path: '/new', method: 'GET', headers: ['referer', 'http://a:1/old'], body: null }, url: new URL('http://a:1/new') }
+ * // { origin: 'http://a:1', options: { path: '/new', method: 'GET', headers: ['referer', 'http://a:1/old'], body: null }, url: new URL('http://a:1/new'), userInfoAuth: false }
  */
 export function redirectHop(
   origin: string,
