@@ -89,3 +89,18 @@ describe('CircuitBreaker', () => {
     expect(() => new CircuitBreaker({ ...OPTIONS, slowCallMs: 0 })).toThrow(/slowCallMs/);
   });
 });
+
+describe('CircuitBreaker: a trial started the instant it opened (resetAfterMs 0)', () => {
+  it('takes the trial’s result though its start, recomputed as now − duration, lands a float step before the opening', () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetAfterMs: 0, slowCallMs: 10_000 });
+    const opened = 0.5251606301143696;
+    const ends = 6.499526225798329;
+    // The float trap: (ends − (ends − opened)) < opened.
+    expect(ends - (ends - opened)).toBeLessThan(opened);
+    expect(breaker.acquire(0)).toBe(true);
+    breaker.record(false, opened, opened);
+    expect(breaker.acquire(opened)).toBe(true); // half-open at once: the trial
+    breaker.record(true, ends - opened, ends);
+    expect(breaker.state(ends)).toBe('closed');
+  });
+});

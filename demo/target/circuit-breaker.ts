@@ -91,8 +91,9 @@ export class CircuitBreaker {
         return;
       case 'half_open':
         // A call that started before the breaker opened (`now - durationMs` is its start) is not the trial:
-        // like one that ends while the breaker is open, it changes nothing.
-        if (now - durationMs < this.openedAt) return;
+        // like one that ends while the breaker is open, it changes nothing. The start is recomputed from
+        // floats: 1 µs of slack keeps a trial started the instant it opened (resetAfterMs 0) its own.
+        if (now - durationMs < this.openedAt - 0.001) return;
         this.trialInFlight = false;
         if (failed) {
           this.open(now);
