@@ -90,6 +90,28 @@ describe('TLS set-up as k6 does it', () => {
   });
 });
 
+/** An HTTP/2 server that resets its second stream with PROTOCOL_ERROR and answers the others; `streams()` counts them. */
+async function protocolErrorServer(): Promise<{ url: string; streams: () => number }> {
+  const sessions: Http2Session[] = [];
+  let n = 0;
+  const server = createSecureServer({ key: KEY, cert: CERT, allowHTTP1: true }, (req, res) => {
+    req.stream.on('error', () => {});
+    n++;
+    if (n === 2) req.stream.close(constants.NGHTTP2_PROTOCOL_ERROR);
+    else res.end('ok');
+  });
+  server.on('session', (session: Http2Session) => {
+    sessions.push(session);
+    session.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(async () => {
+    for (const s of sessions) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, streams: () => n };
+}
+
 describe('HTTP/2 retries as x/net/http2 canRetryError', () => {
   it('RST_STREAM PROTOCOL_ERROR from the server is sent again, as Go’s client retries it (golang/go#47635)', async () => {
     // x/net/http2 transport.go canRetryError: `if se.Code == ErrCodeProtocol && se.Cause == errFromPeer
@@ -97,26 +119,10 @@ describe('HTTP/2 retries as x/net/http2 canRetryError', () => {
     // ErrCodeRefusedStream. k6 (js/runner.go: http2.ConfigureTransport) retries such a request; burnwatch
     // (engine.ts onError) treated only REFUSED_STREAM as unprocessed, so the request was a `reset`. The
     // README claims the GOAWAY / RST_STREAM rules "follow Go's client (x/net/http2's canRetryError)".
-    const sessions: Http2Session[] = [];
-    let n = 0;
-    const server = createSecureServer({ key: KEY, cert: CERT, allowHTTP1: true }, (req, res) => {
-      req.stream.on('error', () => {});
-      n++;
-      if (n === 2) req.stream.close(constants.NGHTTP2_PROTOCOL_ERROR);
-      else res.end('ok');
-    });
-    server.on('session', (session: Http2Session) => {
-      sessions.push(session);
-      session.on('error', () => {});
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanup.push(async () => {
-      for (const s of sessions) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    });
+    const s = await protocolErrorServer();
     const summary = await startRun(
       probe({
-        target: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        target: s.url,
         tlsCACerts: CA,
         scenario: iterations(3),
         requests: [{ name: 'get', url: '/' }],
@@ -125,32 +131,16 @@ describe('HTTP/2 retries as x/net/http2 canRetryError', () => {
     ).done;
     expect(summary.outcomes).toMatchObject({ ok: 3, reset: 0 });
     expect(summary.retries).toEqual({ get: 1 });
-    expect(n).toBe(4);
+    expect(s.streams()).toBe(4);
   });
 
   it('a POST reset with PROTOCOL_ERROR is not sent again: Node does not say whether the server or nghttp2 sent it, and a malformed response means the server acted on it', async () => {
     // Go retries only a reset the server sent (errFromPeer); nghttp2 resets a stream itself, with the same
     // code, when a response is malformed. Without knowing which, only a request safe to replay goes again.
-    const sessions: Http2Session[] = [];
-    let n = 0;
-    const server = createSecureServer({ key: KEY, cert: CERT, allowHTTP1: true }, (req, res) => {
-      req.stream.on('error', () => {});
-      n++;
-      if (n === 2) req.stream.close(constants.NGHTTP2_PROTOCOL_ERROR);
-      else res.end('ok');
-    });
-    server.on('session', (session: Http2Session) => {
-      sessions.push(session);
-      session.on('error', () => {});
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanup.push(async () => {
-      for (const s of sessions) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    });
+    const s = await protocolErrorServer();
     const summary = await startRun(
       probe({
-        target: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        target: s.url,
         tlsCACerts: CA,
         scenario: iterations(3),
         requests: [{ name: 'get', method: 'POST', url: '/', body: 'x', headers: { 'content-type': 'text/plain' } }],
@@ -159,7 +149,7 @@ describe('HTTP/2 retries as x/net/http2 canRetryError', () => {
     ).done;
     expect(summary.outcomes).toMatchObject({ ok: 2, reset: 1 });
     expect(summary.retries ?? {}).toEqual({});
-    expect(n).toBe(3);
+    expect(s.streams()).toBe(3);
   });
 
   it('REFUSED_STREAM on two hops of a redirect chain: each hop is sent again once (Go retries per RoundTrip), not only the first', async () => {
