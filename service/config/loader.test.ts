@@ -625,6 +625,34 @@ spec: { notifier: mail, slos: [avail-0, avail-1] }
     ]);
   });
 
+  it('reports an excludeStatus the probe expects at the OpenSLO document that wrote it, not at one whose name its name starts with', () => {
+    const sli = (indicator: string): string => `  indicator:
+    metadata: { name: i }
+    spec:
+      ratioMetric:
+        good: { metricSource: { type: burnwatch, spec: { probe: p, ${indicator} } } }
+        total: { metricSource: { type: burnwatch, spec: { probe: p } } }
+  budgetingMethod: Occurrences
+  objectives: [{ target: 0.99 }]
+`;
+    const text = `${probe('p')}---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: a }
+spec:
+${sli('errorRate: {}')}---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: api }
+spec:
+${sli('errorRate: { excludeStatus: [204] }')}`;
+    const lines = errorLines(loadConfigText(text, 'o.yaml'));
+    const apiDoc = text.split('\n').indexOf('metadata: { name: api }') + 1;
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^o\.yaml:(\d+):\d+ spec\.indicator: 204 is a status request "\w+" of probe "p" expects \(its expect\.status, by default 200–399\)/);
+    expect(Number(/^o\.yaml:(\d+):/.exec(lines[0]!)![1])).toBeGreaterThan(apiDoc);
+  });
+
   it('checks the request an SLI names against its probe, as for burnwatch SLOs (a typo would leave the SLO without data)', () => {
     const text = `${probe('p')}---
 apiVersion: openslo/v1

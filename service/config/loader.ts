@@ -204,9 +204,12 @@ function buildConfig(read: ReadResult): LoadResult {
   for (const slo of slos.values()) {
     const probe = probes.get(slo.probe);
     if (!probe) continue;
-    const at = entries.find((e) => e.kind === 'SLO' && e.name === slo.name)?.doc ?? openslo.find((o) => o.entry.kind === 'SLO' && slo.name.startsWith(o.entry.name))?.doc;
-    const burnwatchKind = entries.some((e) => e.kind === 'SLO' && e.name === slo.name);
-    if (at) checkExcludedStatuses(slo, probe, (i, message) => report(at, burnwatchKind ? ['spec', 'indicator', 'errorRate', 'excludeStatus', i] : ['spec', 'indicator'], message));
+    const own = entries.find((e) => e.kind === 'SLO' && e.name === slo.name);
+    // An OpenSLO document names its SLO, or `name-i` for its i-th objective (resolveOpenSlo).
+    const fromDoc = (doc: string): boolean => slo.name === doc || (slo.name.startsWith(`${doc}-`) && /^\d+$/.test(slo.name.slice(doc.length + 1)));
+    const source = own ? undefined : openslo.find((o) => o.entry.kind === 'SLO' && fromDoc(o.entry.name));
+    const at = own?.doc ?? source?.doc;
+    if (at) checkExcludedStatuses(slo, probe, (i, message) => report(at, own ? ['spec', 'indicator', 'errorRate', 'excludeStatus', i] : ['spec', 'indicator'], message));
   }
   const notifiers = ofKind<Notifier>('Notifier');
   const reports = ofKind<Report>('Report');
