@@ -625,6 +625,29 @@ spec: { notifier: mail, slos: [avail-0, avail-1] }
     ]);
   });
 
+  it('reports an OpenSLO objective whose SLO name (name-i) a burnwatch SLO already has, instead of dropping it silently', () => {
+    const text = `${probe('p')}---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: avail }
+spec:
+  indicator:
+    metadata: { name: i }
+    spec:
+      ratioMetric:
+        good: { metricSource: { type: burnwatch, spec: { probe: p, errorRate: {} } } }
+        total: { metricSource: { type: burnwatch, spec: { probe: p } } }
+  budgetingMethod: Occurrences
+  objectives: [{ target: 0.99 }, { target: 0.9 }]
+---
+apiVersion: burnwatch/v1
+kind: SLO
+metadata: { name: avail-0 }
+spec: { probe: p, indicator: { errorRate: {} }, objective: 99 }
+`;
+    expect(errorLines(loadConfigText(text, 'd.yaml'))).toEqual([expect.stringMatching(/^d\.yaml:\d+:\d+ metadata\.name: an SLO named "avail-0" is already defined by a burnwatch\/v1 document$/)]);
+  });
+
   it('reports an excludeStatus the probe expects at the OpenSLO document that wrote it, not at one whose name its name starts with', () => {
     const sli = (indicator: string): string => `  indicator:
     metadata: { name: i }

@@ -194,7 +194,7 @@ function buildConfig(read: ReadResult): LoadResult {
     }
     for (const slo of resolved.slos) {
       if (slos.has(slo.name) || entries.some((e) => e.kind === 'SLO' && e.name === slo.name)) {
-        const at = openslo.find((o) => o.entry.kind === 'SLO' && o.entry.name === slo.name);
+        const at = openslo.find((o) => o.entry.kind === 'SLO' && isOpenSloOf(o.entry.name, slo.name));
         if (at) report(at.doc, ['metadata', 'name'], `an SLO named "${slo.name}" is already defined by a burnwatch/v1 document`);
         continue;
       }
@@ -205,9 +205,7 @@ function buildConfig(read: ReadResult): LoadResult {
     const probe = probes.get(slo.probe);
     if (!probe) continue;
     const own = entries.find((e) => e.kind === 'SLO' && e.name === slo.name);
-    // An OpenSLO document names its SLO, or `name-i` for its i-th objective (resolveOpenSlo).
-    const fromDoc = (doc: string): boolean => slo.name === doc || (slo.name.startsWith(`${doc}-`) && /^\d+$/.test(slo.name.slice(doc.length + 1)));
-    const source = own ? undefined : openslo.find((o) => o.entry.kind === 'SLO' && fromDoc(o.entry.name));
+    const source = own ? undefined : openslo.find((o) => o.entry.kind === 'SLO' && isOpenSloOf(o.entry.name, slo.name));
     const at = own?.doc ?? source?.doc;
     if (at) checkExcludedStatuses(slo, probe, (i, message) => report(at, own ? ['spec', 'indicator', 'errorRate', 'excludeStatus', i] : ['spec', 'indicator'], message));
   }
@@ -273,6 +271,11 @@ function probeRequests(entries: readonly Entry[]): Map<string, string[]> {
 }
 
 type Report_ = (doc: SourceDocument, path: PropertyKey[], message: string) => void;
+
+/** Whether an OpenSLO SLO document named `doc` made the SLO `slo`: its name, or `doc-i` for its i-th objective (resolveOpenSlo). */
+function isOpenSloOf(doc: string, slo: string): boolean {
+  return slo === doc || (slo.startsWith(`${doc}-`) && /^\d+$/.test(slo.slice(doc.length + 1)));
+}
 
 /**
  * An errorRate SLO's `excludeStatus` takes unexpected statuses (http_errors) out of the bad events. A
