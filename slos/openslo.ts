@@ -683,14 +683,16 @@ export function resolveOpenSlo(
       let budgeting: Budgeting;
       const method = spec.budgetingMethod;
       const percentile = indicator.kind === 'latency' ? indicator.percentile : null;
+      // These two judge slices: only Timeslices budgeting fits them.
+      const onlyTimeslices =
+        indicator.kind === 'uptime' ? 'uptime counts good timeslices; use Timeslices' : percentile !== null ? 'a latency percentile makes each timeslice good or bad; use Timeslices' : undefined;
       if (method === 'Occurrences') {
         if (o.timeSliceTarget !== undefined || o.timeSliceWindow !== undefined) {
           problems.add(doc, op, 'timeSliceTarget and timeSliceWindow apply to Timeslices and RatioTimeslices budgeting only');
           return;
         }
-        // Occurrences count events; these two judge slices, which the document did not ask for.
-        if (indicator.kind === 'uptime' || percentile !== null) {
-          problems.add(doc, ['budgetingMethod'], indicator.kind === 'uptime' ? 'uptime counts good timeslices; use Timeslices' : 'a latency percentile makes each timeslice good or bad; use Timeslices');
+        if (onlyTimeslices !== undefined) {
+          problems.add(doc, ['budgetingMethod'], onlyTimeslices);
           return;
         }
         budgeting = mapBudgeting('occurrences', indicator);
@@ -702,8 +704,8 @@ export function resolveOpenSlo(
         const slice = sliceFrom(o.timeSliceWindow, problems, doc, [...op, 'timeSliceWindow']);
         if (slice === null) return;
         if (method === 'RatioTimeslices') {
-          if (indicator.kind === 'uptime' || percentile !== null) {
-            problems.add(doc, ['budgetingMethod'], indicator.kind === 'uptime' ? 'uptime counts good timeslices; use Timeslices' : 'a latency percentile makes each timeslice good or bad; use Timeslices');
+          if (onlyTimeslices !== undefined) {
+            problems.add(doc, ['budgetingMethod'], onlyTimeslices);
             return;
           }
           if (o.timeSliceTarget !== undefined) {
