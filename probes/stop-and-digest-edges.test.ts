@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { digestServer as startDigestServer } from './digest-test-server.ts';
 import type { DigestServer, DigestServerOptions } from './digest-test-server.ts';
 import { startRun } from './run.ts';
+import type { RunSummary } from './summary.ts';
 import { iterations, probe, testServer } from './test-support.ts';
 import type { Handler, TestServer } from './test-support.ts';
 
@@ -71,6 +72,14 @@ describe('think time ending the iteration, at a stop', () => {
   });
 });
 
+/** One iteration of GET /a with auth: digest as ann:pw against `url`, on one thread. */
+function digestIteration(url: string): Promise<RunSummary> {
+  return startRun(
+    probe({ target: url.replace('http://', 'http://ann:pw@'), auth: 'digest', scenario: iterations(1), requests: [{ name: 'a', url: '/a' }] }),
+    { threads: 1 },
+  ).done;
+}
+
 describe('auth: digest, answers sent again and sent ahead', () => {
   it('a digest answer sent again after its kept-alive connection died is still the hop’s own: a redirect to another port of the host gets no Authorization', async () => {
     const otherSeen: string[] = [];
@@ -89,10 +98,7 @@ describe('auth: digest, answers sent again and sent ahead', () => {
       },
       redirects: { '/a': `${other.url}/c` },
     });
-    const summary = await startRun(
-      probe({ target: url.replace('http://', 'http://ann:pw@'), auth: 'digest', scenario: iterations(1), requests: [{ name: 'a', url: '/a' }] }),
-      { threads: 1 },
-    ).done;
+    const summary = await digestIteration(url);
     expect(dropped).toBe(true);
     expect(summary.retries).toEqual({ a: 1 });
     expect(seen.map((s) => `${s.url} ${s.status}`)).toEqual(['/a 401', '/a 302']);
@@ -106,10 +112,7 @@ describe('auth: digest, answers sent again and sent ahead', () => {
       singleUse: true,
       redirects: { '/a': '/b', '/b': '/c' },
     });
-    const summary = await startRun(
-      probe({ target: url.replace('http://', 'http://ann:pw@'), auth: 'digest', scenario: iterations(1), requests: [{ name: 'a', url: '/a' }] }),
-      { threads: 1 },
-    ).done;
+    const summary = await digestIteration(url);
     expect(summary.errors).toEqual([]);
     expect(summary.outcomes.ok).toBe(1);
     expect(seen.at(-1)).toMatchObject({ url: '/c', status: 200 });
@@ -120,10 +123,7 @@ describe('auth: digest, answers sent again and sent ahead', () => {
       realmFor: (u) => (u.startsWith('/admin') ? 'admin' : 'r'),
       redirects: { '/a': '/admin/x' },
     });
-    const summary = await startRun(
-      probe({ target: url.replace('http://', 'http://ann:pw@'), auth: 'digest', scenario: iterations(1), requests: [{ name: 'a', url: '/a' }] }),
-      { threads: 1 },
-    ).done;
+    const summary = await digestIteration(url);
     expect(summary.errors).toEqual([]);
     expect(summary.outcomes.ok).toBe(1);
     expect(seen.at(-1)).toMatchObject({ url: '/admin/x', status: 200 });
