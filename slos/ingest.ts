@@ -99,8 +99,8 @@ export function ingestSnapshot(slo: Slo, snapshot: IntervalSnapshot): BucketDelt
         const ok = r.outcomes.ok ?? 0;
         let bad = 0;
         for (const o of i.badOutcomes) bad += r.outcomes[o] ?? 0;
-        // An excluded status is an unexpected one (`http_error`, unless the probe expects it): it leaves the
-        // bad events only if http_error is one of them, and never takes other classes' events with it.
+        // An excluded status is an unexpected one, an `http_error` (the config refuses one the probe expects):
+        // it leaves the bad events only if http_error is one of them, and never takes other classes' with it.
         if (i.excludeStatus.length > 0 && i.badOutcomes.includes('http_error')) {
           let excluded = 0;
           for (const s of i.excludeStatus) excluded += r.statuses[String(s)] ?? 0;
